@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pat_strerror and pat_errname, generated from the one table in
+ * include/pat/err.h, and the detail-buffer helpers every other file uses.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+const char *
+pat_strerror(int err)
+{
+    switch (err) {
+    case PAT_OK:
+        return "success";
+#define PAT_ERR_MSG(name, value, msg)                                          \
+    case PAT_##name:                                                           \
+        return msg;
+        PAT_ERR_MAP(PAT_ERR_MSG)
+#undef PAT_ERR_MSG
+    }
+    return "unknown error";
+}
+
+const char *
+pat_errname(int err)
+{
+    switch (err) {
+    case PAT_OK:
+        return "OK";
+#define PAT_ERR_NAME(name, value, msg)                                         \
+    case PAT_##name:                                                           \
+        return #name;
+        PAT_ERR_MAP(PAT_ERR_NAME)
+#undef PAT_ERR_NAME
+    }
+    return "EUNKNOWNERR";
+}
+
+static void
+vseterr(struct pat_store *st, const char *fmt, va_list ap)
+{
+    if (st == NULL || st->errbuf == NULL || st->errlen == 0)
+        return;
+    vsnprintf(st->errbuf, st->errlen, fmt, ap);
+}
+
+void
+pat__seterr(struct pat_store *st, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vseterr(st, fmt, ap);
+    va_end(ap);
+}
+
+int
+pat__fail(struct pat_store *st, int err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vseterr(st, fmt, ap);
+    va_end(ap);
+    return err;
+}

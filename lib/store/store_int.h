@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The storage interface: one ops table per backend. The library applies
+ * every rule; a backend only reads and writes rows, with bound parameters,
+ * and maps its own errors to pat_err at this boundary: a unique-key
+ * violation is PAT_ECONFLICT, a missing row PAT_ENOTFOUND, a connection
+ * that cannot be reached PAT_EUNAVAIL, anything else PAT_ESTORE (with
+ * detail through pat__seterr). Output structs are complete on PAT_OK and
+ * unspecified otherwise.
+ */
+#ifndef PAT_STORE_INT_H
+#define PAT_STORE_INT_H
+
+#include "internal.h"
+
+enum pat_dialect { PAT_DIALECT_SQLITE, PAT_DIALECT_POSTGRES };
+
+struct pat_store_ops {
+    const char *name;
+    enum pat_dialect dialect;
+
+    int (*open)(struct pat_store *st, const char *target, int flags);
+    void (*close)(struct pat_store *st);
+    /* Runs a script of statements without parameters (migrations only). */
+    int (*exec)(struct pat_store *st, const char *sql);
+    int (*begin)(struct pat_store *st);
+    int (*commit)(struct pat_store *st);
+    void (*rollback)(struct pat_store *st);
+
+    /* Highest recorded migration (0: none); creates the record table. */
+    int (*schema_version)(struct pat_store *st, int *version);
+    int (*schema_record)(struct pat_store *st, int version, const char *name,
+                         int64_t at);
+
+    int (*setting_get)(struct pat_store *st, const char *key, char *buf,
+                       size_t cap);
+    int (*setting_put)(struct pat_store *st, const char *key,
+                       const char *value);
+
+    int (*user_insert)(struct pat_store *st, const struct pat_user *u);
+    /* Writes every mutable field of u, found by u->id. */
+    int (*user_update)(struct pat_store *st, const struct pat_user *u);
+    /* By id when key starts with "usr_", else by username. */
+    int (*user_get)(struct pat_store *st, const char *key,
+                    struct pat_user *out);
+    int (*user_list)(struct pat_store *st, int64_t after, struct pat_user *out,
+                     size_t cap, size_t *n);
+
+    int (*scope_put)(struct pat_store *st, const struct pat_scope *s);
+    int (*scope_get)(struct pat_store *st, const char *name,
+                     struct pat_scope *out);
+    int (*scope_list)(struct pat_store *st, struct pat_scope *out, size_t cap,
+                      size_t *n);
+
+    int (*policy_get)(struct pat_store *st, struct pat_policy *out);
+    int (*policy_put)(struct pat_store *st, const struct pat_policy *p);
+
+    int (*token_insert)(struct pat_store *st, const struct pat_token *t);
+    /* Writes name, description, hint, expires_at, revoked_at, reason. */
+    int (*token_update)(struct pat_store *st, const struct pat_token *t);
+    int (*token_get)(struct pat_store *st, const char *id,
+                     struct pat_token *out);
+    int (*token_list)(struct pat_store *st, const struct pat_token_filter *f,
+                      int64_t now, struct pat_token *out, size_t cap,
+                      size_t *n);
+    /* Tokens of user that are neither revoked nor expired at now. */
+    int (*token_count_live)(struct pat_store *st, const char *user_id,
+                            int64_t now, int64_t *n);
+    int (*token_revoke_user)(struct pat_store *st, const char *user_id,
+                             int64_t at, const char *reason, int64_t *n);
+
+    int (*secret_insert)(struct pat_store *st, const uint8_t *hash,
+                         const char *token_id, int64_t at);
+    /* Sets retire_at on the token's secrets that retire later or never. */
+    int (*secret_retire)(struct pat_store *st, const char *token_id,
+                         int64_t retire_at);
+    /*
+     * One read: the secret with this hash, its token and the token's
+     * owner. *retire_at is 0 for the current secret.
+     */
+    int (*verify_lookup)(struct pat_store *st, const uint8_t *hash,
+                         struct pat_token *t, int64_t *retire_at,
+                         struct pat_user *u);
+
+    int (*audit_insert)(struct pat_store *st, const struct pat_audit *ev);
+    int (*audit_list)(struct pat_store *st, const struct pat_audit_filter *f,
+                      struct pat_audit *out, size_t cap, size_t *n);
+};
+
+extern const struct pat_store_ops pat__sqlite_ops;
+
+/* Applies pending migrations; sets st->schema_version and _applied. */
+int pat__migrate(struct pat_store *st);
+
+#endif

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/* Users: creation, lookup, and the changes that affect their tokens. */
+#include <string.h>
+
+#include "internal.h"
+#include "store/store_int.h"
+
+static int
+username_check(struct pat_store *st, const char *s)
+{
+    size_t len, i;
+
+    if (s == NULL || s[0] == '\0')
+        return pat__fail(st, PAT_EINVAL, "username must not be empty");
+    len = strnlen(s, PAT_USERNAME_MAX + 1);
+    if (len > PAT_USERNAME_MAX)
+        return pat__fail(st, PAT_EINVAL, "username is longer than %d bytes",
+                         PAT_USERNAME_MAX);
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+            return pat__fail(st, PAT_EINVAL,
+                             "invalid username '%.64s': "
+                             "[a-z0-9][a-z0-9._-]{0,63}",
+                             s);
+    }
+    if (strncmp(s, "usr_", 4) == 0)
+        return pat__fail(st, PAT_EINVAL, "username must not start with 'usr_'");
+    return PAT_OK;
+}
+
+static int
+email_check(struct pat_store *st, const char *s)
+{
+    size_t len;
+    const char *at;
+
+    if (s == NULL || s[0] == '\0')
+        return PAT_OK;
+    len = strnlen(s, PAT_EMAIL_MAX + 1);
+    at = memchr(s, '@', len);
+    if (len > PAT_EMAIL_MAX || at == NULL || at == s || at[1] == '\0' ||
+        pat_utf8_check(s, len, NULL) != PAT_OK || memchr(s, ' ', len))
+        return pat__fail(st, PAT_EINVAL, "invalid email address");
+    return PAT_OK;
+}
+
+int
+pat__user_find(struct pat_store *st, const char *key, struct pat_user *out)
+{
+    int rc;
+
+    if (key == NULL || key[0] == '\0' ||
+        strnlen(key, PAT_USERNAME_MAX + 1) > PAT_USERNAME_MAX)
+        return pat__fail(st, PAT_ENOTFOUND, "no such user");
+    rc = st->ops->user_get(st, key, out);
+    if (rc == PAT_OK && out->deleted_at != 0)
+        rc = PAT_ENOTFOUND;
+    if (rc == PAT_ENOTFOUND)
+        return pat__fail(st, rc, "no user '%s'", key);
+    return rc;
+}
+
+int
+pat__user_create_tx(struct pat_store *st, const struct pat_actor *who,
+                    const struct pat_user_spec *spec, struct pat_user *out)
+{
+    struct pat_user u;
+    char detail[PAT_DETAIL_MAX + 1];
+    int rc;
+
+    memset(&u, 0, sizeof(u));
+    rc = username_check(st, spec->username);
+    if (rc == PAT_OK)
+        rc = pat__text_check(st, "display_name", spec->display_name,
+                             PAT_DISPLAY_MAX, PAT_DISPLAY_MAX, false);
+    if (rc == PAT_OK)
+        rc = email_check(st, spec->email);
+    if (rc == PAT_OK && spec->role != PAT_ROLE_USER &&
+        spec->role != PAT_ROLE_ADMIN)
+        rc = pat__fail(st, PAT_EINVAL, "role must be 'admin' or 'user'");
+    if (rc == PAT_OK)
+        rc = pat__scopes_parse(st, spec->scopes ? spec->scopes : "patd:self",
+                               false, u.scopes, sizeof(u.scopes));
+    if (rc == PAT_OK)
+        rc = pat__scopes_exist(st, u.scopes);
+    if (rc == PAT_OK)
+        rc = pat__random_id("usr", u.id, sizeof(u.id));
+    if (rc != PAT_OK)
+        return rc;
+    pat__copy(u.username, sizeof(u.username), spec->username);
+    pat__copy(u.display_name, sizeof(u.display_name), spec->display_name);
+    pat__copy(u.email, sizeof(u.email), spec->email);
+    u.role = spec->role;
+    u.created_at = u.updated_at = pat_store_now(st);
+    rc = st->ops->user_insert(st, &u);
+    if (rc == PAT_ECONFLICT)
+        return pat__fail(st, rc, "username '%s' is taken", u.username);
+    if (rc != PAT_OK)
+        return rc;
+    pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "username",
+                u.username, "role", u.role == PAT_ROLE_ADMIN ? "admin" : "user",
+                "scopes", u.scopes);
+    rc = pat__audit(st, who, "user.created", u.id, NULL, detail);
+    if (rc == PAT_OK && out != NULL)
+        *out = u;
+    return rc;
+}
+
+int
+pat_user_create(struct pat_store *st, const struct pat_actor *who,
+                const struct pat_user_spec *spec, struct pat_user *out)
+{
+    int rc = pat__need_init(st);
+
+    if (rc != PAT_OK)
+        return rc;
+    rc = pat__tx_begin(st);
+    if (rc != PAT_OK)
+        return rc;
+    rc = pat__user_create_tx(st, who, spec, out);
+    if (rc == PAT_OK)
+        return pat__tx_commit(st);
+    pat__tx_rollback(st);
+    return rc;
+}
+
+int
+pat_user_get(struct pat_store *st, const char *key, struct pat_user *out)
+{
+    return pat__user_find(st, key, out);
+}
+
+int
+pat_user_list(struct pat_store *st, int64_t after, struct pat_user *out,
+              size_t cap, size_t *n)
+{
+    *n = 0;
+    return st->ops->user_list(st, after, out, cap, n);
+}
+
+/* Reads the user, applies change, writes it back with an audit event. */
+static int
+user_change(struct pat_store *st, const struct pat_actor *who, const char *key,
+            const char *action, const char *detail,
+            int (*change)(struct pat_store *, struct pat_user *, const void *),
+            const void *arg)
+{
+    struct pat_user u;
+    int rc = pat__need_init(st);
+
+    if (rc != PAT_OK)
+        return rc;
+    rc = pat__tx_begin(st);
+    if (rc != PAT_OK)
+        return rc;
+    rc = pat__user_find(st, key, &u);
+    if (rc == PAT_OK)
+        rc = change(st, &u, arg);
+    if (rc == PAT_OK) {
+        u.updated_at = pat_store_now(st);
+        rc = st->ops->user_update(st, &u);
+    }
+    if (rc == PAT_OK)
+        rc = pat__audit(st, who, action, u.id, NULL, detail);
+    if (rc == PAT_OK)
+        return pat__tx_commit(st);
+    pat__tx_rollback(st);
+    return rc;
+}
+
+static int
+set_disabled(struct pat_store *st, struct pat_user *u, const void *arg)
+{
+    (void)st;
+    u->disabled = *(const bool *)arg;
+    return PAT_OK;
+}
+
+int
+pat_user_set_disabled(struct pat_store *st, const struct pat_actor *who,
+                      const char *key, bool disabled)
+{
+    return user_change(st, who, key,
+                       disabled ? "user.disabled" : "user.enabled", NULL,
+                       set_disabled, &disabled);
+}
+
+static int
+set_scopes(struct pat_store *st, struct pat_user *u, const void *arg)
+{
+    char scopes[PAT_SCOPESTR_MAX + 1];
+    int rc = pat__scopes_parse(st, arg, false, scopes, sizeof(scopes));
+
+    if (rc == PAT_OK)
+        rc = pat__scopes_exist(st, scopes);
+    if (rc == PAT_OK)
+        memcpy(u->scopes, scopes, sizeof(scopes));
+    return rc;
+}
+
+int
+pat_user_set_scopes(struct pat_store *st, const struct pat_actor *who,
+                    const char *key, const char *scopes)
+{
+    char detail[PAT_DETAIL_MAX + 1];
+
+    pat__detail(detail, sizeof(detail), "{s:s}", "scopes",
+                scopes ? scopes : "");
+    return user_change(st, who, key, "user.scopes_changed", detail, set_scopes,
+                       scopes ? scopes : "");
+}

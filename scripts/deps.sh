@@ -1,0 +1,44 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Installs, from Debian 12's archive, everything patd needs to build and to
+# run its tests. Idempotent: packages already present are not fetched again,
+# and apt-get runs only when something is missing.
+set -eu
+
+PKGS="
+build-essential
+cmake
+pkg-config
+clang-format
+libssl-dev
+zlib1g-dev
+libsqlite3-dev
+libjansson-dev
+libcmocka-dev
+libsodium-dev
+libmicrohttpd-dev
+libinih-dev
+libcurl4-openssl-dev
+curl
+"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+        grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO=sudo
+else
+    SUDO=
+fi
+echo "deps.sh: installing:$missing" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing

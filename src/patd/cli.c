@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Plumbing shared by the local admin commands (see cli.h): where the store
+ * is, how refusals are reported, and how objects are printed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+void
+cli_usage(FILE *f, const char *usage)
+{
+    fprintf(f, "usage: patd %s\n", usage);
+}
+
+bool
+cli_common_opt(struct cli *c, int opt, const char *arg)
+{
+    switch (opt) {
+    case 'D':
+        c->db = arg;
+        return true;
+    case 'J':
+        c->json = true;
+        return true;
+    default:
+        return false;
+    }
+}
+
+int
+cli_usage_error(const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("patd: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    cli_usage(stderr, usage);
+    return EXIT_USAGE;
+}
+
+int
+cli_dispatch(struct cli *c, const char *group, const struct cli_cmd *cmds,
+             int argc, char **argv)
+{
+    const struct cli_cmd *cmd;
+    bool help;
+
+    help = argc < 2 || strcmp(argv[1], "--help") == 0 ||
+           strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0;
+    for (cmd = cmds; !help && cmd->name != NULL; cmd++) {
+        if (strcmp(cmd->name, argv[1]) == 0)
+            return cmd->run(c, argc - 1, argv + 1);
+    }
+    if (!help)
+        fprintf(stderr, "patd: unknown command '%s%s%s'\n", group,
+                group[0] ? " " : "", argv[1]);
+    for (cmd = cmds; cmd->name != NULL; cmd++)
+        cli_usage(help ? stdout : stderr, cmd->usage);
+    return help && argc >= 2 ? EXIT_DONE : EXIT_USAGE;
+}
+
+/* Creates the directory of path (one level, 0700) if it is missing. */
+static void
+make_parent(const char *path)
+{
+    char dir[4096];
+    char *slash;
+    int n = snprintf(dir, sizeof(dir), "%s", path);
+
+    if (n < 0 || (size_t)n >= sizeof(dir))
+        return;
+    slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return;
+    *slash = '\0';
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return;
+}
+
+int
+cli_open(struct cli *c, int flags, struct pat_store **st)
+{
+    const char *db = c->db;
+    int rc;
+
+    if (db == NULL || db[0] == '\0')
+        db = getenv("PATD_STORE");
+    if (db == NULL || db[0] == '\0')
+        db = getenv("PATD_DB");
+    if (db == NULL || db[0] == '\0')
+        db = PATD_DEFAULT_DB;
+    c->db = db;
+    if (flags & PAT_OPEN_CREATE)
+        make_parent(strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db);
+    c->err[0] = '\0';
+    rc = pat_store_open(db, flags, st, c->err, sizeof(c->err));
+    if (rc != PAT_OK)
+        return cli_refuse(c, "cannot open the store", rc);
+    return EXIT_DONE;
+}
+
+int
+cli_refuse(struct cli *c, const char *what, int rc)
+{
+    if (c->err[0] != '\0')
+        fprintf(stderr, "patd: %s: %s\n", what, c->err);
+    else
+        fprintf(stderr, "patd: %s: %s\n", what, pat_strerror(rc));
+    c->err[0] = '\0';
+    return EXIT_REFUSED;
+}
+
+bool
+cli_number(const char *s, long long min, long long max, long long *out)
+{
+    char *end = NULL;
+    long long v;
+
+    if (s == NULL || s[0] == '\0' || strlen(s) > 20)
+        return false;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || end == NULL || *end != '\0' || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool
+cli_list_add(char *list, size_t cap, const char *item)
+{
+    size_t len = strlen(list), il = strlen(item);
+
+    if (len + (len > 0) + il + 1 > cap)
+        return false;
+    if (len > 0)
+        list[len++] = ' ';
+    memcpy(list + len, item, il + 1);
+    return true;
+}
+
+bool
+cli_read_token(char *buf, size_t cap)
+{
+    size_t n = 0;
+    int ch;
+
+    /* Leading white space is skipped; the token ends at the line end. */
+    while ((ch = getchar()) == ' ' || ch == '\t' || ch == '\n' || ch == '\r')
+        ;
+    while (ch != EOF && ch != '\n' && ch != '\r' && ch != ' ') {
+        if (n + 1 >= cap)
+            return false;
+        buf[n++] = (char)ch;
+        ch = getchar();
+    }
+    buf[n] = '\0';
+    return n > 0;
+}
+
+const char *
+cli_time(int64_t t, const char *none, char *buf, size_t cap)
+{
+    if (t == 0 || pat_time_format(t, buf, cap) != PAT_OK)
+        return none;
+    return buf;
+}
+
+/* A JSON string for time t, or null for 0. */
+static json_t *
+json_time(int64_t t)
+{
+    char buf[PAT_TIME_LEN + 1];
+
+    if (t == 0 || pat_time_format(t, buf, sizeof(buf)) != PAT_OK)
+        return json_null();
+    return json_string(buf);
+}
+
+/* A JSON array of the items of a space-separated list. */
+static json_t *
+json_list(const char *list)
+{
+    json_t *a = json_array();
+    const char *p = list;
+
+    while (a != NULL && *p != '\0') {
+        const char *e = strchr(p, ' ');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+
+        if (len > 0)
+            json_array_append_new(a, json_stringn(p, len));
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    return a;
+}
+
+static json_t *
+json_opt(const char *s)
+{
+    return s[0] ? json_string(s) : json_null();
+}
+
+json_t *
+cli_json_user(const struct pat_user *u)
+{
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:o}", "id", u->id,
+        "username", u->username, "display_name", u->display_name, "email",
+        u->email, "role", u->role == PAT_ROLE_ADMIN ? "admin" : "user",
+        "scopes", json_list(u->scopes), "disabled", u->disabled, "created_at",
+        json_time(u->created_at), "updated_at", json_time(u->updated_at));
+}
+
+json_t *
+cli_json_token(const struct pat_token *t, int64_t now)
+{
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, "
+        "s:o, s:o, s:o, s:o, s:o}",
+        "id", t->id, "name", t->name, "description", t->description, "user_id",
+        t->user_id, "scopes", json_list(t->scopes), "audiences",
+        json_list(t->audiences), "allowed_cidrs", json_list(t->allowed_cidrs),
+        "hint", t->hint, "status", pat_status_name(pat_token_status(t, now)),
+        "created_at", json_time(t->created_at), "expires_at",
+        json_time(t->expires_at), "last_used_at", json_time(t->last_used_at),
+        "last_used_ip", json_opt(t->last_used_ip), "revoked_at",
+        json_time(t->revoked_at), "revoked_reason",
+        json_opt(t->revoked_reason));
+}
+
+json_t *
+cli_json_audit(const struct pat_audit *ev)
+{
+    json_t *detail = json_loads(ev->detail, 0, NULL);
+
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o}", "id",
+                     (json_int_t)ev->seq, "at", json_time(ev->at),
+                     "actor_user_id", json_opt(ev->actor_user_id),
+                     "actor_token_id", json_opt(ev->actor_token_id), "ip",
+                     json_opt(ev->ip), "user_agent", json_opt(ev->user_agent),
+                     "action", ev->action, "target_user_id",
+                     json_opt(ev->target_user_id), "target_token_id",
+                     json_opt(ev->target_token_id), "detail",
+                     detail ? detail : json_object());
+}
+
+void
+cli_print_json(json_t *v)
+{
+    if (v == NULL) {
+        fputs("patd: out of memory\n", stderr);
+        return;
+    }
+    json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    json_decref(v);
+}
+
+int
+cli_parse(struct cli *c, int argc, char **argv, const struct option *opts,
+          const char *usage, cli_opt_cb fn, void *ctx)
+{
+    int opt;
+
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (cli_common_opt(c, opt, optarg))
+            continue;
+        if (opt == 'h') {
+            cli_usage(stdout, usage);
+            return EXIT_DONE;
+        }
+        if (opt == '?' || fn == NULL || fn(opt, optarg, ctx) != 0) {
+            cli_usage(stderr, usage);
+            return EXIT_USAGE;
+        }
+    }
+    return -1;
+}

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * patd init and patd migrate: create and bootstrap a store, and bring an
+ * existing one to the current schema.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "cli.h"
+
+/* Opens FILE for the token: new, 0600, never an existing file. */
+static int
+open_token_file(const char *path)
+{
+    return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                0600);
+}
+
+static bool
+write_all(int fd, const char *s, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, s, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        s += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+static void
+print_init(struct cli *c, const struct pat_user *admin,
+           const struct pat_token *tok, const char *secret, int64_t now)
+{
+    char exp[PAT_TIME_LEN + 1];
+
+    if (c->json) {
+        json_t *o = json_pack("{s:o, s:o, s:s}", "user", cli_json_user(admin),
+                              "token_object", cli_json_token(tok, now), "token",
+                              secret);
+        cli_print_json(o);
+        return;
+    }
+    fprintf(stderr,
+            "patd: initialised '%s'\n"
+            "patd: admin user '%s' (%s)\n"
+            "patd: the admin's first token (scopes: %s; expires %s) is "
+            "printed below; it will not be shown again\n",
+            c->db, admin->username, admin->id, tok->scopes,
+            cli_time(tok->expires_at, "never", exp, sizeof(exp)));
+    printf("%s\n", secret);
+}
+
+int
+cmd_init(struct cli *c, int argc, char **argv)
+{
+    static const char usage[] =
+        "init [--db PATH] [--admin NAME] [--prefix PREFIX] "
+        "[--token-file FILE] [--json]";
+    static const struct option opts[] = {
+        CLI_COMMON_OPTS,
+        {"admin", required_argument, NULL, 'a'},
+        {"prefix", required_argument, NULL, 'p'},
+        {"token-file", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
+    };
+    struct pat_init_spec spec = {NULL, NULL};
+    struct pat_store *st = NULL;
+    struct pat_user admin;
+    struct pat_token tok;
+    char secret[PAT_TOKEN_MAX + 1];
+    const char *token_file = NULL;
+    int opt, rc, fd = -1, status;
+
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (cli_common_opt(c, opt, optarg))
+            continue;
+        switch (opt) {
+        case 'a':
+            spec.admin_username = optarg;
+            break;
+        case 'p':
+            spec.prefix = optarg;
+            break;
+        case 't':
+            token_file = optarg;
+            break;
+        case 'h':
+            cli_usage(stdout, usage);
+            return EXIT_DONE;
+        default:
+            cli_usage(stderr, usage);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc)
+        return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (token_file != NULL) {
+        fd = open_token_file(token_file);
+        if (fd < 0) {
+            fprintf(stderr, "patd: cannot create '%s': %s\n", token_file,
+                    strerror(errno));
+            return EXIT_REFUSED;
+        }
+    }
+    status = cli_open(c, PAT_OPEN_CREATE, &st);
+    if (status != EXIT_DONE)
+        goto out;
+    rc = pat_store_init(st, &spec, &admin, &tok, secret, sizeof(secret));
+    if (rc != PAT_OK) {
+        status = cli_refuse(c, "cannot initialise the store", rc);
+        goto out;
+    }
+    if (fd >= 0 && (!write_all(fd, secret, strlen(secret)) ||
+                    !write_all(fd, "\n", 1) || fsync(fd) != 0)) {
+        fprintf(stderr, "patd: cannot write '%s': %s\n", token_file,
+                strerror(errno));
+    }
+    print_init(c, &admin, &tok, secret, pat_store_now(st));
+    OPENSSL_cleanse(secret, sizeof(secret));
+out:
+    if (fd >= 0) {
+        close(fd);
+        if (status != EXIT_DONE)
+            unlink(token_file);
+    }
+    pat_store_close(st);
+    return status;
+}
+
+int
+cmd_migrate(struct cli *c, int argc, char **argv)
+{
+    static const char usage[] = "migrate [--db PATH] [--json]";
+    static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+    struct pat_store *st = NULL;
+    int opt, status;
+
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (cli_common_opt(c, opt, optarg))
+            continue;
+        if (opt == 'h') {
+            cli_usage(stdout, usage);
+            return EXIT_DONE;
+        }
+        cli_usage(stderr, usage);
+        return EXIT_USAGE;
+    }
+    if (optind != argc)
+        return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    status = cli_open(c, 0, &st);
+    if (status != EXIT_DONE)
+        return status;
+    if (c->json)
+        cli_print_json(json_pack("{s:i, s:i}", "schema_version",
+                                 pat_store_schema_version(st), "applied",
+                                 pat_store_migrations_applied(st)));
+    else
+        printf("schema version %d (%d migration%s applied now)\n",
+               pat_store_schema_version(st), pat_store_migrations_applied(st),
+               pat_store_migrations_applied(st) == 1 ? "" : "s");
+    pat_store_close(st);
+    return EXIT_DONE;
+}

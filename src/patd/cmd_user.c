@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/* patd user add|list|show|disable|enable|set-scopes. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct user_args {
+    struct pat_user_spec spec;
+    char scopes[PAT_SCOPESTR_MAX + 1];
+    bool have_scopes;
+    bool overflow;
+};
+
+static int
+user_opt(int opt, const char *arg, void *ctx)
+{
+    struct user_args *a = ctx;
+
+    switch (opt) {
+    case 'n':
+        a->spec.display_name = arg;
+        return 0;
+    case 'e':
+        a->spec.email = arg;
+        return 0;
+    case 'A':
+        a->spec.role = PAT_ROLE_ADMIN;
+        return 0;
+    case 's':
+        a->have_scopes = true;
+        if (!cli_list_add(a->scopes, sizeof(a->scopes), arg))
+            a->overflow = true;
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+static void
+print_user(struct cli *c, const struct pat_user *u)
+{
+    char t1[PAT_TIME_LEN + 1], t2[PAT_TIME_LEN + 1];
+
+    if (c->json) {
+        cli_print_json(cli_json_user(u));
+        return;
+    }
+    printf("id:           %s\n"
+           "username:     %s\n"
+           "display name: %s\n"
+           "email:        %s\n"
+           "role:         %s\n"
+           "scopes:       %s\n"
+           "disabled:     %s\n"
+           "created:      %s\n"
+           "updated:      %s\n",
+           u->id, u->username, u->display_name, u->email,
+           u->role == PAT_ROLE_ADMIN ? "admin" : "user", u->scopes,
+           u->disabled ? "yes" : "no",
+           cli_time(u->created_at, "-", t1, sizeof(t1)),
+           cli_time(u->updated_at, "-", t2, sizeof(t2)));
+}
+
+static int
+user_add(struct cli *c, int argc, char **argv)
+{
+    static const char usage[] =
+        "user add NAME [--display-name TEXT] [--email ADDR] [--admin] "
+        "[--scope SCOPE]... [--db PATH] [--json]";
+    static const struct option opts[] = {
+        CLI_COMMON_OPTS,
+        {"display-name", required_argument, NULL, 'n'},
+        {"email", required_argument, NULL, 'e'},
+        {"admin", no_argument, NULL, 'A'},
+        {"scope", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    struct user_args a;
+    struct pat_store *st = NULL;
+    struct pat_user u;
+    int rc, status;
+
+    memset(&a, 0, sizeof(a));
+    a.spec.role = PAT_ROLE_USER;
+    status = cli_parse(c, argc, argv, opts, usage, user_opt, &a);
+    if (status >= 0)
+        return status;
+    if (argc - optind != 1)
+        return cli_usage_error(usage, "expected one user name");
+    if (a.overflow)
+        return cli_usage_error(usage, "too many scopes");
+    a.spec.username = argv[optind];
+    if (a.have_scopes)
+        a.spec.scopes = a.scopes;
+    status = cli_open(c, 0, &st);
+    if (status != EXIT_DONE)
+        return status;
+    rc = pat_user_create(st, NULL, &a.spec, &u);
+    if (rc != PAT_OK)
+        status = cli_refuse(c, "cannot add the user", rc);
+    else
+        print_user(c, &u);
+    pat_store_close(st);
+    return status;
+}
+
+static int
+user_list(struct cli *c, int argc, char **argv)
+{
+    static const char usage[] = "user list [--db PATH] [--json]";
+    static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+    enum { PAGE = 200 };
+    struct pat_user *page = NULL;
+    struct pat_store *st = NULL;
+    json_t *items = NULL;
+    int64_t after = 0;
+    size_t n, i;
+    int rc, status;
+
+    status = cli_parse(c, argc, argv, opts, usage, NULL, NULL);
+    if (status >= 0)
+        return status;
+    if (optind != argc)
+        return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    status = cli_open(c, 0, &st);
+    if (status != EXIT_DONE)
+        return status;
+    page = calloc(PAGE, sizeof(*page));
+    items = json_array();
+    if (page == NULL || items == NULL) {
+        status = cli_refuse(c, "cannot list users", PAT_ENOMEM);
+        goto out;
+    }
+    if (!c->json)
+        printf("%-20s %-24s %-5s %-8s %s\n", "ID", "USERNAME", "ROLE", "STATE",
+               "SCOPES");
+    do {
+        rc = pat_user_list(st, after, page, PAGE, &n);
+        if (rc != PAT_OK) {
+            status = cli_refuse(c, "cannot list users", rc);
+            goto out;
+        }
+        for (i = 0; i < n; i++) {
+            const struct pat_user *u = &page[i];
+            if (c->json)
+                json_array_append_new(items, cli_json_user(u));
+            else
+                printf("%-20s %-24s %-5s %-8s %s\n", u->id, u->username,
+                       u->role == PAT_ROLE_ADMIN ? "admin" : "user",
+                       u->disabled ? "disabled" : "enabled", u->scopes);
+        }
+        if (n > 0)
+            after = page[n - 1].seq;
+    } while (n == PAGE);
+    if (c->json)
+        cli_print_json(json_pack("{s:O}", "items", items));
+out:
+    json_decref(items);
+    free(page);
+    pat_store_close(st);
+    return status;
+}
+
+/* user show|disable|enable|set-scopes USER [ARGS]. */
+static int
+user_one(struct cli *c, int argc, char **argv, const char *usage, int min_args,
+         int max_args)
+{
+    static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+    char scopes[PAT_SCOPESTR_MAX + 1] = "";
+    struct pat_store *st = NULL;
+    struct pat_user u;
+    const char *verb = argv[0];
+    int rc, status, i;
+
+    status = cli_parse(c, argc, argv, opts, usage, NULL, NULL);
+    if (status >= 0)
+        return status;
+    if (argc - optind < min_args || argc - optind > max_args)
+        return cli_usage_error(usage, "wrong number of arguments");
+    for (i = optind + 1; i < argc; i++) {
+        if (!cli_list_add(scopes, sizeof(scopes), argv[i]))
+            return cli_usage_error(usage, "too many scopes");
+    }
+    status = cli_open(c, 0, &st);
+    if (status != EXIT_DONE)
+        return status;
+    if (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0)
+        rc = pat_user_set_disabled(st, NULL, argv[optind],
+                                   strcmp(verb, "disable") == 0);
+    else if (strcmp(verb, "set-scopes") == 0)
+        rc = pat_user_set_scopes(st, NULL, argv[optind], scopes);
+    else
+        rc = PAT_OK;
+    if (rc == PAT_OK)
+        rc = pat_user_get(st, argv[optind], &u);
+    if (rc != PAT_OK)
+        status = cli_refuse(c, verb, rc);
+    else
+        print_user(c, &u);
+    pat_store_close(st);
+    return status;
+}
+
+static int
+user_show(struct cli *c, int argc, char **argv)
+{
+    return user_one(c, argc, argv, "user show USER [--db PATH] [--json]", 1, 1);
+}
+
+static int
+user_disable(struct cli *c, int argc, char **argv)
+{
+    return user_one(c, argc, argv, "user disable USER [--db PATH] [--json]", 1,
+                    1);
+}
+
+static int
+user_enable(struct cli *c, int argc, char **argv)
+{
+    return user_one(c, argc, argv, "user enable USER [--db PATH] [--json]", 1,
+                    1);
+}
+
+static int
+user_set_scopes(struct cli *c, int argc, char **argv)
+{
+    return user_one(c, argc, argv,
+                    "user set-scopes USER [SCOPE...] [--db PATH] [--json]", 1,
+                    1 + PAT_SCOPES_MAX);
+}
+
+int
+cmd_user(struct cli *c, int argc, char **argv)
+{
+    static const struct cli_cmd cmds[] = {
+        {"add",
+         "user add NAME [--display-name TEXT] [--email ADDR] [--admin] "
+         "[--scope SCOPE]... [--db PATH] [--json]",
+         user_add},
+        {"list", "user list [--db PATH] [--json]", user_list},
+        {"show", "user show USER [--db PATH] [--json]", user_show},
+        {"disable", "user disable USER [--db PATH] [--json]", user_disable},
+        {"enable", "user enable USER [--db PATH] [--json]", user_enable},
+        {"set-scopes", "user set-scopes USER [SCOPE...] [--db PATH] [--json]",
+         user_set_scopes},
+        {NULL, NULL, NULL},
+    };
+
+    return cli_dispatch(c, "user", cmds, argc, argv);
+}

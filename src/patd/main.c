@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * patd: the daemon and its local admin commands. This file only picks the
+ * command; each lives in its own cmd_*.c file.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int
+cmd_version(struct cli *c, int argc, char **argv)
+{
+    (void)c;
+    (void)argc;
+    (void)argv;
+    printf("patd %s (schema %d)\n", PATD_VERSION, pat_store_schema_latest());
+    return EXIT_DONE;
+}
+
+static const struct cli_cmd commands[] = {
+    {"init",
+     "init [--db PATH] [--admin NAME] [--prefix PREFIX] [--token-file FILE] "
+     "[--json]",
+     cmd_init},
+    {"migrate", "migrate [--db PATH]", cmd_migrate},
+    {"user",
+     "user add|list|show|disable|enable|set-scopes ... (patd user "
+     "--help)",
+     cmd_user},
+    {"scope", "scope add|list ... (patd scope --help)", cmd_scope},
+    {"token",
+     "token create|list|show|rename|regenerate|revoke|verify ... (patd token "
+     "--help)",
+     cmd_token},
+    {"audit", "audit list ... (patd audit --help)", cmd_audit},
+    {"version", "version", cmd_version},
+    {NULL, NULL, NULL},
+};
+
+int
+main(int argc, char **argv)
+{
+    struct cli c;
+
+    memset(&c, 0, sizeof(c));
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0)
+        return cmd_version(&c, argc - 1, argv + 1);
+    return cli_dispatch(&c, "", commands, argc, argv);
+}
