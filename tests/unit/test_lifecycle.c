@@ -1,0 +1,692 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the token lifecycle on a real SQLite store in a temporary
+ * directory, with the store's clock under the test's control: migrations,
+ * bootstrap, every policy rule, every refusal (and that a refusal changes
+ * nothing), verification reasons, regeneration grace and reuse.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "internal.h"
+
+#define T0 1795773600LL /* 2026-11-27T10:00:00Z */
+#define DAY 86400LL
+
+struct fx {
+    char dir[64];
+    char path[128];
+    int64_t now;
+    struct pat_store *st;
+    struct pat_user admin;
+    struct pat_user alice;
+    char err[256];
+};
+
+static int64_t
+fake_now(void *arg)
+{
+    return ((struct fx *)arg)->now;
+}
+
+static struct pat_store *
+reopen(struct fx *f)
+{
+    pat_store_close(f->st);
+    f->st = NULL;
+    assert_int_equal(pat_store_open(f->path, 0, &f->st, f->err,
+                                    sizeof(f->err)),
+                     PAT_OK);
+    pat_store_set_clock(f->st, fake_now, f);
+    return f->st;
+}
+
+static int
+setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct pat_user_spec alice = {"alice", "Alice", "alice@example.org",
+                                  PAT_ROLE_USER, "patd:self repo:read"};
+    struct pat_token tok;
+    char secret[PAT_TOKEN_MAX + 1];
+
+    snprintf(f->dir, sizeof(f->dir), "/tmp/patunit.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof(f->path), "%s/t.db", f->dir);
+    f->now = T0;
+    assert_int_equal(pat_store_open(f->path, PAT_OPEN_CREATE, &f->st, f->err,
+                                    sizeof(f->err)),
+                     PAT_OK);
+    pat_store_set_clock(f->st, fake_now, f);
+    assert_int_equal(pat_store_init(f->st, NULL, &f->admin, &tok, secret,
+                                    sizeof(secret)),
+                     PAT_OK);
+    assert_int_equal(pat_scope_put(f->st, NULL, "repo:read", "Read"), PAT_OK);
+    assert_int_equal(pat_scope_put(f->st, NULL, "repo:write", "Write"),
+                     PAT_OK);
+    assert_int_equal(pat_user_create(f->st, NULL, &alice, &f->alice), PAT_OK);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fx *f = *state;
+    char cmd[160];
+
+    pat_store_close(f->st);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+/* A token of alice with the given scopes and expiry; returns its rc. */
+static int
+make(struct fx *f, const char *name, const char *scopes,
+     struct pat_expiry exp, struct pat_token *t, char *secret)
+{
+    struct pat_token_spec s = {"alice", name, NULL, scopes, NULL, NULL, exp};
+
+    return pat_token_create(f->st, NULL, &s, t, secret, PAT_TOKEN_MAX + 1);
+}
+
+static const struct pat_expiry NOEXP = {0, 0, false};
+
+/* Number of tokens and audit events: what a refusal must not change. */
+static void
+census(struct fx *f, size_t *tokens, size_t *events)
+{
+    static struct pat_token tl[256];
+    static struct pat_audit al[256];
+    struct pat_token_filter all = {0};
+    struct pat_audit_filter any = {0};
+
+    all.status = PAT_STATUS_ALL;
+    assert_int_equal(pat_token_list(f->st, &all, tl, 256, tokens), PAT_OK);
+    assert_int_equal(pat_audit_list(f->st, &any, al, 256, events), PAT_OK);
+}
+
+static void
+test_migrations(void **state)
+{
+    struct fx *f = *state;
+    sqlite3 *db;
+
+    /* setup applied every migration once; a reopen applies none. */
+    reopen(f);
+    assert_int_equal(pat_store_schema_version(f->st),
+                     pat_store_schema_latest());
+    assert_int_equal(pat_store_migrations_applied(f->st), 0);
+    /* A store migrated by a newer patd is refused, not touched. */
+    pat_store_close(f->st);
+    f->st = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO schema_migrations VALUES "
+                                  "(999, 'future', 0)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(pat_store_open(f->path, 0, &f->st, f->err,
+                                    sizeof(f->err)),
+                     PAT_ESCHEMA);
+    assert_null(f->st);
+    assert_non_null(strstr(f->err, "999"));
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DELETE FROM schema_migrations "
+                                  "WHERE version = 999",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    reopen(f);
+}
+
+static void
+test_fresh_store(void **state)
+{
+    struct fx *f = *state;
+    char path[160], err[128];
+    struct pat_store *st = NULL;
+    struct pat_user u;
+    struct pat_token t;
+    char secret[PAT_TOKEN_MAX + 1];
+
+    snprintf(path, sizeof(path), "%s/missing.db", f->dir);
+    assert_int_equal(pat_store_open(path, 0, &st, err, sizeof(err)),
+                     PAT_ENOTFOUND);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(pat_store_open(path, PAT_OPEN_CREATE, &st, err,
+                                    sizeof(err)),
+                     PAT_OK);
+    assert_int_equal(pat_store_migrations_applied(st), 1);
+    assert_null(pat_store_prefix(st));
+    /* Nothing works on a store that was never initialised. */
+    assert_int_equal(pat_verify(st, "x", 1, &(struct pat_verdict){0}),
+                     PAT_ENOTINIT);
+    {
+        struct pat_init_spec bad = {"Bad!", NULL};
+        assert_int_equal(pat_store_init(st, &bad, &u, &t, secret,
+                                        sizeof(secret)),
+                         PAT_EINVAL);
+        assert_null(pat_store_prefix(st));
+    }
+    {
+        struct pat_init_spec ok = {"acme", "root"};
+        assert_int_equal(pat_store_init(st, &ok, &u, &t, secret,
+                                        sizeof(secret)),
+                         PAT_OK);
+        assert_string_equal(pat_store_prefix(st), "acme");
+        assert_int_equal(strncmp(secret, "acme_", 5), 0);
+        assert_string_equal(u.username, "root");
+        assert_string_equal(t.scopes, "patd:admin patd:self");
+        assert_int_equal(pat_store_init(st, &ok, &u, &t, secret,
+                                        sizeof(secret)),
+                         PAT_EINITED);
+        assert_string_equal(secret, ""); /* wiped on refusal */
+    }
+    pat_store_close(st);
+}
+
+static void
+test_create_and_verify(void **state)
+{
+    struct fx *f = *state;
+    struct pat_token t;
+    struct pat_verdict v;
+    char secret[PAT_TOKEN_MAX + 1];
+
+    assert_int_equal(make(f, "ci", "repo:read", NOEXP, &t, secret), PAT_OK);
+    assert_int_equal(strlen(secret), 42);
+    assert_int_equal(pat_token_check("pat", secret, 42), PAT_OK);
+    assert_string_equal(t.hint, secret + 38);
+    assert_int_equal(t.expires_at, T0 + 30 * DAY); /* policy default */
+    assert_int_equal(pat_verify(f->st, secret, 42, &v), PAT_OK);
+    assert_string_equal(v.token_id, t.id);
+    assert_string_equal(v.user_id, f->alice.id);
+    assert_string_equal(v.username, "alice");
+    assert_string_equal(v.scopes, "repo:read");
+    assert_int_equal(v.expires_at, T0 + 30 * DAY);
+    /* Unknown, malformed, wrong prefix. */
+    secret[10] = secret[10] == 'A' ? 'B' : 'A';
+    assert_int_equal(pat_verify(f->st, secret, 42, &v), PAT_EMALFORMED);
+    assert_int_equal(pat_verify(f->st, "pat_00000000000000000000000000000000"
+                                       "0dawQ1",
+                                42, &v),
+                     PAT_EUNKNOWN);
+    assert_int_equal(pat_verify(f->st, "", 0, &v), PAT_EMALFORMED);
+    assert_int_equal(pat_verify(f->st, NULL, 0, &v), PAT_EMALFORMED);
+}
+
+static void
+test_expiry_rules(void **state)
+{
+    struct fx *f = *state;
+    struct pat_token t;
+    struct pat_policy pol;
+    struct pat_verdict v;
+    char s[PAT_TOKEN_MAX + 1];
+    size_t tk0, ev0, tk1, ev1;
+
+    census(f, &tk0, &ev0);
+    assert_int_equal(make(f, "a", "repo:read", (struct pat_expiry){0, 367, 0},
+                          &t, s),
+                     PAT_EPOLICY);
+    assert_int_equal(make(f, "a", "repo:read", (struct pat_expiry){0, -1, 0},
+                          &t, s),
+                     PAT_EPOLICY);
+    assert_int_equal(make(f, "a", "repo:read",
+                          (struct pat_expiry){T0 - 1, 0, 0}, &t, s),
+                     PAT_EINVAL);
+    assert_int_equal(make(f, "a", "repo:read",
+                          (struct pat_expiry){T0 + 367 * DAY, 0, 0}, &t, s),
+                     PAT_EPOLICY);
+    assert_int_equal(make(f, "a", "repo:read", (struct pat_expiry){0, 0, 1},
+                          &t, s),
+                     PAT_EPOLICY);
+    assert_int_equal(make(f, "a", "repo:read",
+                          (struct pat_expiry){T0 + DAY, 5, 0}, &t, s),
+                     PAT_EINVAL);
+    census(f, &tk1, &ev1);
+    assert_int_equal(tk0, tk1);
+    assert_int_equal(ev0, ev1);
+    assert_string_equal(s, ""); /* secret buffer wiped on refusal */
+
+    assert_int_equal(make(f, "d", "repo:read", (struct pat_expiry){0, 366, 0},
+                          &t, s),
+                     PAT_OK);
+    assert_int_equal(t.expires_at, T0 + 366 * DAY);
+    assert_int_equal(make(f, "e", "repo:read",
+                          (struct pat_expiry){T0 + 3600, 0, 0}, &t, s),
+                     PAT_OK);
+    assert_int_equal(t.expires_at, T0 + 3600);
+    /* Expired one second after its time, with the precise reason. */
+    f->now = T0 + 3600;
+    assert_int_equal(pat_verify(f->st, s, 42, &v), PAT_EEXPIRED);
+    assert_string_equal(v.token_id, t.id);
+    f->now = T0;
+
+    assert_int_equal(pat_policy_get(f->st, &pol), PAT_OK);
+    pol.allow_no_expiry = true;
+    assert_int_equal(pat_policy_put(f->st, NULL, &pol), PAT_OK);
+    assert_int_equal(make(f, "never", "repo:read", (struct pat_expiry){0, 0, 1},
+                          &t, s),
+                     PAT_OK);
+    assert_int_equal(t.expires_at, 0);
+    f->now = T0 + 5000 * DAY;
+    assert_int_equal(pat_verify(f->st, s, 42, &v), PAT_OK);
+    f->now = T0;
+    /* Policies out of range are refused. */
+    pol.default_lifetime_days = pol.max_lifetime_days + 1;
+    assert_int_equal(pat_policy_put(f->st, NULL, &pol), PAT_EINVAL);
+    pol.default_lifetime_days = 0;
+    assert_int_equal(pat_policy_put(f->st, NULL, &pol), PAT_EINVAL);
+}
+
+static void
+test_scope_rules(void **state)
+{
+    struct fx *f = *state;
+    struct pat_token t, parent;
+    struct pat_verdict v;
+    char s[PAT_TOKEN_MAX + 1], big[4096];
+    size_t tk0, ev0, tk1, ev1;
+    int i;
+
+    census(f, &tk0, &ev0);
+    assert_int_equal(make(f, "a", "nope", NOEXP, &t, s), PAT_ESCOPE);
+    assert_int_equal(make(f, "a", "repo:write", NOEXP, &t, s), PAT_ESCOPE);
+    assert_int_equal(make(f, "a", "patd:admin", NOEXP, &t, s), PAT_ESCOPE);
+    assert_int_equal(make(f, "a", "", NOEXP, &t, s), PAT_EINVAL);
+    assert_int_equal(make(f, "a", "Repo:Read", NOEXP, &t, s), PAT_EINVAL);
+    big[0] = '\0';
+    for (i = 0; i < 51; i++) {
+        char item[16];
+        snprintf(item, sizeof(item), "s%d ", i);
+        strncat(big, item, sizeof(big) - strlen(big) - 1);
+    }
+    assert_int_equal(make(f, "a", big, NOEXP, &t, s), PAT_EINVAL);
+    census(f, &tk1, &ev1);
+    assert_int_equal(tk0, tk1);
+    assert_int_equal(ev0, ev1);
+
+    /* Duplicates collapse; order is canonical. */
+    assert_int_equal(make(f, "p", "repo:read patd:self repo:read",
+                          (struct pat_expiry){0, 10, 0}, &parent, s),
+                     PAT_OK);
+    assert_string_equal(parent.scopes, "patd:self repo:read");
+
+    /* A token can only mint within its own scopes and expiry. */
+    {
+        struct pat_actor who = {f->alice.id, parent.id, "patd:self", 0, NULL,
+                                NULL};
+        struct pat_token_spec sp = {"alice", "child", NULL, "repo:read",
+                                    NULL,    NULL,    NOEXP};
+        who.token_expires_at = parent.expires_at;
+        assert_int_equal(pat_token_create(f->st, &who, &sp, &t, s, sizeof(s)),
+                         PAT_ESCOPE);
+        sp.scopes = "patd:self";
+        sp.expiry.days = 11;
+        assert_int_equal(pat_token_create(f->st, &who, &sp, &t, s, sizeof(s)),
+                         PAT_EPOLICY);
+        sp.expiry.days = 0;
+        assert_int_equal(pat_token_create(f->st, &who, &sp, &t, s, sizeof(s)),
+                         PAT_OK);
+        /* The default lifetime is cut to the parent's expiry. */
+        assert_int_equal(t.expires_at, parent.expires_at);
+    }
+
+    /* Effective scopes follow the owner's current allowed scopes. */
+    assert_int_equal(make(f, "both", "patd:self repo:read", NOEXP, &t, s),
+                     PAT_OK);
+    assert_int_equal(pat_user_set_scopes(f->st, NULL, "alice", "patd:self"),
+                     PAT_OK);
+    assert_int_equal(pat_verify(f->st, s, 42, &v), PAT_OK);
+    assert_string_equal(v.scopes, "patd:self");
+    assert_int_equal(pat_user_set_scopes(f->st, NULL, "alice", "no-such"),
+                     PAT_ESCOPE);
+}
+
+static void
+test_names_and_limits(void **state)
+{
+    struct fx *f = *state;
+    struct pat_token t, t2;
+    struct pat_policy pol;
+    char s[PAT_TOKEN_MAX + 1], name[512];
+    size_t tk0, ev0, tk1, ev1;
+    int i;
+
+    assert_int_equal(make(f, "ci", "repo:read", NOEXP, &t, s), PAT_OK);
+    census(f, &tk0, &ev0);
+    assert_int_equal(make(f, "ci", "repo:read", NOEXP, &t2, s),
+                     PAT_ECONFLICT);
+    memset(name, 'n', 101);
+    name[101] = '\0';
+    assert_int_equal(make(f, name, "repo:read", NOEXP, &t2, s), PAT_EINVAL);
+    assert_int_equal(make(f, "", "repo:read", NOEXP, &t2, s), PAT_EINVAL);
+    assert_int_equal(make(f, " x", "repo:read", NOEXP, &t2, s), PAT_EINVAL);
+    assert_int_equal(make(f, "a\tb", "repo:read", NOEXP, &t2, s), PAT_EINVAL);
+    assert_int_equal(make(f, "bad\xff", "repo:read", NOEXP, &t2, s),
+                     PAT_EINVAL);
+    {
+        struct pat_token_spec sp = {"alice",     "c",  NULL, "repo:read",
+                                    "api ok\"x", NULL, NOEXP};
+        assert_int_equal(pat_token_create(f->st, NULL, &sp, &t2, s,
+                                          sizeof(s)),
+                         PAT_EINVAL);
+        sp.audiences = NULL;
+        sp.allowed_cidrs = "10.0.0.0/8 300.1.1.1";
+        assert_int_equal(pat_token_create(f->st, NULL, &sp, &t2, s,
+                                          sizeof(s)),
+                         PAT_EINVAL);
+        sp.user_id = "nobody";
+        assert_int_equal(pat_token_create(f->st, NULL, &sp, &t2, s,
+                                          sizeof(s)),
+                         PAT_ENOTFOUND);
+    }
+    census(f, &tk1, &ev1);
+    assert_int_equal(tk0, tk1);
+    assert_int_equal(ev0, ev1);
+    /* 100 characters of multi-byte text is fine. */
+    name[0] = '\0';
+    for (i = 0; i < 100; i++)
+        strncat(name, "\xc3\xa9", sizeof(name) - strlen(name) - 1);
+    assert_int_equal(make(f, name, "repo:read", NOEXP, &t2, s), PAT_OK);
+    /* A revoked token's name is free again. */
+    assert_int_equal(pat_token_revoke(f->st, NULL, NULL, t.id, NULL), PAT_OK);
+    assert_int_equal(make(f, "ci", "repo:read", NOEXP, &t2, s), PAT_OK);
+
+    /* max_tokens_per_user counts active tokens only. */
+    assert_int_equal(pat_policy_get(f->st, &pol), PAT_OK);
+    pol.max_tokens_per_user = 3;
+    assert_int_equal(pat_policy_put(f->st, NULL, &pol), PAT_OK);
+    assert_int_equal(make(f, "third", "repo:read", NOEXP, &t, s), PAT_OK);
+    assert_int_equal(make(f, "fourth", "repo:read", NOEXP, &t2, s),
+                     PAT_ELIMIT);
+    assert_int_equal(pat_token_revoke(f->st, NULL, NULL, t.id, "user"),
+                     PAT_OK);
+    assert_int_equal(make(f, "fourth", "repo:read", NOEXP, &t2, s), PAT_OK);
+}
+
+static void
+test_update_and_ownership(void **state)
+{
+    struct fx *f = *state;
+    struct pat_user_spec bs = {"bob", NULL, NULL, PAT_ROLE_USER, NULL};
+    struct pat_user bob;
+    struct pat_token a, b, out;
+    char s[PAT_TOKEN_MAX + 1];
+
+    assert_int_equal(pat_user_create(f->st, NULL, &bs, &bob), PAT_OK);
+    assert_int_equal(pat_user_create(f->st, NULL, &bs, &bob), PAT_ECONFLICT);
+    bs.username = "Bad Name";
+    assert_int_equal(pat_user_create(f->st, NULL, &bs, NULL), PAT_EINVAL);
+    bs.username = "carol";
+    bs.email = "not-an-email";
+    assert_int_equal(pat_user_create(f->st, NULL, &bs, NULL), PAT_EINVAL);
+    bs.email = NULL;
+    bs.scopes = "unknown:scope";
+    assert_int_equal(pat_user_create(f->st, NULL, &bs, NULL), PAT_ESCOPE);
+
+    assert_int_equal(make(f, "a", "repo:read", NOEXP, &a, s), PAT_OK);
+    assert_int_equal(make(f, "b", "repo:read", NOEXP, &b, s), PAT_OK);
+    /* Another user's token is missing, exactly like a missing one. */
+    assert_int_equal(pat_token_get(f->st, bob.id, a.id, &out), PAT_ENOTFOUND);
+    assert_int_equal(pat_token_get(f->st, "bob", a.id, &out), PAT_ENOTFOUND);
+    assert_int_equal(pat_token_revoke(f->st, NULL, bob.id, a.id, NULL),
+                     PAT_ENOTFOUND);
+    assert_int_equal(pat_token_update(f->st, NULL, bob.id, a.id, "x", NULL,
+                                      &out),
+                     PAT_ENOTFOUND);
+    assert_int_equal(pat_token_get(f->st, f->alice.id, a.id, &out), PAT_OK);
+    assert_int_equal(pat_token_get(f->st, NULL, "tok_nope", &out),
+                     PAT_ENOTFOUND);
+
+    assert_int_equal(pat_token_update(f->st, NULL, "alice", a.id, "renamed",
+                                      "new text", &out),
+                     PAT_OK);
+    assert_string_equal(out.name, "renamed");
+    assert_string_equal(out.description, "new text");
+    assert_int_equal(pat_token_update(f->st, NULL, NULL, a.id, "b", NULL,
+                                      &out),
+                     PAT_ECONFLICT);
+    assert_int_equal(pat_token_get(f->st, NULL, a.id, &out), PAT_OK);
+    assert_string_equal(out.name, "renamed");
+    assert_int_equal(pat_token_revoke(f->st, NULL, NULL, a.id, NULL), PAT_OK);
+    assert_int_equal(pat_token_update(f->st, NULL, NULL, a.id, "again", NULL,
+                                      &out),
+                     PAT_EREVOKED);
+}
+
+static void
+test_revoke(void **state)
+{
+    struct fx *f = *state;
+    struct pat_token a, b, c;
+    struct pat_verdict v;
+    char sa[PAT_TOKEN_MAX + 1], sb[PAT_TOKEN_MAX + 1], sc[PAT_TOKEN_MAX + 1];
+    size_t tk0, ev0, tk1, ev1;
+    int64_t n = -1;
+
+    assert_int_equal(make(f, "a", "repo:read", NOEXP, &a, sa), PAT_OK);
+    assert_int_equal(make(f, "b", "repo:read", NOEXP, &b, sb), PAT_OK);
+    assert_int_equal(make(f, "c", "repo:read", NOEXP, &c, sc), PAT_OK);
+    assert_int_equal(pat_token_revoke(f->st, NULL, NULL, a.id, "bad reason"),
+                     PAT_EINVAL);
+    assert_int_equal(pat_token_revoke(f->st, NULL, NULL, a.id, "user"),
+                     PAT_OK);
+    census(f, &tk0, &ev0);
+    /* Idempotent: a second revoke succeeds and writes nothing. */
+    assert_int_equal(pat_token_revoke(f->st, NULL, NULL, a.id, "user"),
+                     PAT_OK);
+    census(f, &tk1, &ev1);
+    assert_int_equal(ev0, ev1);
+    assert_int_equal(pat_verify(f->st, sa, 42, &v), PAT_EREVOKED);
+    assert_int_equal(pat_token_get(f->st, NULL, a.id, &a), PAT_OK);
+    assert_int_equal(a.revoked_at, T0);
+    assert_string_equal(a.revoked_reason, "user");
+    assert_int_equal(pat_token_status(&a, T0), PAT_STATUS_REVOKED);
+
+    assert_int_equal(pat_token_revoke_user(f->st, NULL, "alice", "offboarded",
+                                           &n),
+                     PAT_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(pat_verify(f->st, sb, 42, &v), PAT_EREVOKED);
+    assert_int_equal(pat_verify(f->st, sc, 42, &v), PAT_EREVOKED);
+    assert_int_equal(pat_token_revoke_user(f->st, NULL, "nobody", NULL, &n),
+                     PAT_ENOTFOUND);
+}
+
+static void
+test_disabled_user(void **state)
+{
+    struct fx *f = *state;
+    struct pat_token t;
+    struct pat_verdict v;
+    char s[PAT_TOKEN_MAX + 1], s2[PAT_TOKEN_MAX + 1];
+
+    assert_int_equal(make(f, "a", "repo:read", NOEXP, &t, s), PAT_OK);
+    assert_int_equal(pat_user_set_disabled(f->st, NULL, "alice", true),
+                     PAT_OK);
+    assert_int_equal(pat_verify(f->st, s, 42, &v), PAT_EDISABLED);
+    assert_int_equal(make(f, "b", "repo:read", NOEXP, &t, s2), PAT_EDISABLED);
+    assert_int_equal(pat_user_set_disabled(f->st, NULL, "alice", false),
+                     PAT_OK);
+    assert_int_equal(pat_verify(f->st, s, 42, &v), PAT_OK);
+    assert_int_equal(pat_user_set_disabled(f->st, NULL, "ghost", true),
+                     PAT_ENOTFOUND);
+}
+
+static void
+test_regenerate(void **state)
+{
+    struct fx *f = *state;
+    struct pat_token t, t2;
+    struct pat_verdict v;
+    struct pat_policy pol;
+    struct pat_audit ev[64];
+    struct pat_audit_filter af = {NULL, "token.reuse_detected", NULL, 0, 0};
+    char s1[PAT_TOKEN_MAX + 1], s2[PAT_TOKEN_MAX + 1], s3[PAT_TOKEN_MAX + 1];
+    size_t n;
+
+    assert_int_equal(make(f, "rot", "repo:read", NOEXP, &t, s1), PAT_OK);
+    assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t.id, NULL,
+                                          PAT_GRACE_MAX + 1, &t2, s2,
+                                          sizeof(s2)),
+                     PAT_EINVAL);
+    /* With a grace of 60 s both secrets open the token until it ends. */
+    assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t.id,
+                                          &(struct pat_expiry){0, 90, 0}, 60,
+                                          &t2, s2, sizeof(s2)),
+                     PAT_OK);
+    assert_string_equal(t2.id, t.id);
+    assert_string_equal(t2.hint, s2 + 38);
+    assert_int_equal(t2.expires_at, T0 + 90 * DAY);
+    assert_true(strcmp(s1, s2) != 0);
+    assert_int_equal(pat_verify(f->st, s1, 42, &v), PAT_OK);
+    assert_int_equal(v.grace_until, T0 + 60);
+    assert_int_equal(pat_verify(f->st, s2, 42, &v), PAT_OK);
+    assert_int_equal(v.grace_until, 0);
+    f->now = T0 + 60;
+    assert_int_equal(pat_verify(f->st, s1, 42, &v), PAT_EREUSED);
+    assert_string_equal(v.token_id, t.id);
+    assert_int_equal(pat_verify(f->st, s2, 42, &v), PAT_OK);
+    assert_int_equal(pat_audit_list(f->st, &af, ev, 64, &n), PAT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(ev[0].target_token_id, t.id);
+
+    /* Without grace the old secret is retired at once; a later
+     * regeneration does not extend an earlier secret's grace. */
+    assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t.id, NULL, 0,
+                                          &t2, s3, sizeof(s3)),
+                     PAT_OK);
+    assert_int_equal(pat_verify(f->st, s2, 42, &v), PAT_EREUSED);
+    assert_int_equal(pat_verify(f->st, s3, 42, &v), PAT_OK);
+
+    /* revoke_on_reuse: presenting a retired secret revokes the token. */
+    assert_int_equal(pat_policy_get(f->st, &pol), PAT_OK);
+    pol.revoke_on_reuse = true;
+    assert_int_equal(pat_policy_put(f->st, NULL, &pol), PAT_OK);
+    assert_int_equal(pat_verify(f->st, s1, 42, &v), PAT_EREUSED);
+    assert_int_equal(pat_verify(f->st, s3, 42, &v), PAT_EREVOKED);
+    assert_int_equal(pat_token_get(f->st, NULL, t.id, &t2), PAT_OK);
+    assert_string_equal(t2.revoked_reason, "reuse");
+    /* A revoked token cannot be regenerated. */
+    assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t.id, NULL, 0,
+                                          &t2, s3, sizeof(s3)),
+                     PAT_EREVOKED);
+}
+
+static void
+test_list_filters(void **state)
+{
+    struct fx *f = *state;
+    struct pat_token t, out[8];
+    struct pat_token_filter flt;
+    char s[PAT_TOKEN_MAX + 1];
+    size_t n;
+
+    assert_int_equal(make(f, "a", "repo:read", NOEXP, &t, s), PAT_OK);
+    assert_int_equal(make(f, "b", "patd:self", NOEXP, &t, s), PAT_OK);
+    assert_int_equal(pat_token_revoke(f->st, NULL, NULL, t.id, NULL), PAT_OK);
+    assert_int_equal(make(f, "c", "repo:read",
+                          (struct pat_expiry){T0 + 10, 0, 0}, &t, s),
+                     PAT_OK);
+    f->now = T0 + 20;
+    memset(&flt, 0, sizeof(flt));
+    flt.user_id = f->alice.id;
+    flt.status = PAT_STATUS_ACTIVE;
+    assert_int_equal(pat_token_list(f->st, &flt, out, 8, &n), PAT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].name, "a");
+    flt.status = PAT_STATUS_EXPIRED;
+    assert_int_equal(pat_token_list(f->st, &flt, out, 8, &n), PAT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].name, "c");
+    flt.status = PAT_STATUS_REVOKED;
+    assert_int_equal(pat_token_list(f->st, &flt, out, 8, &n), PAT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].name, "b");
+    flt.status = PAT_STATUS_ALL;
+    flt.scope = "repo:read";
+    assert_int_equal(pat_token_list(f->st, &flt, out, 8, &n), PAT_OK);
+    assert_int_equal(n, 2);
+    /* "repo" is not "repo:read": scope match is by whole item. */
+    flt.scope = "repo";
+    assert_int_equal(pat_token_list(f->st, &flt, out, 8, &n), PAT_OK);
+    assert_int_equal(n, 0);
+    /* Paging by cursor. */
+    flt.scope = NULL;
+    assert_int_equal(pat_token_list(f->st, &flt, out, 2, &n), PAT_OK);
+    assert_int_equal(n, 2);
+    flt.after = out[1].seq;
+    assert_int_equal(pat_token_list(f->st, &flt, out, 2, &n), PAT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].name, "c");
+    flt.status = 99;
+    assert_int_equal(pat_token_list(f->st, &flt, out, 2, &n), PAT_EINVAL);
+    assert_int_equal(pat_status_parse("expired", &flt.status), PAT_OK);
+    assert_int_equal(flt.status, PAT_STATUS_EXPIRED);
+    assert_int_equal(pat_status_parse("bogus", &flt.status), PAT_EINVAL);
+}
+
+static void
+test_audit_actor(void **state)
+{
+    struct fx *f = *state;
+    struct pat_actor who = {NULL, NULL, NULL, 0, "192.0.2.1", "ua/1.0"};
+    struct pat_audit ev[8];
+    struct pat_audit_filter af = {NULL, "token.created", NULL, 0, 0};
+    struct pat_token_spec sp = {"alice", "x\"y", NULL, "repo:read",
+                                NULL,    NULL,   NOEXP};
+    struct pat_token t;
+    char s[PAT_TOKEN_MAX + 1];
+    size_t n, i;
+
+    who.user_id = f->alice.id;
+    assert_int_equal(pat_token_create(f->st, &who, &sp, &t, s, sizeof(s)),
+                     PAT_OK);
+    assert_int_equal(pat_audit_list(f->st, &af, ev, 8, &n), PAT_OK);
+    assert_int_equal(n, 2); /* the bootstrap token and this one */
+    assert_string_equal(ev[1].actor_user_id, f->alice.id);
+    assert_string_equal(ev[1].ip, "192.0.2.1");
+    assert_string_equal(ev[1].user_agent, "ua/1.0");
+    assert_string_equal(ev[1].target_token_id, t.id);
+    /* The detail is valid JSON even for names with quotes. */
+    assert_non_null(strstr(ev[1].detail, "\"name\":\"x\\\"y\""));
+    /* No event ever holds the secret or its random part. */
+    af.action = NULL;
+    assert_int_equal(pat_audit_list(f->st, &af, ev, 8, &n), PAT_OK);
+    for (i = 0; i < n; i++)
+        assert_null(strstr(ev[i].detail, s + 4));
+}
+
+int
+main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_migrations),      T(test_fresh_store),
+        T(test_create_and_verify), T(test_expiry_rules),
+        T(test_scope_rules),     T(test_names_and_limits),
+        T(test_update_and_ownership), T(test_revoke),
+        T(test_disabled_user),   T(test_regenerate),
+        T(test_list_filters),    T(test_audit_actor),
+    };
+#undef T
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
