@@ -505,3 +505,44 @@ pat_token_revoke_user(struct pat_store *st, const struct pat_actor *who,
         *count = n;
     return rc;
 }
+
+int
+pat_token_revoke_bulk(struct pat_store *st, const struct pat_actor *who,
+                      const struct pat_bulk_filter *f, const char *reason,
+                      bool dry_run, int64_t *count)
+{
+    char detail[PAT_DETAIL_MAX + 1], before[PAT_TIME_LEN + 1] = "";
+    int64_t n = 0;
+    int rc;
+
+    if (reason == NULL)
+        reason = "bulk";
+    rc = reason_check(st, reason);
+    if (rc == PAT_OK && f->user_id == NULL && f->scope == NULL &&
+        f->created_before == 0)
+        rc = pat__fail(st, PAT_EINVAL,
+                       "give at least one of user_id, scope and "
+                       "created_before");
+    if (rc == PAT_OK)
+        rc = pat__tx_begin(st);
+    if (rc != PAT_OK)
+        return rc;
+    rc = st->ops->token_revoke_where(st, f, pat_store_now(st), reason, dry_run,
+                                     &n);
+    if (rc == PAT_OK && !dry_run) {
+        if (f->created_before != 0)
+            pat_time_format(f->created_before, before, sizeof(before));
+        pat__detail(detail, sizeof(detail), "{s:I, s:s?, s:s?, s:s?}", "count",
+                    (json_int_t)n, "user_id", f->user_id, "scope", f->scope,
+                    "created_before", before[0] ? before : NULL);
+        rc =
+            pat__audit(st, who, "token.revoked_bulk", f->user_id, NULL, detail);
+    }
+    if (rc == PAT_OK)
+        rc = pat__tx_commit(st);
+    else
+        pat__tx_rollback(st);
+    if (rc == PAT_OK && count != NULL)
+        *count = n;
+    return rc;
+}

@@ -133,11 +133,13 @@ pat_user_get(struct pat_store *st, const char *key, struct pat_user *out)
 }
 
 int
-pat_user_list(struct pat_store *st, int64_t after, struct pat_user *out,
-              size_t cap, size_t *n)
+pat_user_list(struct pat_store *st, int64_t after, const char *q,
+              struct pat_user *out, size_t cap, size_t *n)
 {
     *n = 0;
-    return st->ops->user_list(st, after, out, cap, n);
+    if (q != NULL && (q[0] == '\0' || strnlen(q, 201) > 200))
+        q = q[0] ? "\x01" : NULL; /* an over-long query matches nothing */
+    return st->ops->user_list(st, after, q, out, cap, n);
 }
 
 /* Reads the user, applies change, writes it back with an audit event. */
@@ -210,4 +212,82 @@ pat_user_set_scopes(struct pat_store *st, const struct pat_actor *who,
                 scopes ? scopes : "");
     return user_change(st, who, key, "user.scopes_changed", detail, set_scopes,
                        scopes ? scopes : "");
+}
+
+static int
+apply_patch(struct pat_store *st, struct pat_user *u, const void *arg)
+{
+    const struct pat_user_patch *p = arg;
+    int rc = PAT_OK;
+
+    if (p->display_name != NULL) {
+        rc = pat__text_check(st, "display_name", p->display_name,
+                             PAT_DISPLAY_MAX, PAT_DISPLAY_MAX, false);
+        if (rc == PAT_OK)
+            pat__copy(u->display_name, sizeof(u->display_name),
+                      p->display_name);
+    }
+    if (rc == PAT_OK && p->email != NULL) {
+        rc = email_check(st, p->email);
+        if (rc == PAT_OK)
+            pat__copy(u->email, sizeof(u->email), p->email);
+    }
+    if (rc == PAT_OK && p->role >= 0) {
+        if (p->role != PAT_ROLE_USER && p->role != PAT_ROLE_ADMIN)
+            rc = pat__fail(st, PAT_EINVAL, "role must be 'admin' or 'user'");
+        else
+            u->role = p->role;
+    }
+    if (rc == PAT_OK && p->scopes != NULL)
+        rc = set_scopes(st, u, p->scopes);
+    if (rc == PAT_OK && p->disabled >= 0)
+        u->disabled = p->disabled != 0;
+    /* A disabled user's web sessions end with the change. */
+    if (rc == PAT_OK && u->disabled)
+        rc = st->ops->session_delete_user(st, u->id);
+    return rc;
+}
+
+int
+pat_user_update(struct pat_store *st, const struct pat_actor *who,
+                const char *key, const struct pat_user_patch *p,
+                struct pat_user *out)
+{
+    char detail[PAT_DETAIL_MAX + 1];
+    int rc;
+
+    pat__detail(detail, sizeof(detail), "{s:s?, s:s?, s:s?, s:s?, s:i}",
+                "display_name", p->display_name, "email", p->email, "role",
+                p->role < 0 ? NULL
+                : p->role   ? "admin"
+                            : "user",
+                "scopes", p->scopes, "disabled", p->disabled);
+    rc = user_change(st, who, key, "user.updated", detail, apply_patch, p);
+    if (rc == PAT_OK && out != NULL)
+        rc = pat__user_find(st, key, out);
+    return rc;
+}
+
+static int
+mark_deleted(struct pat_store *st, struct pat_user *u, const void *arg)
+{
+    int64_t n = 0;
+    int rc;
+
+    (void)arg;
+    rc = st->ops->token_revoke_user(st, u->id, pat_store_now(st),
+                                    "user_deleted", &n);
+    if (rc == PAT_OK)
+        rc = st->ops->session_delete_user(st, u->id);
+    /* The row stays for the audit trail; the name becomes free again. */
+    u->deleted_at = pat_store_now(st);
+    u->disabled = true;
+    return rc;
+}
+
+int
+pat_user_delete(struct pat_store *st, const struct pat_actor *who,
+                const char *key)
+{
+    return user_change(st, who, key, "user.deleted", NULL, mark_deleted, NULL);
 }

@@ -86,3 +86,17 @@ pat_verify(struct pat_store *st, const char *token, size_t len,
                              sizeof(out->scopes));
     return rc == PAT_OK ? PAT_OK : PAT_ESTORE;
 }
+
+bool
+pat_verdict_allows_ip(const struct pat_verdict *v, const char *ip)
+{
+    if (v->allowed_cidrs[0] == '\0')
+        return true;
+    return ip != NULL && pat__cidr_match(v->allowed_cidrs, ip);
+}
+
+bool
+pat_verdict_has_scope(const struct pat_verdict *v, const char *scope)
+{
+    return scope != NULL && pat__list_has(v->scopes, scope, strlen(scope));
+}

@@ -7,6 +7,7 @@
 
 struct pat_audit_filter {
     const char *user_id; /* events whose actor or target is this user */
+    const char *actor;   /* NULL or the acting user's id */
     const char *action;  /* NULL or an exact action */
     const char *target;  /* NULL or a token or user id */
     int64_t since;       /* 0: no bound */

@@ -13,6 +13,7 @@
 #include "token.h"
 #include "audit.h"
 #include "verify.h"
+#include "session.h"
 #include "text.h"
 
 #endif

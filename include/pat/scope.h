@@ -28,4 +28,12 @@ int pat_scope_put(struct pat_store *st, const struct pat_actor *who,
 int pat_scope_list(struct pat_store *st, struct pat_scope *out, size_t cap,
                    size_t *n);
 
+/*
+ * Replaces the operator's scopes with items[n] (built-ins stay and cannot
+ * be given). Removing a scope that active tokens hold is PAT_ECONFLICT;
+ * a removed scope is also taken from every user's allowed scopes.
+ */
+int pat_scope_replace(struct pat_store *st, const struct pat_actor *who,
+                      const struct pat_scope *items, size_t n);
+
 #endif

@@ -35,6 +35,13 @@ struct pat_token_filter {
     int64_t after;            /* cursor: seq of the last item seen */
 };
 
+/* What a bulk revocation selects among live tokens (0/NULL: any). */
+struct pat_bulk_filter {
+    const char *user_id;
+    const char *scope;
+    int64_t created_before;
+};
+
 /* The status of t at time now. */
 enum pat_status pat_token_status(const struct pat_token *t, int64_t now);
 
@@ -92,5 +99,13 @@ int pat_token_revoke(struct pat_store *st, const struct pat_actor *who,
 /* Revokes every live token of a user; *count (may be NULL) receives N. */
 int pat_token_revoke_user(struct pat_store *st, const struct pat_actor *who,
                           const char *user, const char *reason, int64_t *count);
+
+/*
+ * Revokes every live token matching f (at least one field set), or with
+ * dry_run only counts them. *count receives N. One audit event.
+ */
+int pat_token_revoke_bulk(struct pat_store *st, const struct pat_actor *who,
+                          const struct pat_bulk_filter *f, const char *reason,
+                          bool dry_run, int64_t *count);
 
 #endif

@@ -32,10 +32,53 @@ int pat_user_get(struct pat_store *st, const char *key, struct pat_user *out);
 
 /*
  * Up to cap users with seq > after, in seq order, into out; *n receives
- * the count.
+ * the count. q (may be NULL) keeps users whose username, display name or
+ * email contains it.
  */
-int pat_user_list(struct pat_store *st, int64_t after, struct pat_user *out,
-                  size_t cap, size_t *n);
+int pat_user_list(struct pat_store *st, int64_t after, const char *q,
+                  struct pat_user *out, size_t cap, size_t *n);
+
+/* A partial update: NULL strings and negative ints leave a field as is. */
+struct pat_user_patch {
+    const char *display_name;
+    const char *email;
+    int role; /* -1: keep */
+    const char *scopes;
+    int disabled; /* -1: keep */
+};
+
+/* Applies p in one transaction with one audit event; *out (may be NULL). */
+int pat_user_update(struct pat_store *st, const struct pat_actor *who,
+                    const char *key, const struct pat_user_patch *p,
+                    struct pat_user *out);
+
+/*
+ * Deletes a user: their tokens are revoked and their sessions ended in the
+ * same transaction; the row is kept for the audit trail, and the username
+ * becomes free again.
+ */
+int pat_user_delete(struct pat_store *st, const struct pat_actor *who,
+                    const char *key);
+
+#define PAT_PASSWORD_MIN 8
+#define PAT_PASSWORD_MAX 256
+
+/*
+ * Sets (or with NULL removes) the password of a user, stored as an
+ * argon2id string; ends the user's sessions. PAT_EINVAL for a password
+ * shorter than PAT_PASSWORD_MIN or longer than PAT_PASSWORD_MAX bytes.
+ */
+int pat_user_set_password(struct pat_store *st, const struct pat_actor *who,
+                          const char *key, const char *password);
+
+/*
+ * Checks a username and password. PAT_OK with *out filled, or
+ * PAT_EFORBIDDEN for any mismatch (unknown user, no password, wrong
+ * password, disabled user): the caller cannot tell which, and the time
+ * taken does not depend on it.
+ */
+int pat_user_check_password(struct pat_store *st, const char *username,
+                            const char *password, struct pat_user *out);
 
 /* Disables or enables a user; their tokens stop or resume verifying. */
 int pat_user_set_disabled(struct pat_store *st, const struct pat_actor *who,

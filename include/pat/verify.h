@@ -34,4 +34,13 @@ struct pat_verdict {
 int pat_verify(struct pat_store *st, const char *token, size_t len,
                struct pat_verdict *out);
 
+/*
+ * Whether a verified token may be used from ip (text form, IPv4 or IPv6):
+ * true when the token has no allowed_cidrs or ip lies in one of them.
+ */
+bool pat_verdict_allows_ip(const struct pat_verdict *v, const char *ip);
+
+/* Whether a verified token holds scope (an item of v->scopes). */
+bool pat_verdict_has_scope(const struct pat_verdict *v, const char *scope);
+
 #endif

@@ -84,6 +84,14 @@ static const struct migration migrations[] = {
      "  detail TEXT NOT NULL DEFAULT '{}');\n"
      "CREATE INDEX audit_target_user ON audit (target_user_id, seq);\n"
      "CREATE INDEX audit_actor_user ON audit (actor_user_id, seq);\n"},
+    {2, "web sessions",
+     "CREATE TABLE sessions (\n"
+     "  hash @blob@ PRIMARY KEY,\n"
+     "  user_id TEXT NOT NULL REFERENCES users (id),\n"
+     "  csrf TEXT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  expires_at BIGINT NOT NULL)@without_rowid@;\n"
+     "CREATE INDEX sessions_user ON sessions (user_id);\n"},
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

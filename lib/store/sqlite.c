@@ -36,6 +36,12 @@
     " AND (?7 = 0 OR t.created_at < ?7)"                                       \
     " AND t.seq > ?8 ORDER BY t.seq LIMIT ?9"
 
+/* ?1 user, ?2 scope, ?3 created before; live tokens only. */
+#define BULK_FILTER                                                            \
+    " AND (?1 IS NULL OR user_id = ?1)"                                        \
+    " AND (?2 IS NULL OR instr(' ' || scopes || ' ', ' ' || ?2 || ' ') > 0)"   \
+    " AND (?3 = 0 OR created_at < ?3)"
+
 enum stmt {
     S_BEGIN,
     S_COMMIT,
@@ -67,6 +73,17 @@ enum stmt {
     S_VERIFY,
     S_AUDIT_INSERT,
     S_AUDIT_LIST,
+    S_USER_PW_GET,
+    S_USER_PW_SET,
+    S_SCOPE_DELETE,
+    S_SCOPE_IN_USE,
+    S_SCOPE_STRIP,
+    S_TOKEN_REVOKE_WHERE,
+    S_TOKEN_COUNT_WHERE,
+    S_SESSION_INSERT,
+    S_SESSION_GET,
+    S_SESSION_DELETE,
+    S_SESSION_DELETE_USER,
     S_COUNT
 };
 
@@ -88,11 +105,17 @@ static const char *const sql_text[S_COUNT] = {
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [S_USER_UPDATE] = "UPDATE users SET display_name = ?2, email = ?3,"
                       " role = ?4, scopes = ?5, disabled = ?6,"
-                      " updated_at = ?7, deleted_at = ?8 WHERE id = ?1",
+                      " updated_at = ?7, deleted_at = ?8,"
+                      " username = CASE WHEN ?8 IS NULL THEN username"
+                      " ELSE id END WHERE id = ?1",
     [S_USER_BY_ID] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
     [S_USER_BY_NAME] = "SELECT " USER_COLS " FROM users WHERE username = ?1",
     [S_USER_LIST] = "SELECT " USER_COLS " FROM users WHERE seq > ?1"
-                    " AND deleted_at IS NULL ORDER BY seq LIMIT ?2",
+                    " AND deleted_at IS NULL AND (?3 IS NULL"
+                    "  OR instr(username, lower(?3)) > 0"
+                    "  OR instr(lower(display_name), lower(?3)) > 0"
+                    "  OR instr(lower(email), lower(?3)) > 0)"
+                    " ORDER BY seq LIMIT ?2",
     [S_SCOPE_PUT] = "INSERT INTO scopes VALUES (?1, ?2, ?3) ON CONFLICT (name)"
                     " DO UPDATE SET description = excluded.description",
     [S_SCOPE_GET] = "SELECT name, description, builtin FROM scopes"
@@ -146,7 +169,32 @@ static const char *const sql_text[S_COUNT] = {
                      " AND (?2 IS NULL OR action = ?2)"
                      " AND (?3 IS NULL OR target_token_id = ?3"
                      "  OR target_user_id = ?3)"
-                     " AND at >= ?4 AND seq > ?5 ORDER BY seq LIMIT ?6",
+                     " AND at >= ?4 AND seq > ?5"
+                     " AND (?7 IS NULL OR actor_user_id = ?7)"
+                     " ORDER BY seq LIMIT ?6",
+    [S_USER_PW_GET] = "SELECT password_hash FROM users WHERE id = ?1"
+                      " AND password_hash IS NOT NULL",
+    [S_USER_PW_SET] = "UPDATE users SET password_hash = ?2, updated_at = ?3"
+                      " WHERE id = ?1",
+    [S_SCOPE_DELETE] = "DELETE FROM scopes WHERE name = ?1 AND builtin = 0",
+    [S_SCOPE_IN_USE] = "SELECT count(*) FROM tokens WHERE revoked_at IS NULL"
+                       " AND (expires_at IS NULL OR expires_at > ?2)"
+                       " AND instr(' ' || scopes || ' ', ' ' || ?1 || ' ') > 0",
+    [S_SCOPE_STRIP] =
+        "UPDATE users SET scopes = trim(replace(' ' || scopes"
+        " || ' ', ' ' || ?1 || ' ', ' '))"
+        " WHERE instr(' ' || scopes || ' ', ' ' || ?1 || ' ') > 0",
+    [S_TOKEN_REVOKE_WHERE] =
+        "UPDATE tokens SET revoked_at = ?4,"
+        " revoked_reason = ?5 WHERE revoked_at IS NULL" BULK_FILTER,
+    [S_TOKEN_COUNT_WHERE] =
+        "SELECT count(*) FROM tokens WHERE"
+        " revoked_at IS NULL AND ?4 = ?4 AND ?5 = ?5" BULK_FILTER,
+    [S_SESSION_INSERT] = "INSERT INTO sessions VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_SESSION_GET] = "SELECT user_id, csrf FROM sessions WHERE hash = ?1"
+                      " AND expires_at > ?2",
+    [S_SESSION_DELETE] = "DELETE FROM sessions WHERE hash = ?1",
+    [S_SESSION_DELETE_USER] = "DELETE FROM sessions WHERE user_id = ?1",
 };
 
 /* The connection and its prepared statements (NULL until first use). */
@@ -532,8 +580,8 @@ sq_user_get(struct pat_store *st, const char *key, struct pat_user *out)
 }
 
 static int
-sq_user_list(struct pat_store *st, int64_t after, struct pat_user *out,
-             size_t cap, size_t *n)
+sq_user_list(struct pat_store *st, int64_t after, const char *q,
+             struct pat_user *out, size_t cap, size_t *n)
 {
     int rc;
     sqlite3_stmt *s = prep(st, S_USER_LIST, &rc);
@@ -543,6 +591,7 @@ sq_user_list(struct pat_store *st, int64_t after, struct pat_user *out,
         return rc;
     sqlite3_bind_int64(s, 1, after);
     sqlite3_bind_int64(s, 2, (int64_t)cap);
+    bind_opt(s, 3, q);
     while (*n < cap && (rc = step_row(st, s)) == PAT_OK)
         read_user(s, 0, &out[(*n)++]);
     sqlite3_reset(s);
@@ -869,6 +918,7 @@ sq_audit_list(struct pat_store *st, const struct pat_audit_filter *f,
     sqlite3_bind_int64(s, 4, f->since);
     sqlite3_bind_int64(s, 5, f->after);
     sqlite3_bind_int64(s, 6, (int64_t)cap);
+    bind_opt(s, 7, f->actor);
     while (*n < cap && (rc = step_row(st, s)) == PAT_OK) {
         struct pat_audit *ev = &out[(*n)++];
 
@@ -886,6 +936,164 @@ sq_audit_list(struct pat_store *st, const struct pat_audit_filter *f,
     }
     sqlite3_reset(s);
     return rc == PAT_ENOTFOUND ? PAT_OK : rc;
+}
+
+static int
+sq_user_password_get(struct pat_store *st, const char *user_id, char *buf,
+                     size_t cap)
+{
+    int rc;
+    sqlite3_stmt *s = prep(st, S_USER_PW_GET, &rc);
+
+    if (s == NULL)
+        return rc;
+    bind_text(s, 1, user_id);
+    rc = step_row(st, s);
+    if (rc == PAT_OK)
+        col_text(s, 0, buf, cap);
+    sqlite3_reset(s);
+    return rc;
+}
+
+static int
+sq_user_password_set(struct pat_store *st, const char *user_id,
+                     const char *hash)
+{
+    int rc;
+    sqlite3_stmt *s = prep(st, S_USER_PW_SET, &rc);
+
+    if (s == NULL)
+        return rc;
+    bind_text(s, 1, user_id);
+    bind_text(s, 2, hash);
+    sqlite3_bind_int64(s, 3, pat_store_now(st));
+    return run(st, s);
+}
+
+/* Runs a statement with one text parameter and no result rows. */
+static int
+run_text(struct pat_store *st, enum stmt which, const char *v)
+{
+    int rc;
+    sqlite3_stmt *s = prep(st, which, &rc);
+
+    if (s == NULL)
+        return rc;
+    bind_text(s, 1, v);
+    return run(st, s);
+}
+
+static int
+sq_scope_delete(struct pat_store *st, const char *name)
+{
+    return run_text(st, S_SCOPE_DELETE, name);
+}
+
+static int
+sq_scope_strip_users(struct pat_store *st, const char *name)
+{
+    return run_text(st, S_SCOPE_STRIP, name);
+}
+
+static int
+sq_scope_in_use(struct pat_store *st, const char *name, int64_t now, int64_t *n)
+{
+    int rc;
+    sqlite3_stmt *s = prep(st, S_SCOPE_IN_USE, &rc);
+
+    if (s == NULL)
+        return rc;
+    bind_text(s, 1, name);
+    sqlite3_bind_int64(s, 2, now);
+    rc = step_row(st, s);
+    if (rc == PAT_OK)
+        *n = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc;
+}
+
+static int
+sq_token_revoke_where(struct pat_store *st, const struct pat_bulk_filter *f,
+                      int64_t at, const char *reason, bool dry_run, int64_t *n)
+{
+    int rc;
+    sqlite3_stmt *s =
+        prep(st, dry_run ? S_TOKEN_COUNT_WHERE : S_TOKEN_REVOKE_WHERE, &rc);
+
+    if (s == NULL)
+        return rc;
+    bind_opt(s, 1, f->user_id);
+    bind_opt(s, 2, f->scope);
+    sqlite3_bind_int64(s, 3, f->created_before);
+    sqlite3_bind_int64(s, 4, at);
+    bind_text(s, 5, reason);
+    if (dry_run) {
+        rc = step_row(st, s);
+        if (rc == PAT_OK)
+            *n = sqlite3_column_int64(s, 0);
+        sqlite3_reset(s);
+        return rc;
+    }
+    rc = run(st, s);
+    if (rc == PAT_OK)
+        *n = sqlite3_changes64(conn_of(st)->db);
+    return rc;
+}
+
+static int
+sq_session_insert(struct pat_store *st, const uint8_t *hash,
+                  const char *user_id, const char *csrf, int64_t created_at,
+                  int64_t expires_at)
+{
+    int rc;
+    sqlite3_stmt *s = prep(st, S_SESSION_INSERT, &rc);
+
+    if (s == NULL)
+        return rc;
+    sqlite3_bind_blob(s, 1, hash, PAT_HASH_LEN, SQLITE_STATIC);
+    bind_text(s, 2, user_id);
+    bind_text(s, 3, csrf);
+    sqlite3_bind_int64(s, 4, created_at);
+    sqlite3_bind_int64(s, 5, expires_at);
+    return run(st, s);
+}
+
+static int
+sq_session_get(struct pat_store *st, const uint8_t *hash, int64_t now,
+               char *user_id, size_t user_cap, char *csrf, size_t csrf_cap)
+{
+    int rc;
+    sqlite3_stmt *s = prep(st, S_SESSION_GET, &rc);
+
+    if (s == NULL)
+        return rc;
+    sqlite3_bind_blob(s, 1, hash, PAT_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now);
+    rc = step_row(st, s);
+    if (rc == PAT_OK) {
+        col_text(s, 0, user_id, user_cap);
+        col_text(s, 1, csrf, csrf_cap);
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+static int
+sq_session_delete(struct pat_store *st, const uint8_t *hash)
+{
+    int rc;
+    sqlite3_stmt *s = prep(st, S_SESSION_DELETE, &rc);
+
+    if (s == NULL)
+        return rc;
+    sqlite3_bind_blob(s, 1, hash, PAT_HASH_LEN, SQLITE_STATIC);
+    return run(st, s);
+}
+
+static int
+sq_session_delete_user(struct pat_store *st, const char *user_id)
+{
+    return run_text(st, S_SESSION_DELETE_USER, user_id);
 }
 
 const struct pat_store_ops pat__sqlite_ops = {
@@ -921,4 +1129,14 @@ const struct pat_store_ops pat__sqlite_ops = {
     .verify_lookup = sq_verify_lookup,
     .audit_insert = sq_audit_insert,
     .audit_list = sq_audit_list,
+    .user_password_get = sq_user_password_get,
+    .user_password_set = sq_user_password_set,
+    .scope_delete = sq_scope_delete,
+    .scope_in_use = sq_scope_in_use,
+    .scope_strip_users = sq_scope_strip_users,
+    .token_revoke_where = sq_token_revoke_where,
+    .session_insert = sq_session_insert,
+    .session_get = sq_session_get,
+    .session_delete = sq_session_delete,
+    .session_delete_user = sq_session_delete_user,
 };

@@ -43,14 +43,27 @@ struct pat_store_ops {
     /* By id when key starts with "usr_", else by username. */
     int (*user_get)(struct pat_store *st, const char *key,
                     struct pat_user *out);
-    int (*user_list)(struct pat_store *st, int64_t after, struct pat_user *out,
-                     size_t cap, size_t *n);
+    /* q: NULL, or a substring of username, display name or email. */
+    int (*user_list)(struct pat_store *st, int64_t after, const char *q,
+                     struct pat_user *out, size_t cap, size_t *n);
+    /* The argon2id string of a user; PAT_ENOTFOUND when there is none. */
+    int (*user_password_get)(struct pat_store *st, const char *user_id,
+                             char *buf, size_t cap);
+    int (*user_password_set)(struct pat_store *st, const char *user_id,
+                             const char *hash);
 
     int (*scope_put)(struct pat_store *st, const struct pat_scope *s);
     int (*scope_get)(struct pat_store *st, const char *name,
                      struct pat_scope *out);
     int (*scope_list)(struct pat_store *st, struct pat_scope *out, size_t cap,
                       size_t *n);
+
+    int (*scope_delete)(struct pat_store *st, const char *name);
+    /* Active tokens (at now) that hold the scope. */
+    int (*scope_in_use)(struct pat_store *st, const char *name, int64_t now,
+                        int64_t *n);
+    /* Removes the scope from every user's allowed list. */
+    int (*scope_strip_users)(struct pat_store *st, const char *name);
 
     int (*policy_get)(struct pat_store *st, struct pat_policy *out);
     int (*policy_put)(struct pat_store *st, const struct pat_policy *p);
@@ -69,6 +82,14 @@ struct pat_store_ops {
     int (*token_revoke_user)(struct pat_store *st, const char *user_id,
                              int64_t at, const char *reason, int64_t *n);
 
+    /*
+     * Revokes (or with dry_run only counts) the live tokens matching f
+     * (user_id, scope, created_before; at least one set).
+     */
+    int (*token_revoke_where)(struct pat_store *st,
+                              const struct pat_bulk_filter *f, int64_t at,
+                              const char *reason, bool dry_run, int64_t *n);
+
     int (*secret_insert)(struct pat_store *st, const uint8_t *hash,
                          const char *token_id, int64_t at);
     /* Sets retire_at on the token's secrets that retire later or never. */
@@ -81,6 +102,16 @@ struct pat_store_ops {
     int (*verify_lookup)(struct pat_store *st, const uint8_t *hash,
                          struct pat_token *t, int64_t *retire_at,
                          struct pat_user *u);
+
+    int (*session_insert)(struct pat_store *st, const uint8_t *hash,
+                          const char *user_id, const char *csrf,
+                          int64_t created_at, int64_t expires_at);
+    /* The unexpired session with this hash (at now). */
+    int (*session_get)(struct pat_store *st, const uint8_t *hash, int64_t now,
+                       char *user_id, size_t user_cap, char *csrf,
+                       size_t csrf_cap);
+    int (*session_delete)(struct pat_store *st, const uint8_t *hash);
+    int (*session_delete_user)(struct pat_store *st, const char *user_id);
 
     int (*audit_insert)(struct pat_store *st, const struct pat_audit *ev);
     int (*audit_list)(struct pat_store *st, const struct pat_audit_filter *f,

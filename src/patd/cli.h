@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "pat/pat.h"
+#include "render.h"
 
 enum { EXIT_DONE = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 
@@ -89,11 +90,6 @@ bool cli_list_add(char *list, size_t cap, const char *item);
  */
 bool cli_read_token(char *buf, size_t cap);
 
-/* JSON renderings (new references; NULL only when out of memory). */
-json_t *cli_json_user(const struct pat_user *u);
-json_t *cli_json_token(const struct pat_token *t, int64_t now);
-json_t *cli_json_audit(const struct pat_audit *ev);
-
 /* Prints v as indented JSON on stdout and drops the reference. */
 void cli_print_json(json_t *v);
 
@@ -107,6 +103,8 @@ int cmd_user(struct cli *c, int argc, char **argv);
 int cmd_scope(struct cli *c, int argc, char **argv);
 int cmd_token(struct cli *c, int argc, char **argv);
 int cmd_audit(struct cli *c, int argc, char **argv);
+int cmd_serve(struct cli *c, int argc, char **argv);
+int cmd_routes(struct cli *c, int argc, char **argv);
 
 #include "banned.h"
 

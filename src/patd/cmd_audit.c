@@ -52,7 +52,7 @@ audit_list(struct cli *c, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     enum { PAGE = 200 };
-    struct pat_audit_filter f = {NULL, NULL, NULL, 0, 0};
+    struct pat_audit_filter f = {0};
     struct pat_audit *page = NULL;
     struct pat_store *st = NULL;
     json_t *items = NULL;
@@ -81,7 +81,7 @@ audit_list(struct cli *c, int argc, char **argv)
         }
         for (i = 0; i < n; i++) {
             if (c->json)
-                json_array_append_new(items, cli_json_audit(&page[i]));
+                json_array_append_new(items, render_audit(&page[i]));
             else
                 print_event(&page[i]);
         }

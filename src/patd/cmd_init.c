@@ -43,9 +43,9 @@ print_init(struct cli *c, const struct pat_user *admin,
     char exp[PAT_TIME_LEN + 1];
 
     if (c->json) {
-        json_t *o = json_pack("{s:o, s:o, s:s}", "user", cli_json_user(admin),
-                              "token_object", cli_json_token(tok, now), "token",
-                              secret);
+        json_t *o =
+            json_pack("{s:o, s:o, s:s}", "user", render_user(admin),
+                      "token_object", render_token(tok, now), "token", secret);
         cli_print_json(o);
         return;
     }

@@ -128,7 +128,7 @@ print_token(struct cli *c, const struct pat_token *t, int64_t now)
         t4[PAT_TIME_LEN + 1];
 
     if (c->json) {
-        cli_print_json(cli_json_token(t, now));
+        cli_print_json(render_token(t, now));
         return;
     }
     printf("id:            %s\n"
@@ -158,7 +158,7 @@ print_secret(struct cli *c, const struct pat_token *t, const char *secret,
              int64_t now)
 {
     if (c->json) {
-        json_t *o = cli_json_token(t, now);
+        json_t *o = render_token(t, now);
         json_object_set_new(o, "token", json_string(secret));
         cli_print_json(o);
         return;
@@ -257,7 +257,7 @@ token_list(struct cli *c, int argc, char **argv)
             const struct pat_token *t = &page[i];
             int64_t now = pat_store_now(st);
             if (c->json)
-                json_array_append_new(items, cli_json_token(t, now));
+                json_array_append_new(items, render_token(t, now));
             else
                 printf("%-20s %-20s %-24s %-8s %-5s %-20s %s\n", t->id,
                        t->user_id, t->name,

@@ -44,7 +44,7 @@ print_user(struct cli *c, const struct pat_user *u)
     char t1[PAT_TIME_LEN + 1], t2[PAT_TIME_LEN + 1];
 
     if (c->json) {
-        cli_print_json(cli_json_user(u));
+        cli_print_json(render_user(u));
         return;
     }
     printf("id:           %s\n"
@@ -137,7 +137,7 @@ user_list(struct cli *c, int argc, char **argv)
         printf("%-20s %-24s %-5s %-8s %s\n", "ID", "USERNAME", "ROLE", "STATE",
                "SCOPES");
     do {
-        rc = pat_user_list(st, after, page, PAGE, &n);
+        rc = pat_user_list(st, after, NULL, page, PAGE, &n);
         if (rc != PAT_OK) {
             status = cli_refuse(c, "cannot list users", rc);
             goto out;
@@ -145,7 +145,7 @@ user_list(struct cli *c, int argc, char **argv)
         for (i = 0; i < n; i++) {
             const struct pat_user *u = &page[i];
             if (c->json)
-                json_array_append_new(items, cli_json_user(u));
+                json_array_append_new(items, render_user(u));
             else
                 printf("%-20s %-24s %-5s %-8s %s\n", u->id, u->username,
                        u->role == PAT_ROLE_ADMIN ? "admin" : "user",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * patd: the daemon and its local admin commands. This file only picks the
- * command; each lives in its own cmd_*.c file.
+ * patd: the daemon (patd serve) and its local admin commands. This file
+ * only picks the command; each lives in its own cmd_*.c file.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +23,9 @@ static const struct cli_cmd commands[] = {
      "init [--db PATH] [--admin NAME] [--prefix PREFIX] [--token-file FILE] "
      "[--json]",
      cmd_init},
+    {"serve",
+     "serve [--config FILE] [--db PATH | --store URL] [--listen ADDR:PORT]",
+     cmd_serve},
     {"migrate", "migrate [--db PATH]", cmd_migrate},
     {"user",
      "user add|list|show|disable|enable|set-scopes ... (patd user "
@@ -34,6 +37,8 @@ static const struct cli_cmd commands[] = {
      "--help)",
      cmd_token},
     {"audit", "audit list ... (patd audit --help)", cmd_audit},
+    {"routes", "routes   (the HTTP routes, one 'METHOD PATH' a line)",
+     cmd_routes},
     {"version", "version", cmd_version},
     {NULL, NULL, NULL},
 };

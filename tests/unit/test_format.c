@@ -257,8 +257,7 @@ test_time(void **state)
     assert_int_equal(pat_time_parse("2028-02-29", 10, &t), PAT_OK);
     assert_int_equal(pat_time_parse("2027-02-29", 10, &t), PAT_EINVAL);
     assert_int_equal(pat_time_parse("2026-13-01", 10, &t), PAT_EINVAL);
-    assert_int_equal(pat_time_parse("2026-11-27T10:00:00", 19, &t),
-                     PAT_EINVAL);
+    assert_int_equal(pat_time_parse("2026-11-27T10:00:00", 19, &t), PAT_EINVAL);
     assert_int_equal(pat_time_parse("2026-11-27T25:00:00Z", 20, &t),
                      PAT_EINVAL);
     assert_int_equal(pat_time_parse("2026-11-27T10:00:00Zjunk", 24, &t),
@@ -298,8 +297,8 @@ test_lists(void **state)
 
     (void)state;
     assert_int_equal(pat__list_normalize("  b a  c a ", pat__scope_canon, 50,
-                                         64, out, sizeof(out), bad,
-                                         sizeof(bad), &n),
+                                         64, out, sizeof(out), bad, sizeof(bad),
+                                         &n),
                      PAT_OK);
     assert_string_equal(out, "a b c");
     assert_int_equal(n, 4); /* items given, before de-duplication */
@@ -336,8 +335,7 @@ test_cidr(void **state)
     assert_int_equal(pat__cidr_canon("10.1.2.3/16", 11, out, sizeof(out)),
                      PAT_OK);
     assert_string_equal(out, "10.1.0.0/16");
-    assert_int_equal(pat__cidr_canon("192.0.2.7", 9, out, sizeof(out)),
-                     PAT_OK);
+    assert_int_equal(pat__cidr_canon("192.0.2.7", 9, out, sizeof(out)), PAT_OK);
     assert_string_equal(out, "192.0.2.7/32");
     assert_int_equal(pat__cidr_canon("2001:db8::1/32", 14, out, sizeof(out)),
                      PAT_OK);

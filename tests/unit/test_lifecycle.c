@@ -19,7 +19,7 @@
 
 #include "internal.h"
 
-#define T0 1795773600LL /* 2026-11-27T10:00:00Z */
+#define T0  1795773600LL /* 2026-11-27T10:00:00Z */
 #define DAY 86400LL
 
 struct fx {
@@ -43,8 +43,7 @@ reopen(struct fx *f)
 {
     pat_store_close(f->st);
     f->st = NULL;
-    assert_int_equal(pat_store_open(f->path, 0, &f->st, f->err,
-                                    sizeof(f->err)),
+    assert_int_equal(pat_store_open(f->path, 0, &f->st, f->err, sizeof(f->err)),
                      PAT_OK);
     pat_store_set_clock(f->st, fake_now, f);
     return f->st;
@@ -67,12 +66,11 @@ setup(void **state)
                                     sizeof(f->err)),
                      PAT_OK);
     pat_store_set_clock(f->st, fake_now, f);
-    assert_int_equal(pat_store_init(f->st, NULL, &f->admin, &tok, secret,
-                                    sizeof(secret)),
-                     PAT_OK);
+    assert_int_equal(
+        pat_store_init(f->st, NULL, &f->admin, &tok, secret, sizeof(secret)),
+        PAT_OK);
     assert_int_equal(pat_scope_put(f->st, NULL, "repo:read", "Read"), PAT_OK);
-    assert_int_equal(pat_scope_put(f->st, NULL, "repo:write", "Write"),
-                     PAT_OK);
+    assert_int_equal(pat_scope_put(f->st, NULL, "repo:write", "Write"), PAT_OK);
     assert_int_equal(pat_user_create(f->st, NULL, &alice, &f->alice), PAT_OK);
     *state = f;
     return 0;
@@ -94,8 +92,8 @@ teardown(void **state)
 
 /* A token of alice with the given scopes and expiry; returns its rc. */
 static int
-make(struct fx *f, const char *name, const char *scopes,
-     struct pat_expiry exp, struct pat_token *t, char *secret)
+make(struct fx *f, const char *name, const char *scopes, struct pat_expiry exp,
+     struct pat_token *t, char *secret)
 {
     struct pat_token_spec s = {"alice", name, NULL, scopes, NULL, NULL, exp};
 
@@ -139,8 +137,7 @@ test_migrations(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
-    assert_int_equal(pat_store_open(f->path, 0, &f->st, f->err,
-                                    sizeof(f->err)),
+    assert_int_equal(pat_store_open(f->path, 0, &f->st, f->err, sizeof(f->err)),
                      PAT_ESCHEMA);
     assert_null(f->st);
     assert_non_null(strstr(f->err, "999"));
@@ -168,9 +165,8 @@ test_fresh_store(void **state)
     assert_int_equal(pat_store_open(path, 0, &st, err, sizeof(err)),
                      PAT_ENOTFOUND);
     assert_int_equal(access(path, F_OK), -1);
-    assert_int_equal(pat_store_open(path, PAT_OPEN_CREATE, &st, err,
-                                    sizeof(err)),
-                     PAT_OK);
+    assert_int_equal(
+        pat_store_open(path, PAT_OPEN_CREATE, &st, err, sizeof(err)), PAT_OK);
     assert_int_equal(pat_store_migrations_applied(st), 1);
     assert_null(pat_store_prefix(st));
     /* Nothing works on a store that was never initialised. */
@@ -178,23 +174,22 @@ test_fresh_store(void **state)
                      PAT_ENOTINIT);
     {
         struct pat_init_spec bad = {"Bad!", NULL};
-        assert_int_equal(pat_store_init(st, &bad, &u, &t, secret,
-                                        sizeof(secret)),
-                         PAT_EINVAL);
+        assert_int_equal(
+            pat_store_init(st, &bad, &u, &t, secret, sizeof(secret)),
+            PAT_EINVAL);
         assert_null(pat_store_prefix(st));
     }
     {
         struct pat_init_spec ok = {"acme", "root"};
-        assert_int_equal(pat_store_init(st, &ok, &u, &t, secret,
-                                        sizeof(secret)),
-                         PAT_OK);
+        assert_int_equal(
+            pat_store_init(st, &ok, &u, &t, secret, sizeof(secret)), PAT_OK);
         assert_string_equal(pat_store_prefix(st), "acme");
         assert_int_equal(strncmp(secret, "acme_", 5), 0);
         assert_string_equal(u.username, "root");
         assert_string_equal(t.scopes, "patd:admin patd:self");
-        assert_int_equal(pat_store_init(st, &ok, &u, &t, secret,
-                                        sizeof(secret)),
-                         PAT_EINITED);
+        assert_int_equal(
+            pat_store_init(st, &ok, &u, &t, secret, sizeof(secret)),
+            PAT_EINITED);
         assert_string_equal(secret, ""); /* wiped on refusal */
     }
     pat_store_close(st);
@@ -222,8 +217,9 @@ test_create_and_verify(void **state)
     /* Unknown, malformed, wrong prefix. */
     secret[10] = secret[10] == 'A' ? 'B' : 'A';
     assert_int_equal(pat_verify(f->st, secret, 42, &v), PAT_EMALFORMED);
-    assert_int_equal(pat_verify(f->st, "pat_00000000000000000000000000000000"
-                                       "0dawQ1",
+    assert_int_equal(pat_verify(f->st,
+                                "pat_00000000000000000000000000000000"
+                                "0dawQ1",
                                 42, &v),
                      PAT_EUNKNOWN);
     assert_int_equal(pat_verify(f->st, "", 0, &v), PAT_EMALFORMED);
@@ -241,36 +237,36 @@ test_expiry_rules(void **state)
     size_t tk0, ev0, tk1, ev1;
 
     census(f, &tk0, &ev0);
-    assert_int_equal(make(f, "a", "repo:read", (struct pat_expiry){0, 367, 0},
-                          &t, s),
-                     PAT_EPOLICY);
-    assert_int_equal(make(f, "a", "repo:read", (struct pat_expiry){0, -1, 0},
-                          &t, s),
-                     PAT_EPOLICY);
-    assert_int_equal(make(f, "a", "repo:read",
-                          (struct pat_expiry){T0 - 1, 0, 0}, &t, s),
-                     PAT_EINVAL);
+    assert_int_equal(
+        make(f, "a", "repo:read", (struct pat_expiry){0, 367, 0}, &t, s),
+        PAT_EPOLICY);
+    assert_int_equal(
+        make(f, "a", "repo:read", (struct pat_expiry){0, -1, 0}, &t, s),
+        PAT_EPOLICY);
+    assert_int_equal(
+        make(f, "a", "repo:read", (struct pat_expiry){T0 - 1, 0, 0}, &t, s),
+        PAT_EINVAL);
     assert_int_equal(make(f, "a", "repo:read",
                           (struct pat_expiry){T0 + 367 * DAY, 0, 0}, &t, s),
                      PAT_EPOLICY);
-    assert_int_equal(make(f, "a", "repo:read", (struct pat_expiry){0, 0, 1},
-                          &t, s),
-                     PAT_EPOLICY);
-    assert_int_equal(make(f, "a", "repo:read",
-                          (struct pat_expiry){T0 + DAY, 5, 0}, &t, s),
-                     PAT_EINVAL);
+    assert_int_equal(
+        make(f, "a", "repo:read", (struct pat_expiry){0, 0, 1}, &t, s),
+        PAT_EPOLICY);
+    assert_int_equal(
+        make(f, "a", "repo:read", (struct pat_expiry){T0 + DAY, 5, 0}, &t, s),
+        PAT_EINVAL);
     census(f, &tk1, &ev1);
     assert_int_equal(tk0, tk1);
     assert_int_equal(ev0, ev1);
     assert_string_equal(s, ""); /* secret buffer wiped on refusal */
 
-    assert_int_equal(make(f, "d", "repo:read", (struct pat_expiry){0, 366, 0},
-                          &t, s),
-                     PAT_OK);
+    assert_int_equal(
+        make(f, "d", "repo:read", (struct pat_expiry){0, 366, 0}, &t, s),
+        PAT_OK);
     assert_int_equal(t.expires_at, T0 + 366 * DAY);
-    assert_int_equal(make(f, "e", "repo:read",
-                          (struct pat_expiry){T0 + 3600, 0, 0}, &t, s),
-                     PAT_OK);
+    assert_int_equal(
+        make(f, "e", "repo:read", (struct pat_expiry){T0 + 3600, 0, 0}, &t, s),
+        PAT_OK);
     assert_int_equal(t.expires_at, T0 + 3600);
     /* Expired one second after its time, with the precise reason. */
     f->now = T0 + 3600;
@@ -281,9 +277,9 @@ test_expiry_rules(void **state)
     assert_int_equal(pat_policy_get(f->st, &pol), PAT_OK);
     pol.allow_no_expiry = true;
     assert_int_equal(pat_policy_put(f->st, NULL, &pol), PAT_OK);
-    assert_int_equal(make(f, "never", "repo:read", (struct pat_expiry){0, 0, 1},
-                          &t, s),
-                     PAT_OK);
+    assert_int_equal(
+        make(f, "never", "repo:read", (struct pat_expiry){0, 0, 1}, &t, s),
+        PAT_OK);
     assert_int_equal(t.expires_at, 0);
     f->now = T0 + 5000 * DAY;
     assert_int_equal(pat_verify(f->st, s, 42, &v), PAT_OK);
@@ -330,8 +326,8 @@ test_scope_rules(void **state)
 
     /* A token can only mint within its own scopes and expiry. */
     {
-        struct pat_actor who = {f->alice.id, parent.id, "patd:self", 0, NULL,
-                                NULL};
+        struct pat_actor who = {f->alice.id, parent.id, "patd:self",
+                                0,           NULL,      NULL};
         struct pat_token_spec sp = {"alice", "child", NULL, "repo:read",
                                     NULL,    NULL,    NOEXP};
         who.token_expires_at = parent.expires_at;
@@ -371,8 +367,7 @@ test_names_and_limits(void **state)
 
     assert_int_equal(make(f, "ci", "repo:read", NOEXP, &t, s), PAT_OK);
     census(f, &tk0, &ev0);
-    assert_int_equal(make(f, "ci", "repo:read", NOEXP, &t2, s),
-                     PAT_ECONFLICT);
+    assert_int_equal(make(f, "ci", "repo:read", NOEXP, &t2, s), PAT_ECONFLICT);
     memset(name, 'n', 101);
     name[101] = '\0';
     assert_int_equal(make(f, name, "repo:read", NOEXP, &t2, s), PAT_EINVAL);
@@ -384,17 +379,14 @@ test_names_and_limits(void **state)
     {
         struct pat_token_spec sp = {"alice",     "c",  NULL, "repo:read",
                                     "api ok\"x", NULL, NOEXP};
-        assert_int_equal(pat_token_create(f->st, NULL, &sp, &t2, s,
-                                          sizeof(s)),
+        assert_int_equal(pat_token_create(f->st, NULL, &sp, &t2, s, sizeof(s)),
                          PAT_EINVAL);
         sp.audiences = NULL;
         sp.allowed_cidrs = "10.0.0.0/8 300.1.1.1";
-        assert_int_equal(pat_token_create(f->st, NULL, &sp, &t2, s,
-                                          sizeof(s)),
+        assert_int_equal(pat_token_create(f->st, NULL, &sp, &t2, s, sizeof(s)),
                          PAT_EINVAL);
         sp.user_id = "nobody";
-        assert_int_equal(pat_token_create(f->st, NULL, &sp, &t2, s,
-                                          sizeof(s)),
+        assert_int_equal(pat_token_create(f->st, NULL, &sp, &t2, s, sizeof(s)),
                          PAT_ENOTFOUND);
     }
     census(f, &tk1, &ev1);
@@ -414,10 +406,8 @@ test_names_and_limits(void **state)
     pol.max_tokens_per_user = 3;
     assert_int_equal(pat_policy_put(f->st, NULL, &pol), PAT_OK);
     assert_int_equal(make(f, "third", "repo:read", NOEXP, &t, s), PAT_OK);
-    assert_int_equal(make(f, "fourth", "repo:read", NOEXP, &t2, s),
-                     PAT_ELIMIT);
-    assert_int_equal(pat_token_revoke(f->st, NULL, NULL, t.id, "user"),
-                     PAT_OK);
+    assert_int_equal(make(f, "fourth", "repo:read", NOEXP, &t2, s), PAT_ELIMIT);
+    assert_int_equal(pat_token_revoke(f->st, NULL, NULL, t.id, "user"), PAT_OK);
     assert_int_equal(make(f, "fourth", "repo:read", NOEXP, &t2, s), PAT_OK);
 }
 
@@ -448,9 +438,9 @@ test_update_and_ownership(void **state)
     assert_int_equal(pat_token_get(f->st, "bob", a.id, &out), PAT_ENOTFOUND);
     assert_int_equal(pat_token_revoke(f->st, NULL, bob.id, a.id, NULL),
                      PAT_ENOTFOUND);
-    assert_int_equal(pat_token_update(f->st, NULL, bob.id, a.id, "x", NULL,
-                                      &out),
-                     PAT_ENOTFOUND);
+    assert_int_equal(
+        pat_token_update(f->st, NULL, bob.id, a.id, "x", NULL, &out),
+        PAT_ENOTFOUND);
     assert_int_equal(pat_token_get(f->st, f->alice.id, a.id, &out), PAT_OK);
     assert_int_equal(pat_token_get(f->st, NULL, "tok_nope", &out),
                      PAT_ENOTFOUND);
@@ -460,15 +450,14 @@ test_update_and_ownership(void **state)
                      PAT_OK);
     assert_string_equal(out.name, "renamed");
     assert_string_equal(out.description, "new text");
-    assert_int_equal(pat_token_update(f->st, NULL, NULL, a.id, "b", NULL,
-                                      &out),
+    assert_int_equal(pat_token_update(f->st, NULL, NULL, a.id, "b", NULL, &out),
                      PAT_ECONFLICT);
     assert_int_equal(pat_token_get(f->st, NULL, a.id, &out), PAT_OK);
     assert_string_equal(out.name, "renamed");
     assert_int_equal(pat_token_revoke(f->st, NULL, NULL, a.id, NULL), PAT_OK);
-    assert_int_equal(pat_token_update(f->st, NULL, NULL, a.id, "again", NULL,
-                                      &out),
-                     PAT_EREVOKED);
+    assert_int_equal(
+        pat_token_update(f->st, NULL, NULL, a.id, "again", NULL, &out),
+        PAT_EREVOKED);
 }
 
 static void
@@ -486,12 +475,10 @@ test_revoke(void **state)
     assert_int_equal(make(f, "c", "repo:read", NOEXP, &c, sc), PAT_OK);
     assert_int_equal(pat_token_revoke(f->st, NULL, NULL, a.id, "bad reason"),
                      PAT_EINVAL);
-    assert_int_equal(pat_token_revoke(f->st, NULL, NULL, a.id, "user"),
-                     PAT_OK);
+    assert_int_equal(pat_token_revoke(f->st, NULL, NULL, a.id, "user"), PAT_OK);
     census(f, &tk0, &ev0);
     /* Idempotent: a second revoke succeeds and writes nothing. */
-    assert_int_equal(pat_token_revoke(f->st, NULL, NULL, a.id, "user"),
-                     PAT_OK);
+    assert_int_equal(pat_token_revoke(f->st, NULL, NULL, a.id, "user"), PAT_OK);
     census(f, &tk1, &ev1);
     assert_int_equal(ev0, ev1);
     assert_int_equal(pat_verify(f->st, sa, 42, &v), PAT_EREVOKED);
@@ -500,9 +487,8 @@ test_revoke(void **state)
     assert_string_equal(a.revoked_reason, "user");
     assert_int_equal(pat_token_status(&a, T0), PAT_STATUS_REVOKED);
 
-    assert_int_equal(pat_token_revoke_user(f->st, NULL, "alice", "offboarded",
-                                           &n),
-                     PAT_OK);
+    assert_int_equal(
+        pat_token_revoke_user(f->st, NULL, "alice", "offboarded", &n), PAT_OK);
     assert_int_equal(n, 2);
     assert_int_equal(pat_verify(f->st, sb, 42, &v), PAT_EREVOKED);
     assert_int_equal(pat_verify(f->st, sc, 42, &v), PAT_EREVOKED);
@@ -519,8 +505,7 @@ test_disabled_user(void **state)
     char s[PAT_TOKEN_MAX + 1], s2[PAT_TOKEN_MAX + 1];
 
     assert_int_equal(make(f, "a", "repo:read", NOEXP, &t, s), PAT_OK);
-    assert_int_equal(pat_user_set_disabled(f->st, NULL, "alice", true),
-                     PAT_OK);
+    assert_int_equal(pat_user_set_disabled(f->st, NULL, "alice", true), PAT_OK);
     assert_int_equal(pat_verify(f->st, s, 42, &v), PAT_EDISABLED);
     assert_int_equal(make(f, "b", "repo:read", NOEXP, &t, s2), PAT_EDISABLED);
     assert_int_equal(pat_user_set_disabled(f->st, NULL, "alice", false),
@@ -538,7 +523,7 @@ test_regenerate(void **state)
     struct pat_verdict v;
     struct pat_policy pol;
     struct pat_audit ev[64];
-    struct pat_audit_filter af = {NULL, "token.reuse_detected", NULL, 0, 0};
+    struct pat_audit_filter af = {.action = "token.reuse_detected"};
     char s1[PAT_TOKEN_MAX + 1], s2[PAT_TOKEN_MAX + 1], s3[PAT_TOKEN_MAX + 1];
     size_t n;
 
@@ -570,8 +555,8 @@ test_regenerate(void **state)
 
     /* Without grace the old secret is retired at once; a later
      * regeneration does not extend an earlier secret's grace. */
-    assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t.id, NULL, 0,
-                                          &t2, s3, sizeof(s3)),
+    assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t.id, NULL, 0, &t2,
+                                          s3, sizeof(s3)),
                      PAT_OK);
     assert_int_equal(pat_verify(f->st, s2, 42, &v), PAT_EREUSED);
     assert_int_equal(pat_verify(f->st, s3, 42, &v), PAT_OK);
@@ -585,8 +570,8 @@ test_regenerate(void **state)
     assert_int_equal(pat_token_get(f->st, NULL, t.id, &t2), PAT_OK);
     assert_string_equal(t2.revoked_reason, "reuse");
     /* A revoked token cannot be regenerated. */
-    assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t.id, NULL, 0,
-                                          &t2, s3, sizeof(s3)),
+    assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t.id, NULL, 0, &t2,
+                                          s3, sizeof(s3)),
                      PAT_EREVOKED);
 }
 
@@ -602,9 +587,9 @@ test_list_filters(void **state)
     assert_int_equal(make(f, "a", "repo:read", NOEXP, &t, s), PAT_OK);
     assert_int_equal(make(f, "b", "patd:self", NOEXP, &t, s), PAT_OK);
     assert_int_equal(pat_token_revoke(f->st, NULL, NULL, t.id, NULL), PAT_OK);
-    assert_int_equal(make(f, "c", "repo:read",
-                          (struct pat_expiry){T0 + 10, 0, 0}, &t, s),
-                     PAT_OK);
+    assert_int_equal(
+        make(f, "c", "repo:read", (struct pat_expiry){T0 + 10, 0, 0}, &t, s),
+        PAT_OK);
     f->now = T0 + 20;
     memset(&flt, 0, sizeof(flt));
     flt.user_id = f->alice.id;
@@ -649,7 +634,7 @@ test_audit_actor(void **state)
     struct fx *f = *state;
     struct pat_actor who = {NULL, NULL, NULL, 0, "192.0.2.1", "ua/1.0"};
     struct pat_audit ev[8];
-    struct pat_audit_filter af = {NULL, "token.created", NULL, 0, 0};
+    struct pat_audit_filter af = {.action = "token.created"};
     struct pat_token_spec sp = {"alice", "x\"y", NULL, "repo:read",
                                 NULL,    NULL,   NOEXP};
     struct pat_token t;
@@ -679,12 +664,12 @@ main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_migrations),      T(test_fresh_store),
-        T(test_create_and_verify), T(test_expiry_rules),
-        T(test_scope_rules),     T(test_names_and_limits),
+        T(test_migrations),           T(test_fresh_store),
+        T(test_create_and_verify),    T(test_expiry_rules),
+        T(test_scope_rules),          T(test_names_and_limits),
         T(test_update_and_ownership), T(test_revoke),
-        T(test_disabled_user),   T(test_regenerate),
-        T(test_list_filters),    T(test_audit_actor),
+        T(test_disabled_user),        T(test_regenerate),
+        T(test_list_filters),         T(test_audit_actor),
     };
 #undef T
 

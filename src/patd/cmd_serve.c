@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * patd serve (settings: defaults < config file < PATD_* environment <
+ * flags) and patd routes (the route table, for the OpenAPI parity test).
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "routes.h"
+#include "server.h"
+
+struct serve_args {
+    const char *config;
+    const char *store;
+    const char *listen;
+};
+
+static int
+serve_opt(int opt, const char *arg, void *ctx)
+{
+    struct serve_args *a = ctx;
+
+    switch (opt) {
+    case 'c':
+        a->config = arg;
+        return 0;
+    case 'l':
+        a->listen = arg;
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+/* Opens the store once before serving: migrates it and fails fast. */
+static int
+check_store(const struct patd_config *cfg)
+{
+    struct pat_store *st = NULL;
+    char err[512] = "";
+    int rc = pat_store_open(cfg->store, 0, &st, err, sizeof(err));
+
+    if (rc == PAT_OK && pat_store_prefix(st) == NULL)
+        rc = PAT_ENOTINIT;
+    pat_store_close(st);
+    if (rc == PAT_OK)
+        return 0;
+    fprintf(stderr, "patd: cannot serve '%s': %s\n", cfg->store,
+            err[0] ? err : pat_strerror(rc));
+    return -1;
+}
+
+int
+cmd_serve(struct cli *c, int argc, char **argv)
+{
+    static const char usage[] =
+        "serve [--config FILE] [--db PATH | --store URL] "
+        "[--listen ADDR:PORT]";
+    static const struct option opts[] = {
+        CLI_COMMON_OPTS,
+        {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'},
+        {NULL, 0, NULL, 0},
+    };
+    struct serve_args a = {NULL, NULL, NULL};
+    struct patd_config cfg;
+    char err[512];
+    int status;
+
+    status = cli_parse(c, argc, argv, opts, usage, serve_opt, &a);
+    if (status >= 0)
+        return status;
+    if (optind != argc)
+        return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (a.config == NULL)
+        a.config = getenv("PATD_CONFIG");
+    patd_config_defaults(&cfg);
+    if ((a.config != NULL && a.config[0] != '\0' &&
+         patd_config_load(&cfg, a.config, err, sizeof(err)) != 0) ||
+        patd_config_env(&cfg, err, sizeof(err)) != 0 ||
+        (c->db != NULL &&
+         patd_config_set(&cfg, "store", "url", c->db, err, sizeof(err)) != 0) ||
+        (a.listen != NULL && patd_config_set(&cfg, "server", "listen", a.listen,
+                                             err, sizeof(err)) != 0)) {
+        fprintf(stderr, "patd: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (check_store(&cfg) != 0)
+        return EXIT_REFUSED;
+    return server_run(&cfg);
+}
+
+int
+cmd_routes(struct cli *c, int argc, char **argv)
+{
+    const struct route *rt;
+
+    (void)c;
+    (void)argc;
+    (void)argv;
+    for (rt = routes; rt->method != NULL; rt++)
+        printf("%s %s\n", rt->method, rt->pattern);
+    return EXIT_DONE;
+}

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * patd serve configuration (see config.h): one table names every key, its
+ * type, range and place in struct patd_config, and serves the INI file,
+ * the environment and the flags alike.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "banned.h"
+
+enum kind { K_LONG, K_BOOL, K_STR };
+
+struct key {
+    const char *section;
+    const char *name;
+    enum kind kind;
+    size_t offset;
+    size_t size; /* K_STR: buffer size */
+    long min, max;
+};
+
+#define L(sec, nm, field, lo, hi)                                              \
+    {                                                                          \
+        sec, nm, K_LONG, offsetof(struct patd_config, field), 0, lo, hi        \
+    }
+#define B(sec, nm, field)                                                      \
+    {                                                                          \
+        sec, nm, K_BOOL, offsetof(struct patd_config, field), 0, 0, 1          \
+    }
+#define S(sec, nm, field)                                                      \
+    {                                                                          \
+        sec, nm, K_STR, offsetof(struct patd_config, field),                   \
+            sizeof(((struct patd_config *)0)->field), 0, 0                     \
+    }
+
+static const struct key keys[] = {
+    S("server", "listen", listen),
+    L("server", "threads", threads, 1, 64),
+    S("server", "mode", mode),
+    L("server", "max_connections", max_connections, 1, 100000),
+    L("server", "max_connections_per_ip", max_connections_per_ip, 1, 100000),
+    L("server", "idle_timeout", idle_timeout, 1, 3600),
+    L("server", "max_header_bytes", max_header_bytes, 4096, 1048576),
+    L("server", "max_body_bytes", max_body_bytes, 1024, 16777216),
+    L("server", "max_json_depth", max_json_depth, 2, 64),
+    L("server", "shutdown_timeout", shutdown_timeout, 0, 600),
+    S("store", "url", store),
+    L("session", "ttl", session_ttl, 60, 2592000),
+    B("session", "cookie_secure", cookie_secure),
+    L("login", "max_failures_per_user", login_max_per_user, 1, 100000),
+    L("login", "max_failures_per_ip", login_max_per_ip, 1, 100000),
+    L("login", "window", login_window, 1, 86400),
+    S("log", "access", access_log),
+};
+
+void
+patd_config_defaults(struct patd_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8080");
+    c->threads = 2;
+    snprintf(c->mode, sizeof(c->mode), "poll");
+    c->max_connections = 1024;
+    c->max_connections_per_ip = 64;
+    c->idle_timeout = 30;
+    c->max_header_bytes = 16384;
+    c->max_body_bytes = 65536;
+    c->max_json_depth = 16;
+    c->shutdown_timeout = 10;
+    snprintf(c->store, sizeof(c->store), "sqlite:./var/patd.db");
+    c->session_ttl = 43200;
+    c->cookie_secure = false;
+    c->login_max_per_user = 5;
+    c->login_max_per_ip = 20;
+    c->login_window = 300;
+    snprintf(c->access_log, sizeof(c->access_log), "-");
+}
+
+static const struct key *
+find_key(const char *section, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(keys[i].section, section) == 0 &&
+            strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    }
+    return NULL;
+}
+
+/* Checks a value that only some strings may take. */
+static const char *
+check_string(const struct key *k, const char *v)
+{
+    if (strcmp(k->name, "mode") == 0 && strcmp(v, "poll") != 0 &&
+        strcmp(v, "epoll") != 0)
+        return "must be 'poll' or 'epoll'";
+    if (strcmp(k->name, "listen") == 0 && strrchr(v, ':') == NULL)
+        return "must be ADDRESS:PORT";
+    if (v[0] == '\0')
+        return "must not be empty";
+    return NULL;
+}
+
+/* Stores v into the field of k; returns NULL or a reason. */
+static const char *
+set_value(struct patd_config *c, const struct key *k, const char *v)
+{
+    char *field = (char *)c + k->offset;
+    const char *why;
+    char *end = NULL;
+    long n;
+
+    switch (k->kind) {
+    case K_LONG:
+        errno = 0;
+        n = strtol(v, &end, 10);
+        if (errno != 0 || end == v || *end != '\0')
+            return "is not a whole number";
+        if (n < k->min || n > k->max)
+            return "is out of range";
+        *(long *)(void *)field = n;
+        return NULL;
+    case K_BOOL:
+        if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 ||
+            strcmp(v, "1") == 0)
+            *(bool *)(void *)field = true;
+        else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0 ||
+                 strcmp(v, "0") == 0)
+            *(bool *)(void *)field = false;
+        else
+            return "must be true or false";
+        return NULL;
+    case K_STR:
+        why = check_string(k, v);
+        if (why != NULL)
+            return why;
+        if (strlen(v) >= k->size)
+            return "is too long";
+        memcpy(field, v, strlen(v) + 1);
+        return NULL;
+    }
+    return "has an unknown type";
+}
+
+int
+patd_config_set(struct patd_config *c, const char *section, const char *key,
+                const char *value, char *err, size_t errlen)
+{
+    const struct key *k = find_key(section, key);
+    const char *why;
+
+    if (k == NULL) {
+        snprintf(err, errlen, "unknown key '%s' in [%s]", key, section);
+        return -1;
+    }
+    why = set_value(c, k, value);
+    if (why != NULL) {
+        snprintf(err, errlen, "%s.%s = '%.64s' %s", section, key, value, why);
+        return -1;
+    }
+    return 0;
+}
+
+struct load {
+    struct patd_config *c;
+    char reason[256];
+};
+
+static int
+on_ini(void *user, const char *section, const char *name, const char *value)
+{
+    struct load *l = user;
+
+    if (name == NULL) /* a section header alone */
+        return 1;
+    return patd_config_set(l->c, section, name, value, l->reason,
+                           sizeof(l->reason)) == 0;
+}
+
+int
+patd_config_load(struct patd_config *c, const char *path, char *err,
+                 size_t errlen)
+{
+    struct load l = {c, ""};
+    int line = ini_parse(path, on_ini, &l);
+
+    if (line == 0)
+        return 0;
+    if (line < 0)
+        snprintf(err, errlen, "%s: cannot read the file", path);
+    else
+        snprintf(err, errlen, "%s:%d: %s", path, line,
+                 l.reason[0] ? l.reason : "syntax error");
+    return -1;
+}
+
+int
+patd_config_env(struct patd_config *c, char *err, size_t errlen)
+{
+    static const struct {
+        const char *var, *section, *key;
+    } aliases[] = {
+        {"PATD_DB", "store", "url"},
+        {"PATD_STORE", "store", "url"},
+        {"PATD_LISTEN", "server", "listen"},
+    };
+    char var[96], reason[256];
+    size_t i, j;
+
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *v;
+        int n = snprintf(var, sizeof(var), "PATD_%s_%s", keys[i].section,
+                         keys[i].name);
+        for (j = 0; j < (size_t)n; j++)
+            var[j] = (char)toupper((unsigned char)var[j]);
+        v = getenv(var);
+        if (v != NULL && patd_config_set(c, keys[i].section, keys[i].name, v,
+                                         reason, sizeof(reason)) != 0) {
+            snprintf(err, errlen, "%s: %s", var, reason);
+            return -1;
+        }
+    }
+    for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+        const char *v = getenv(aliases[i].var);
+        if (v != NULL && v[0] != '\0' &&
+            patd_config_set(c, aliases[i].section, aliases[i].key, v, reason,
+                            sizeof(reason)) != 0) {
+            snprintf(err, errlen, "%s: %s", aliases[i].var, reason);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Configuration of patd serve: built-in defaults, then an INI file
+ * (--config / PATD_CONFIG), then PATD_* environment variables, then
+ * flags. Every limit the server enforces is a key here; patd.conf.example
+ * documents each one.
+ */
+#ifndef PATD_CONFIG_H
+#define PATD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct patd_config {
+    /* [server] */
+    char listen[64];      /* ADDR:PORT */
+    long threads;         /* worker threads in the pool */
+    char mode[8];         /* "poll" or "epoll" */
+    long max_connections; /* open connections in all */
+    long max_connections_per_ip;
+    long idle_timeout;     /* seconds a connection may sit idle */
+    long max_header_bytes; /* request line + headers; 414/431 beyond */
+    long max_body_bytes;   /* 413 beyond */
+    long max_json_depth;   /* 400 beyond */
+    long shutdown_timeout; /* seconds to finish requests in flight */
+    /* [store] */
+    char store[1024]; /* sqlite:PATH or PATH */
+    /* [session] */
+    long session_ttl;   /* seconds */
+    bool cookie_secure; /* mark the cookie Secure (behind TLS) */
+    /* [login] */
+    long login_max_per_user; /* failures per window */
+    long login_max_per_ip;
+    long login_window; /* seconds */
+    /* [log] */
+    char access_log[1024]; /* "-" for stderr, else a file path */
+};
+
+/* Fills c with the built-in defaults. */
+void patd_config_defaults(struct patd_config *c);
+
+/*
+ * Reads the INI file path into c. Unknown sections or keys and bad values
+ * are refused: err receives "FILE:LINE: reason". Returns 0 or -1.
+ */
+int patd_config_load(struct patd_config *c, const char *path, char *err,
+                     size_t errlen);
+
+/*
+ * Applies PATD_<SECTION>_<KEY> variables (and the short PATD_LISTEN,
+ * PATD_STORE, PATD_DB). Returns 0, or -1 with err naming the variable.
+ */
+int patd_config_env(struct patd_config *c, char *err, size_t errlen);
+
+/* Sets one "section.key" to value (flags use it). 0 or -1 with err. */
+int patd_config_set(struct patd_config *c, const char *section, const char *key,
+                    const char *value, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* Health, readiness and web sign-in (sessions). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "ratelimit.h"
+#include "routes.h"
+#include "banned.h"
+
+int
+h_healthz(struct req *r)
+{
+    return reply(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+int
+h_readyz(struct req *r)
+{
+    struct pat_policy p;
+    int rc = pat_policy_get(r->st, &p);
+
+    if (rc != PAT_OK)
+        return reply_error(r, 503, "unavailable", "the store is unavailable");
+    return reply(r, 200, json_pack("{s:s}", "status", "ready"));
+}
+
+/* Refuses a sign-in while the user or the address has too many failures. */
+static int
+login_limited(struct req *r, const char *ukey, const char *ikey, int64_t now)
+{
+    const struct patd_config *c = r->cfg;
+    long wait = 0;
+
+    if (ratelimit_blocked(r->logins, ukey, now, c->login_window,
+                          c->login_max_per_user, &wait) ||
+        ratelimit_blocked(r->logins, ikey, now, c->login_window,
+                          c->login_max_per_ip, &wait)) {
+        snprintf(r->retry_after, sizeof(r->retry_after), "%ld",
+                 wait > 0 ? wait : 1);
+        return reply_error(r, 429, "rate_limited",
+                           "too many failed sign-ins; try again later");
+    }
+    return 0;
+}
+
+int
+h_session_create(struct req *r)
+{
+    static const char *const fields[] = {"username", "password", NULL};
+    char cookie[PAT_SESSION_LEN + 1], csrf[PAT_CSRF_LEN + 1];
+    char ukey[PAT_USERNAME_MAX + 8], ikey[PAT_IP_MAX + 8];
+    const char *name, *password;
+    int64_t now = (int64_t)time(NULL);
+    int rc;
+
+    if (body_fields(r, fields) || body_string(r, "username", true, &name) ||
+        body_string(r, "password", true, &password))
+        return r->status;
+    snprintf(ukey, sizeof(ukey), "u:%.64s", name);
+    snprintf(ikey, sizeof(ikey), "i:%s", r->ip);
+    if (login_limited(r, ukey, ikey, now))
+        return r->status;
+    rc = pat_user_check_password(r->st, name, password, &r->user);
+    if (rc == PAT_EFORBIDDEN) {
+        ratelimit_fail(r->logins, ukey, now, r->cfg->login_window);
+        ratelimit_fail(r->logins, ikey, now, r->cfg->login_window);
+        return reply_error(r, 401, "invalid_token",
+                           "wrong username or password");
+    }
+    if (rc != PAT_OK)
+        return reply_pat(r, rc);
+    ratelimit_clear(r->logins, ukey);
+    r->actor.user_id = r->user.id;
+    rc = pat_session_create(r->st, &r->actor, r->user.id, r->cfg->session_ttl,
+                            cookie, sizeof(cookie), csrf, sizeof(csrf));
+    if (rc != PAT_OK)
+        return reply_pat(r, rc);
+    snprintf(r->set_cookie, sizeof(r->set_cookie),
+             "patd_session=%s; Path=/; Max-Age=%ld; HttpOnly; "
+             "SameSite=Strict%s",
+             cookie, r->cfg->session_ttl,
+             r->cfg->cookie_secure ? "; Secure" : "");
+    OPENSSL_cleanse(cookie, sizeof(cookie));
+    return reply(r, 200,
+                 json_pack("{s:o, s:s}", "user", render_user(&r->user),
+                           "csrf_token", csrf));
+}
+
+int
+h_session_delete(struct req *r)
+{
+    const char *cookie = req_cookie(r, "patd_session");
+
+    if (cookie != NULL) {
+        int rc = pat_session_delete(r->st, cookie, strlen(cookie));
+        if (rc != PAT_OK)
+            return reply_pat(r, rc);
+    }
+    snprintf(r->set_cookie, sizeof(r->set_cookie),
+             "patd_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
+             r->cfg->cookie_secure ? "; Secure" : "");
+    return reply(r, 204, NULL);
+}

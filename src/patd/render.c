@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * JSON renderings of the model (DESIGN.md section 4 "Objects"), shared by
+ * the HTTP handlers and the local commands' --json output.
+ */
+#include <string.h>
+
+#include "render.h"
+#include "banned.h"
+
+/* A JSON string for time t, or null for 0. */
+static json_t *
+json_time(int64_t t)
+{
+    char buf[PAT_TIME_LEN + 1];
+
+    if (t == 0 || pat_time_format(t, buf, sizeof(buf)) != PAT_OK)
+        return json_null();
+    return json_string(buf);
+}
+
+/* A JSON array of the items of a space-separated list. */
+static json_t *
+json_list(const char *list)
+{
+    json_t *a = json_array();
+    const char *p = list;
+
+    while (a != NULL && *p != '\0') {
+        const char *e = strchr(p, ' ');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+
+        if (len > 0)
+            json_array_append_new(a, json_stringn(p, len));
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    return a;
+}
+
+static json_t *
+json_opt(const char *s)
+{
+    return s[0] ? json_string(s) : json_null();
+}
+
+json_t *
+render_user(const struct pat_user *u)
+{
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:o, s:o}", "id", u->id,
+        "username", u->username, "display_name", u->display_name, "email",
+        u->email, "role", u->role == PAT_ROLE_ADMIN ? "admin" : "user",
+        "scopes", json_list(u->scopes), "disabled", u->disabled, "created_at",
+        json_time(u->created_at), "updated_at", json_time(u->updated_at));
+}
+
+json_t *
+render_token(const struct pat_token *t, int64_t now)
+{
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, "
+        "s:o, s:o, s:o, s:o, s:o}",
+        "id", t->id, "name", t->name, "description", t->description, "user_id",
+        t->user_id, "scopes", json_list(t->scopes), "audiences",
+        json_list(t->audiences), "allowed_cidrs", json_list(t->allowed_cidrs),
+        "hint", t->hint, "status", pat_status_name(pat_token_status(t, now)),
+        "created_at", json_time(t->created_at), "expires_at",
+        json_time(t->expires_at), "last_used_at", json_time(t->last_used_at),
+        "last_used_ip", json_opt(t->last_used_ip), "revoked_at",
+        json_time(t->revoked_at), "revoked_reason",
+        json_opt(t->revoked_reason));
+}
+
+json_t *
+render_audit(const struct pat_audit *ev)
+{
+    json_t *detail = json_loads(ev->detail, 0, NULL);
+
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o}", "id",
+                     (json_int_t)ev->seq, "at", json_time(ev->at),
+                     "actor_user_id", json_opt(ev->actor_user_id),
+                     "actor_token_id", json_opt(ev->actor_token_id), "ip",
+                     json_opt(ev->ip), "user_agent", json_opt(ev->user_agent),
+                     "action", ev->action, "target_user_id",
+                     json_opt(ev->target_user_id), "target_token_id",
+                     json_opt(ev->target_token_id), "detail",
+                     detail ? detail : json_object());
+}
+
+json_t *
+render_policy(const struct pat_policy *p)
+{
+    return json_pack(
+        "{s:i, s:b, s:i, s:i, s:b}", "max_lifetime_days", p->max_lifetime_days,
+        "allow_no_expiry", p->allow_no_expiry, "default_lifetime_days",
+        p->default_lifetime_days, "max_tokens_per_user", p->max_tokens_per_user,
+        "revoke_on_reuse", p->revoke_on_reuse);
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* JSON renderings of users, tokens, audit events and the policy. */
+#ifndef PATD_RENDER_H
+#define PATD_RENDER_H
+
+#include <jansson.h>
+
+#include "pat/pat.h"
+
+/* Each returns a new reference, or NULL when out of memory. */
+json_t *render_user(const struct pat_user *u);
+json_t *render_token(const struct pat_token *t, int64_t now);
+json_t *render_audit(const struct pat_audit *ev);
+json_t *render_policy(const struct pat_policy *p);
+
+#endif

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The route table: every endpoint patd serves, with the authentication it
+ * needs. `patd routes` prints it, and the OpenAPI test compares it with
+ * docs/openapi.yaml, so the two cannot drift apart.
+ */
+#ifndef PATD_ROUTES_H
+#define PATD_ROUTES_H
+
+#include "http.h"
+
+struct route {
+    const char *method;
+    const char *pattern; /* "/v1/me/tokens/{id}" */
+    enum auth_need auth;
+    handler_fn fn;
+};
+
+/* The table, ended by a NULL method. */
+extern const struct route routes[];
+
+/*
+ * Finds the route for method and path. Path parameters go to r->params.
+ * *path_known is set when some route has this path (for 405).
+ */
+const struct route *route_match(struct req *r, const char *method,
+                                const char *path, bool *path_known);
+
+/* Handlers, by file. */
+int h_healthz(struct req *r);
+int h_readyz(struct req *r);
+int h_session_create(struct req *r);
+int h_session_delete(struct req *r);
+
+int h_me_get(struct req *r);
+int h_me_tokens_list(struct req *r);
+int h_me_tokens_create(struct req *r);
+int h_me_token_get(struct req *r);
+int h_me_token_patch(struct req *r);
+int h_me_token_regenerate(struct req *r);
+int h_me_token_delete(struct req *r);
+int h_me_audit(struct req *r);
+int h_token_self_get(struct req *r);
+int h_token_self_delete(struct req *r);
+
+int h_users_list(struct req *r);
+int h_users_create(struct req *r);
+int h_user_get(struct req *r);
+int h_user_patch(struct req *r);
+int h_user_delete(struct req *r);
+int h_user_tokens_list(struct req *r);
+int h_user_tokens_create(struct req *r);
+int h_user_tokens_delete(struct req *r);
+int h_tokens_list(struct req *r);
+int h_token_get(struct req *r);
+int h_token_delete(struct req *r);
+int h_tokens_revoke(struct req *r);
+int h_scopes_get(struct req *r);
+int h_scopes_put(struct req *r);
+int h_policy_get(struct req *r);
+int h_policy_put(struct req *r);
+int h_audit_list(struct req *r);
+
+/* Shared by the self-service and admin handlers (h_tokens.c). */
+int tokens_list(struct req *r, const char *owner);
+int tokens_create(struct req *r, const char *owner);
+int token_get(struct req *r, const char *owner, const char *id);
+int token_revoke(struct req *r, const char *owner, const char *id,
+                 const char *reason);
+int audit_list(struct req *r, const struct pat_audit_filter *base);
+
+#endif
