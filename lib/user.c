@@ -62,6 +62,9 @@ pat__user_find(struct pat_store *st, const char *key, struct pat_user *out)
     return rc;
 }
 
+/* What an administrator may grant when no scopes are given. */
+static const char admin_scopes[] = "patd:admin patd:introspect patd:self";
+
 int
 pat__user_create_tx(struct pat_store *st, const struct pat_actor *who,
                     const struct pat_user_spec *spec, struct pat_user *out)
@@ -81,7 +84,10 @@ pat__user_create_tx(struct pat_store *st, const struct pat_actor *who,
         spec->role != PAT_ROLE_ADMIN)
         rc = pat__fail(st, PAT_EINVAL, "role must be 'admin' or 'user'");
     if (rc == PAT_OK)
-        rc = pat__scopes_parse(st, spec->scopes ? spec->scopes : "patd:self",
+        rc = pat__scopes_parse(st,
+                               spec->scopes                   ? spec->scopes
+                               : spec->role == PAT_ROLE_ADMIN ? admin_scopes
+                                                              : "patd:self",
                                false, u.scopes, sizeof(u.scopes));
     if (rc == PAT_OK)
         rc = pat__scopes_exist(st, u.scopes);

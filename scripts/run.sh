@@ -1,24 +1,34 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# `make run`: bootstrap ./var/patd.db on first run (the admin's first
-# token is printed once), then show how to use it.
+# `make run`: on first run, create ./var/patd.db with an admin whose web
+# password and first token are printed once; then serve on the embedded
+# SQLite store at http://127.0.0.1:8080 (PATD_LISTEN to change).
 set -eu
 build=${1:-build}
 db=${PATD_DB:-./var/patd.db}
+listen=${PATD_LISTEN:-127.0.0.1:8080}
 patd="$build/patd"
 
 if [ ! -f "$db" ]; then
     mkdir -p "$(dirname "$db")"
-    echo "Creating $db. The admin's first token follows; it is shown once:" >&2
-    "$patd" init --db "$db"
-else
-    echo "Using the existing store $db (remove it to start afresh)." >&2
-fi
-cat >&2 <<TXT
+    chmod 700 "$(dirname "$db")"
+    token=$("$patd" init --db "$db" 2>/dev/null)
+    # A generated password for the web page: 24 base62-ish characters.
+    password=$(head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)
+    printf '%s\n' "$password" | "$patd" user passwd admin --db "$db"
+    cat >&2 <<TXT
 
-Try:
-  $patd user add alice --db $db
-  $patd token create --db $db --user alice --name laptop --scope patd:self
-  echo "\$TOKEN" | $patd token verify --db $db
-  $patd token list --db $db --status all
+patd: created $db. These are shown once; keep them safe.
+
+  admin username:  admin
+  admin password:  $password
+  admin token:     $token
+
+  Web page:        http://$listen/
+  Try:             curl -H "Authorization: Bearer \$TOKEN" http://$listen/v1/me
+
 TXT
+else
+    echo "patd: using the existing store $db (remove it to start afresh)" >&2
+fi
+exec "$patd" serve --db "$db" --listen "$listen"

@@ -110,7 +110,7 @@ struct pat_actor {
 
 /* How long a new or regenerated token lives; at most one field is set. */
 struct pat_expiry {
-    int64_t at; /* absolute expiry */
+    int64_t at; /* absolute expiry; 0: not given (the epoch is -1) */
     int days;   /* from now */
     bool never; /* only where the policy allows it */
 };

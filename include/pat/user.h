@@ -13,7 +13,7 @@ struct pat_user_spec {
     const char *display_name; /* NULL: "" */
     const char *email;        /* NULL: "" */
     int role;                 /* enum pat_role */
-    const char *scopes;       /* NULL: "patd:self"; all must exist */
+    const char *scopes;       /* NULL: "patd:self" (admins: all built-ins) */
 };
 
 /*

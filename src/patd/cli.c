@@ -105,6 +105,12 @@ cli_open(struct cli *c, int flags, struct pat_store **st)
     rc = pat_store_open(db, flags, st, c->err, sizeof(c->err));
     if (rc != PAT_OK)
         return cli_refuse(c, "cannot open the store", rc);
+    if (!(flags & PAT_OPEN_CREATE) && pat_store_prefix(*st) == NULL) {
+        pat_store_close(*st);
+        *st = NULL;
+        fprintf(stderr, "patd: '%s' is not initialised; run 'patd init'\n", db);
+        return EXIT_REFUSED;
+    }
     return EXIT_DONE;
 }
 

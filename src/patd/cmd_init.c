@@ -104,6 +104,13 @@ cmd_init(struct cli *c, int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (spec.prefix != NULL && pat_prefix_check(spec.prefix) != PAT_OK) {
+        fprintf(stderr,
+                "patd: invalid token prefix '%s': 2-16 of [a-z0-9], "
+                "starting with a letter\n",
+                spec.prefix);
+        return EXIT_REFUSED;
+    }
     if (token_file != NULL) {
         fd = open_token_file(token_file);
         if (fd < 0) {

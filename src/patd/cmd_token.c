@@ -68,6 +68,8 @@ token_opt(int opt, const char *arg, void *ctx)
     case 'T':
         if (pat_time_parse(arg, strlen(arg), &a->expiry.at) != PAT_OK)
             a->bad = arg;
+        else if (a->expiry.at == 0)
+            a->expiry.at = -1; /* the epoch: given, and in the past */
         break;
     case 'g':
         if (!cli_number(arg, 0, PAT_GRACE_MAX, &a->grace))

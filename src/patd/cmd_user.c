@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "cli.h"
 
 struct user_args {
@@ -232,6 +234,53 @@ user_set_scopes(struct cli *c, int argc, char **argv)
                     1 + PAT_SCOPES_MAX);
 }
 
+/* Reads one line (the password) from stdin without its line end. */
+static bool
+read_password(char *buf, size_t cap)
+{
+    size_t n;
+
+    if (fgets(buf, (int)cap, stdin) == NULL)
+        return false;
+    n = strcspn(buf, "\r\n");
+    if (buf[n] == '\0' && n == cap - 1)
+        return false; /* longer than any password we accept */
+    buf[n] = '\0';
+    return true;
+}
+
+static int
+user_passwd(struct cli *c, int argc, char **argv)
+{
+    static const char usage[] =
+        "user passwd USER [--db PATH]   (the password is read from stdin)";
+    static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+    char pw[PAT_PASSWORD_MAX + 2];
+    struct pat_store *st = NULL;
+    int rc, status;
+
+    status = cli_parse(c, argc, argv, opts, usage, NULL, NULL);
+    if (status >= 0)
+        return status;
+    if (argc - optind != 1)
+        return cli_usage_error(usage, "expected one user");
+    if (!read_password(pw, sizeof(pw))) {
+        fputs("patd: user passwd: no password on standard input, or one "
+              "longer than 256 bytes\n",
+              stderr);
+        return EXIT_REFUSED;
+    }
+    status = cli_open(c, 0, &st);
+    if (status == EXIT_DONE) {
+        rc = pat_user_set_password(st, NULL, argv[optind], pw);
+        if (rc != PAT_OK)
+            status = cli_refuse(c, "cannot set the password", rc);
+    }
+    OPENSSL_cleanse(pw, sizeof(pw));
+    pat_store_close(st);
+    return status;
+}
+
 int
 cmd_user(struct cli *c, int argc, char **argv)
 {
@@ -246,6 +295,8 @@ cmd_user(struct cli *c, int argc, char **argv)
         {"enable", "user enable USER [--db PATH] [--json]", user_enable},
         {"set-scopes", "user set-scopes USER [SCOPE...] [--db PATH] [--json]",
          user_set_scopes},
+        {"passwd", "user passwd USER [--db PATH]   (password on stdin)",
+         user_passwd},
         {NULL, NULL, NULL},
     };
 

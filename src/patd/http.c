@@ -255,6 +255,8 @@ body_time(struct req *r, const char *key, int64_t *out, bool *present,
                            "field '%s' must be an RFC 3339 time such as "
                            "2026-11-27T10:00:00Z",
                            key);
+    if (*out == 0)
+        *out = -1; /* the epoch: given, and in the past */
     return 0;
 }
 

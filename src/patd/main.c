@@ -28,7 +28,7 @@ static const struct cli_cmd commands[] = {
      cmd_serve},
     {"migrate", "migrate [--db PATH]", cmd_migrate},
     {"user",
-     "user add|list|show|disable|enable|set-scopes ... (patd user "
+     "user add|list|show|disable|enable|set-scopes|passwd ... (patd user "
      "--help)",
      cmd_user},
     {"scope", "scope add|list ... (patd scope --help)", cmd_scope},

@@ -322,7 +322,7 @@ function checkContract(doc) {
         const codes = Object.keys(o.op.responses ?? {});
         const need = [];
         if (!codes.some((c) => /^[23]/.test(c))) respProblems.push(`${opName(o)}: no success response`);
-        if (isAuthenticated(doc, o.op)) need.push('400', '401', '429', '500', '503');
+        if (isAuthenticated(doc, o.op)) need.push('400', '401', '500', '503');
         if (o.op.requestBody) need.push('400', '413');
         if (/\{[^}]+\}/.test(o.path) && isAuthenticated(doc, o.op)) need.push('404');
         for (const c of new Set(need)) {
