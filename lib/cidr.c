@@ -129,3 +129,18 @@ pat__cidr_match(const char *cidrs, const char *ip)
     }
     return false;
 }
+
+int
+pat_cidr_list_check(const char *list)
+{
+    char out[PAT_CIDRSTR_MAX + 1];
+
+    return pat__list_normalize(list, pat__cidr_canon, PAT_CIDRS_MAX,
+                               PAT_CIDR_MAX, out, sizeof(out), NULL, 0, NULL);
+}
+
+bool
+pat_cidr_list_match(const char *list, const char *ip)
+{
+    return list != NULL && ip != NULL && pat__cidr_match(list, ip);
+}

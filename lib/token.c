@@ -546,3 +546,39 @@ pat_token_revoke_bulk(struct pat_store *st, const struct pat_actor *who,
         *count = n;
     return rc;
 }
+
+int
+pat_token_revoke_secret(struct pat_store *st, const struct pat_actor *who,
+                        const char *token, size_t len, const char *reason,
+                        char *id, size_t id_len)
+{
+    struct pat_token t;
+    struct pat_user u;
+    uint8_t hash[PAT_HASH_LEN];
+    int64_t retire_at = 0;
+    int rc = pat__need_init(st);
+
+    if (rc != PAT_OK)
+        return rc;
+    if (token == NULL || pat_token_check(st->prefix, token, len) != PAT_OK)
+        return PAT_EMALFORMED;
+    rc = reason_check(st, reason);
+    if (rc == PAT_OK)
+        rc = pat_token_hash(token, len, hash);
+    if (rc == PAT_OK)
+        rc = pat__tx_begin(st);
+    if (rc != PAT_OK)
+        return rc;
+    rc = st->ops->verify_lookup(st, hash, &t, &retire_at, &u);
+    if (rc == PAT_ENOTFOUND)
+        rc = PAT_EUNKNOWN;
+    if (rc == PAT_OK && t.revoked_at == 0)
+        rc = revoke_tx(st, who, &t, reason);
+    if (rc == PAT_OK)
+        rc = pat__tx_commit(st);
+    else
+        pat__tx_rollback(st);
+    if (rc == PAT_OK && id != NULL)
+        pat__copy(id, id_len, t.id);
+    return rc;
+}

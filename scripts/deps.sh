@@ -22,6 +22,14 @@ libcurl4-openssl-dev
 curl
 "
 
+# Node.js and npm run the OpenAPI validator and the browser tests. Some
+# machines carry a newer Node.js from elsewhere, which provides npm itself
+# and conflicts with Debian's npm package: look for the commands, not the
+# package names.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    PKGS="$PKGS nodejs npm"
+fi
+
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

@@ -31,7 +31,10 @@
     X(ESCHEMA, -19, "store schema is newer than this program")                 \
     X(ERANDOM, -20, "random source failed")                                    \
     X(ECRYPTO, -21, "cryptographic library failed")                            \
-    X(ERANGE, -22, "value out of range")
+    X(ERANGE, -22, "value out of range")                                       \
+    X(EADDRESS, -23, "token not allowed from this address")                    \
+    X(EAUDIENCE, -24, "token not valid for this audience")                     \
+    X(EINSUFFICIENT, -25, "token lacks a required scope")
 
 enum pat_err {
     PAT_OK = 0,

@@ -3,6 +3,7 @@
 #ifndef PAT_TEXT_H
 #define PAT_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +27,11 @@ int pat_time_parse(const char *s, size_t len, int64_t *out);
  * On success *chars (may be NULL) receives the number of code points.
  */
 int pat_utf8_check(const char *s, size_t len, size_t *chars);
+
+/* PAT_OK when list is empty or holds only address ranges ("10.0.0.0/8"). */
+int pat_cidr_list_check(const char *list);
+
+/* Whether ip lies in one of the ranges of list. */
+bool pat_cidr_list_match(const char *list, const char *ip);
 
 #endif

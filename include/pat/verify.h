@@ -43,4 +43,78 @@ bool pat_verdict_allows_ip(const struct pat_verdict *v, const char *ip);
 /* Whether a verified token holds scope (an item of v->scopes). */
 bool pat_verdict_has_scope(const struct pat_verdict *v, const char *scope);
 
+/*
+ * The verifier: pat_verify behind a sharded in-memory cache, safe to call
+ * from any number of threads, for the daemon and for C programs that
+ * check tokens in-process (DESIGN.md section 5). A cache hit touches no
+ * store and takes one shard lock; a miss reads the store once and fills
+ * the cache. Usage (last use time and addresses) is gathered in memory
+ * and written in batches, once per interval per token at most.
+ */
+struct pat_verifier;
+
+struct pat_verifier_options {
+    size_t cache_entries; /* bound on cached tokens; 0: 1,000,000 */
+    int cache_ttl;        /* seconds an entry may serve; 0: 10 */
+    int usage_interval;   /* seconds between usage writes; 0: 60, <0: off */
+};
+
+/* What a request demands of a token. Every field may be NULL. */
+struct pat_check {
+    const char *ip;       /* the client address: allowed_cidrs and usage */
+    const char *scopes;   /* required scopes, space-separated, all needed */
+    const char *audience; /* the resource's audience */
+};
+
+/*
+ * Opens a verifier on the store at url (see pat_store_open). Store
+ * connections are opened as threads need them. On failure *out is NULL
+ * and errbuf receives the reason.
+ */
+int pat_verifier_new(const char *url, const struct pat_verifier_options *o,
+                     struct pat_verifier **out, char *errbuf, size_t errlen);
+
+/* Writes pending usage, then frees everything. Accepts NULL. */
+void pat_verifier_free(struct pat_verifier *v);
+
+/*
+ * Verifies token and checks c. Returns PAT_OK with *out filled, a reason
+ * the token is not valid (as pat_verify), PAT_EADDRESS (address outside
+ * allowed_cidrs), PAT_EAUDIENCE (a token limited to audiences, and the
+ * request names none of them or none at all), PAT_EINSUFFICIENT (a
+ * required scope is missing; out is filled), or PAT_EUNAVAIL when the
+ * store cannot answer a miss: callers must fail closed.
+ */
+int pat_verifier_check(struct pat_verifier *v, const char *token, size_t len,
+                       const struct pat_check *c, struct pat_verdict *out);
+
+/*
+ * Makes every cached answer stale. Call it after any change that can make
+ * a token less valid, before acknowledging the change: the next check of
+ * every token reads the store again.
+ */
+void pat_verifier_invalidate(struct pat_verifier *v);
+
+/* Writes the pending usage now (the daemon's shutdown calls it). */
+int pat_verifier_flush(struct pat_verifier *v);
+
+struct pat_verifier_stats {
+    uint64_t hits;          /* answered from the cache */
+    uint64_t misses;        /* read from the store */
+    uint64_t evictions;     /* entries dropped to stay within the bound */
+    uint64_t entries;       /* entries held now */
+    uint64_t store_errors;  /* misses the store could not answer */
+    uint64_t usage_batches; /* usage flushes that wrote something */
+    uint64_t usage_writes;  /* token rows written by them */
+    uint64_t miss_ns_total; /* time spent in store reads, nanoseconds */
+};
+
+void pat_verifier_stats(struct pat_verifier *v, struct pat_verifier_stats *out);
+
+/* Counts of store reads by duration, for a latency histogram. */
+#define PAT_LATENCY_BUCKETS 8
+extern const double pat_latency_bounds[PAT_LATENCY_BUCKETS]; /* seconds */
+void pat_verifier_latency(struct pat_verifier *v,
+                          uint64_t counts[PAT_LATENCY_BUCKETS + 1]);
+
 #endif

@@ -84,6 +84,7 @@ enum stmt {
     S_SESSION_GET,
     S_SESSION_DELETE,
     S_SESSION_DELETE_USER,
+    S_TOKEN_USAGE,
     S_COUNT
 };
 
@@ -195,6 +196,8 @@ static const char *const sql_text[S_COUNT] = {
                       " AND expires_at > ?2",
     [S_SESSION_DELETE] = "DELETE FROM sessions WHERE hash = ?1",
     [S_SESSION_DELETE_USER] = "DELETE FROM sessions WHERE user_id = ?1",
+    [S_TOKEN_USAGE] = "UPDATE tokens SET last_used_at = ?2,"
+                      " last_used_ip = ?3, recent_ips = ?4 WHERE id = ?1",
 };
 
 /* The connection and its prepared statements (NULL until first use). */
@@ -1096,6 +1099,22 @@ sq_session_delete_user(struct pat_store *st, const char *user_id)
     return run_text(st, S_SESSION_DELETE_USER, user_id);
 }
 
+static int
+sq_token_usage_put(struct pat_store *st, const char *id, int64_t last_used_at,
+                   const char *last_used_ip, const char *recent_ips)
+{
+    int rc;
+    sqlite3_stmt *s = prep(st, S_TOKEN_USAGE, &rc);
+
+    if (s == NULL)
+        return rc;
+    bind_text(s, 1, id);
+    bind_time(s, 2, last_used_at);
+    bind_opt(s, 3, last_used_ip);
+    bind_text(s, 4, recent_ips);
+    return run(st, s);
+}
+
 const struct pat_store_ops pat__sqlite_ops = {
     .name = "sqlite",
     .dialect = PAT_DIALECT_SQLITE,
@@ -1139,4 +1158,5 @@ const struct pat_store_ops pat__sqlite_ops = {
     .session_get = sq_session_get,
     .session_delete = sq_session_delete,
     .session_delete_user = sq_session_delete_user,
+    .token_usage_put = sq_token_usage_put,
 };

@@ -90,6 +90,11 @@ struct pat_store_ops {
                               const struct pat_bulk_filter *f, int64_t at,
                               const char *reason, bool dry_run, int64_t *n);
 
+    /* Writes last_used_at, last_used_ip and recent_ips of token id. */
+    int (*token_usage_put)(struct pat_store *st, const char *id,
+                           int64_t last_used_at, const char *last_used_ip,
+                           const char *recent_ips);
+
     int (*secret_insert)(struct pat_store *st, const uint8_t *hash,
                          const char *token_id, int64_t at);
     /* Sets retire_at on the token's secrets that retire later or never. */

@@ -101,7 +101,17 @@ cmd_routes(struct cli *c, int argc, char **argv)
     (void)c;
     (void)argc;
     (void)argv;
-    for (rt = routes; rt->method != NULL; rt++)
-        printf("%s %s\n", rt->method, rt->pattern);
+    static const char *const any[] = {"GET",   "HEAD",   "POST",    "PUT",
+                                      "PATCH", "DELETE", "OPTIONS", NULL};
+    const char *const *m;
+
+    for (rt = routes; rt->method != NULL; rt++) {
+        if (strcmp(rt->method, ROUTE_ANY) != 0) {
+            printf("%s %s\n", rt->method, rt->pattern);
+            continue;
+        }
+        for (m = any; *m != NULL; m++)
+            printf("%s %s\n", *m, rt->pattern);
+    }
     return EXIT_DONE;
 }

@@ -13,6 +13,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "pat/pat.h"
 #include "banned.h"
 
 enum kind { K_LONG, K_BOOL, K_STR };
@@ -57,6 +58,13 @@ static const struct key keys[] = {
     L("login", "max_failures_per_user", login_max_per_user, 1, 100000),
     L("login", "max_failures_per_ip", login_max_per_ip, 1, 100000),
     L("login", "window", login_window, 1, 86400),
+    S("server", "trusted_proxies", trusted_proxies),
+    L("cache", "max_entries", cache_entries, 1000, 100000000),
+    L("cache", "ttl", cache_ttl, 1, 3600),
+    L("usage", "interval", usage_interval, 1, 3600),
+    L("auth", "max_failures_per_ip", auth_max_failures, 1, 1000000),
+    L("auth", "window", auth_window, 1, 86400),
+    L("auth", "max_leak_reports_per_ip", leak_max_reports, 1, 1000000),
     S("log", "access", access_log),
 };
 
@@ -81,6 +89,13 @@ patd_config_defaults(struct patd_config *c)
     c->login_max_per_ip = 20;
     c->login_window = 300;
     snprintf(c->access_log, sizeof(c->access_log), "-");
+    c->trusted_proxies[0] = '\0';
+    c->cache_entries = 1000000;
+    c->cache_ttl = 10;
+    c->usage_interval = 60;
+    c->auth_max_failures = 100;
+    c->auth_window = 60;
+    c->leak_max_reports = 10;
 }
 
 static const struct key *
@@ -105,8 +120,11 @@ check_string(const struct key *k, const char *v)
         return "must be 'poll' or 'epoll'";
     if (strcmp(k->name, "listen") == 0 && strrchr(v, ':') == NULL)
         return "must be ADDRESS:PORT";
-    if (v[0] == '\0')
+    if (v[0] == '\0' && strcmp(k->name, "trusted_proxies") != 0)
         return "must not be empty";
+    if (strcmp(k->name, "trusted_proxies") == 0 &&
+        pat_cidr_list_check(v) != PAT_OK)
+        return "must be a space-separated list of address ranges";
     return NULL;
 }
 

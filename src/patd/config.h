@@ -31,7 +31,17 @@ struct patd_config {
     /* [login] */
     long login_max_per_user; /* failures per window */
     long login_max_per_ip;
-    long login_window; /* seconds */
+    long login_window;          /* seconds */
+    char trusted_proxies[1024]; /* CIDRs whose X-Forwarded-For is believed */
+    /* [cache] */
+    long cache_entries;
+    long cache_ttl; /* seconds; the backstop for other nodes */
+    /* [usage] */
+    long usage_interval; /* seconds between usage writes */
+    /* [auth] */
+    long auth_max_failures; /* failed verifications per address */
+    long auth_window;       /* seconds */
+    long leak_max_reports;  /* leak reports per address per window */
     /* [log] */
     char access_log[1024]; /* "-" for stderr, else a file path */
 };

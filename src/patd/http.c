@@ -77,6 +77,47 @@ reply_pat(struct req *r, int rc)
     return reply_error(r, 500, "internal_error", "internal error");
 }
 
+void
+reply_header(struct req *r, const char *name, const char *value)
+{
+    if (r->nhdrs < (int)(sizeof(r->hdrs) / sizeof(r->hdrs[0]))) {
+        r->hdrs[r->nhdrs].name = name;
+        r->hdrs[r->nhdrs].value = value;
+        r->nhdrs++;
+    }
+}
+
+bool
+req_form(struct req *r, const char *key, char *out, size_t cap)
+{
+    const char *p = r->form, *end = r->form + r->form_len;
+    size_t klen = strlen(key);
+    bool found = false;
+
+    while (p != NULL && p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+
+        if (eq != NULL && (size_t)(eq - p) == klen &&
+            memcmp(p, key, klen) == 0) {
+            size_t vlen = (size_t)(stop - eq - 1), i;
+            if (found || vlen >= cap)
+                return false; /* repeated, or longer than any value */
+            memcpy(out, eq + 1, vlen);
+            out[vlen] = '\0';
+            for (i = 0; i < vlen; i++) {
+                if (out[i] == '+')
+                    out[i] = ' ';
+            }
+            MHD_http_unescape(out);
+            found = true;
+        }
+        p = amp ? amp + 1 : end;
+    }
+    return found;
+}
+
 const char *
 req_query(struct req *r, const char *key)
 {

@@ -20,6 +20,7 @@
 struct MHD_Connection;
 struct patd_config;
 struct ratelimit;
+struct pat_verifier;
 
 enum auth_need {
     AUTH_NONE,  /* anyone */
@@ -36,7 +37,9 @@ struct req {
     struct MHD_Connection *conn;
     const struct patd_config *cfg;
     struct ratelimit *logins; /* failed sign-ins, per user and address */
-    struct pat_store *st;     /* this thread's store connection */
+    struct ratelimit *fails;  /* failed verifications, per address */
+    struct pat_verifier *verifier;
+    struct pat_store *st; /* this thread's store connection */
     const char *method;
     const char *path;
     const char *params[ROUTE_MAX_PARAMS]; /* {id} segments, in order */
@@ -53,11 +56,24 @@ struct req {
 
     /* The answer. */
     int status;
-    json_t *resp; /* owned; NULL for an empty body */
+    json_t *resp;         /* owned; NULL for an empty body */
+    char *raw;            /* owned; a non-JSON body (metrics) */
+    const char *raw_type; /* its Content-Type */
+    const char *form;     /* the raw body of a form POST */
+    size_t form_len;
     char set_cookie[256];
     char retry_after[24];
-    char www_auth[160];
+    char www_auth[PAT_SCOPESTR_MAX + 96];
     char errdetail[512]; /* the store's error buffer */
+    /* Extra headers; values point into this struct (e.g. token). */
+    struct {
+        const char *name;
+        const char *value;
+    } hdrs[8];
+    int nhdrs;
+    char expires_buf[PAT_TIME_LEN + 1];
+    int verify_result; /* pat_err of a verification, for metrics */
+    bool verified;     /* verify_result is set */
 };
 
 typedef int (*handler_fn)(struct req *r);
@@ -77,6 +93,15 @@ int reply_error(struct req *r, int status, const char *code, const char *fmt,
  * table in http.c, the store's detail as the description.
  */
 int reply_pat(struct req *r, int rc);
+
+/* Adds a response header; name and value must outlive the request. */
+void reply_header(struct req *r, const char *name, const char *value);
+
+/*
+ * The value of key in an application/x-www-form-urlencoded body, decoded
+ * into out[cap]. false when absent, repeated or too long.
+ */
+bool req_form(struct req *r, const char *key, char *out, size_t cap);
 
 /* A query argument, a request header or a cookie; NULL when absent. */
 const char *req_query(struct req *r, const char *key);

@@ -6,40 +6,50 @@
 #include "banned.h"
 
 const struct route routes[] = {
-    {"GET", "/healthz", AUTH_NONE, h_healthz},
-    {"GET", "/readyz", AUTH_NONE, h_readyz},
-    {"POST", "/v1/session", AUTH_NONE, h_session_create},
-    {"DELETE", "/v1/session", AUTH_SELF, h_session_delete},
+    {"GET", "/healthz", AUTH_NONE, h_healthz, ROUTE_STORELESS},
+    {"GET", "/readyz", AUTH_NONE, h_readyz, 0},
+    {"POST", "/v1/session", AUTH_NONE, h_session_create, 0},
+    {"DELETE", "/v1/session", AUTH_SELF, h_session_delete, 0},
 
-    {"GET", "/v1/me", AUTH_SELF, h_me_get},
-    {"GET", "/v1/me/tokens", AUTH_SELF, h_me_tokens_list},
-    {"POST", "/v1/me/tokens", AUTH_SELF, h_me_tokens_create},
-    {"GET", "/v1/me/tokens/{id}", AUTH_SELF, h_me_token_get},
-    {"PATCH", "/v1/me/tokens/{id}", AUTH_SELF, h_me_token_patch},
-    {"POST", "/v1/me/tokens/{id}/regenerate", AUTH_SELF, h_me_token_regenerate},
-    {"DELETE", "/v1/me/tokens/{id}", AUTH_SELF, h_me_token_delete},
-    {"GET", "/v1/me/audit", AUTH_SELF, h_me_audit},
-    {"GET", "/v1/token", AUTH_TOKEN, h_token_self_get},
-    {"DELETE", "/v1/token", AUTH_TOKEN, h_token_self_delete},
+    {"GET", "/v1/me", AUTH_SELF, h_me_get, 0},
+    {"GET", "/v1/me/tokens", AUTH_SELF, h_me_tokens_list, 0},
+    {"POST", "/v1/me/tokens", AUTH_SELF, h_me_tokens_create, 0},
+    {"GET", "/v1/me/tokens/{id}", AUTH_SELF, h_me_token_get, 0},
+    {"PATCH", "/v1/me/tokens/{id}", AUTH_SELF, h_me_token_patch, 0},
+    {"POST", "/v1/me/tokens/{id}/regenerate", AUTH_SELF, h_me_token_regenerate,
+     false},
+    {"DELETE", "/v1/me/tokens/{id}", AUTH_SELF, h_me_token_delete, 0},
+    {"GET", "/v1/me/audit", AUTH_SELF, h_me_audit, 0},
+    {"GET", "/v1/token", AUTH_TOKEN, h_token_self_get, 0},
+    {"DELETE", "/v1/token", AUTH_TOKEN, h_token_self_delete, 0},
 
-    {"GET", "/v1/users", AUTH_ADMIN, h_users_list},
-    {"POST", "/v1/users", AUTH_ADMIN, h_users_create},
-    {"GET", "/v1/users/{id}", AUTH_ADMIN, h_user_get},
-    {"PATCH", "/v1/users/{id}", AUTH_ADMIN, h_user_patch},
-    {"DELETE", "/v1/users/{id}", AUTH_ADMIN, h_user_delete},
-    {"GET", "/v1/users/{id}/tokens", AUTH_ADMIN, h_user_tokens_list},
-    {"POST", "/v1/users/{id}/tokens", AUTH_ADMIN, h_user_tokens_create},
-    {"DELETE", "/v1/users/{id}/tokens", AUTH_ADMIN, h_user_tokens_delete},
-    {"GET", "/v1/tokens", AUTH_ADMIN, h_tokens_list},
-    {"POST", "/v1/tokens/revoke", AUTH_ADMIN, h_tokens_revoke},
-    {"GET", "/v1/tokens/{id}", AUTH_ADMIN, h_token_get},
-    {"DELETE", "/v1/tokens/{id}", AUTH_ADMIN, h_token_delete},
-    {"GET", "/v1/scopes", AUTH_ADMIN, h_scopes_get},
-    {"PUT", "/v1/scopes", AUTH_ADMIN, h_scopes_put},
-    {"GET", "/v1/policy", AUTH_ADMIN, h_policy_get},
-    {"PUT", "/v1/policy", AUTH_ADMIN, h_policy_put},
-    {"GET", "/v1/audit", AUTH_ADMIN, h_audit_list},
-    {NULL, NULL, AUTH_NONE, NULL},
+    {"GET", "/v1/users", AUTH_ADMIN, h_users_list, 0},
+    {"POST", "/v1/users", AUTH_ADMIN, h_users_create, 0},
+    {"GET", "/v1/users/{id}", AUTH_ADMIN, h_user_get, 0},
+    {"PATCH", "/v1/users/{id}", AUTH_ADMIN, h_user_patch, 0},
+    {"DELETE", "/v1/users/{id}", AUTH_ADMIN, h_user_delete, 0},
+    {"GET", "/v1/users/{id}/tokens", AUTH_ADMIN, h_user_tokens_list, 0},
+    {"POST", "/v1/users/{id}/tokens", AUTH_ADMIN, h_user_tokens_create, 0},
+    {"DELETE", "/v1/users/{id}/tokens", AUTH_ADMIN, h_user_tokens_delete,
+     false},
+    {"GET", "/v1/tokens", AUTH_ADMIN, h_tokens_list, 0},
+    {"POST", "/v1/tokens/revoke", AUTH_ADMIN, h_tokens_revoke, 0},
+    {"GET", "/v1/tokens/{id}", AUTH_ADMIN, h_token_get, 0},
+    {"DELETE", "/v1/tokens/{id}", AUTH_ADMIN, h_token_delete, 0},
+    {"GET", "/v1/scopes", AUTH_ADMIN, h_scopes_get, 0},
+    {"PUT", "/v1/scopes", AUTH_ADMIN, h_scopes_put, 0},
+    {"GET", "/v1/policy", AUTH_ADMIN, h_policy_get, 0},
+    {"PUT", "/v1/policy", AUTH_ADMIN, h_policy_put, 0},
+    {"GET", "/v1/audit", AUTH_ADMIN, h_audit_list, 0},
+
+    {ROUTE_ANY, "/v1/auth", AUTH_NONE, h_auth,
+     ROUTE_STORELESS | ROUTE_READONLY},
+    {"POST", "/oauth2/introspect", AUTH_NONE, h_introspect,
+     ROUTE_STORELESS | ROUTE_READONLY},
+    {"POST", "/oauth2/revoke", AUTH_NONE, h_oauth_revoke, 0},
+    {"POST", "/v1/credentials/revoke", AUTH_NONE, h_credentials_revoke, 0},
+    {"GET", "/metrics", AUTH_NONE, h_metrics, ROUTE_STORELESS},
+    {NULL, NULL, AUTH_NONE, NULL, 0},
 };
 
 /*
@@ -84,8 +94,25 @@ route_match(struct req *r, const char *method, const char *path,
         if (!match(rt->pattern, path, r))
             continue;
         *path_known = true;
-        if (strcmp(rt->method, method) == 0)
+        if (strcmp(rt->method, method) == 0 ||
+            strcmp(rt->method, ROUTE_ANY) == 0)
             return rt;
     }
     return NULL;
+}
+
+size_t
+route_index(const struct route *rt)
+{
+    return (size_t)(rt - routes);
+}
+
+size_t
+route_count(void)
+{
+    size_t n = 0;
+
+    while (routes[n].method != NULL)
+        n++;
+    return n;
 }

@@ -14,7 +14,16 @@ struct route {
     const char *pattern; /* "/v1/me/tokens/{id}" */
     enum auth_need auth;
     handler_fn fn;
+    unsigned flags; /* ROUTE_* */
 };
+
+enum {
+    ROUTE_STORELESS = 1, /* needs no store connection of its own */
+    ROUTE_READONLY = 2,  /* never changes a token, whatever the method */
+};
+
+/* "ANY" in the table matches every method (for forward auth). */
+#define ROUTE_ANY "ANY"
 
 /* The table, ended by a NULL method. */
 extern const struct route routes[];
@@ -60,6 +69,16 @@ int h_scopes_put(struct req *r);
 int h_policy_get(struct req *r);
 int h_policy_put(struct req *r);
 int h_audit_list(struct req *r);
+
+int h_auth(struct req *r);
+int h_introspect(struct req *r);
+int h_oauth_revoke(struct req *r);
+int h_credentials_revoke(struct req *r);
+int h_metrics(struct req *r);
+
+/* The index of rt in routes[], for metrics. */
+size_t route_index(const struct route *rt);
+size_t route_count(void);
 
 /* Shared by the self-service and admin handlers (h_tokens.c). */
 int tokens_list(struct req *r, const char *owner);

@@ -23,6 +23,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
+#include "metrics.h"
 #include "ratelimit.h"
 #include "routes.h"
 #include "server.h"
@@ -35,7 +36,8 @@ struct conn_state {
     size_t len;
     size_t cap;
     bool too_big;
-    size_t sent; /* bytes of the answer's body */
+    size_t route; /* index in routes[]; route_count() when unmatched */
+    size_t sent;  /* bytes of the answer's body */
     struct timespec start;
 };
 
@@ -47,6 +49,8 @@ struct conn_state {
 static struct {
     const struct patd_config *cfg;
     struct ratelimit *logins;
+    struct ratelimit *fails;
+    struct pat_verifier *verifier;
     pthread_mutex_t log_lock;
     FILE *log;
     pthread_mutex_t stores_lock;
@@ -82,7 +86,7 @@ thread_store(char *err, size_t errlen)
 }
 
 static void
-client_ip(struct MHD_Connection *c, char *out, size_t cap)
+peer_ip(struct MHD_Connection *c, char *out, size_t cap)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -99,6 +103,51 @@ client_ip(struct MHD_Connection *c, char *out, size_t cap)
         inet_ntop(AF_INET6,
                   &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
                   out, (socklen_t)cap);
+}
+
+/*
+ * The client address: the peer, or, when the peer is a trusted proxy, the
+ * right-most address of X-Forwarded-For that is not a trusted proxy
+ * itself (the left part of the header is whatever the client sent).
+ */
+static void
+client_ip(struct MHD_Connection *c, char *out, size_t cap)
+{
+    const char *xff, *end;
+
+    peer_ip(c, out, cap);
+    if (srv.cfg->trusted_proxies[0] == '\0' ||
+        !pat_cidr_list_match(srv.cfg->trusted_proxies, out))
+        return;
+    xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (xff == NULL)
+        return;
+    end = xff + strlen(xff);
+    while (end > xff) {
+        const char *start = end;
+        char ip[PAT_IP_MAX + 1];
+        size_t len;
+
+        while (start > xff && start[-1] != ',')
+            start--;
+        while (start < end && *start == ' ')
+            start++;
+        len = (size_t)(end - start);
+        while (len > 0 && start[len - 1] == ' ')
+            len--;
+        if (len == 0 || len > PAT_IP_MAX)
+            return; /* garbage: keep the proxy's own address */
+        memcpy(ip, start, len);
+        ip[len] = '\0';
+        if (pat_cidr_list_check(ip) != PAT_OK)
+            return;
+        snprintf(out, cap, "%s", ip);
+        if (!pat_cidr_list_match(srv.cfg->trusted_proxies, ip))
+            return;
+        end = start;
+        while (end > xff && (end[-1] == ',' || end[-1] == ' '))
+            end--;
+    }
 }
 
 /* Deepest nesting of arrays and objects in a JSON text (strings skipped). */
@@ -135,8 +184,17 @@ parse_body(struct conn_state *cs)
     struct req *r = &cs->r;
     json_error_t jerr;
 
+    const char *type =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+
     if (cs->len == 0)
         return 0;
+    if (type != NULL &&
+        strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0) {
+        r->form = cs->body;
+        r->form_len = cs->len;
+        return 0;
+    }
     if (json_depth(cs->body, cs->len) > r->cfg->max_json_depth)
         return reply_error(r, 400, "invalid_request",
                            "JSON is nested deeper than %ld levels",
@@ -190,13 +248,14 @@ auth_bearer(struct req *r, const char *hdr, enum auth_need need)
     while (*tok == ' ')
         tok++;
     len = strnlen(tok, PAT_TOKEN_MAX + 1);
-    rc = pat_verify(r->st, tok, len, &r->token);
+    {
+        struct pat_check check = {r->ip, NULL, NULL};
+        rc = pat_verifier_check(r->verifier, tok, len, &check, &r->token);
+    }
     if (rc == PAT_EUNAVAIL || rc == PAT_ESTORE)
         return reply_pat(r, PAT_EUNAVAIL);
     if (rc != PAT_OK)
         return invalid_token(r, pat_strerror(rc));
-    if (!pat_verdict_allows_ip(&r->token, r->ip))
-        return invalid_token(r, "token not allowed from this address");
     rc = pat_user_get(r->st, r->token.user_id, &r->user);
     if (rc != PAT_OK)
         return rc == PAT_ENOTFOUND ? invalid_token(r, "user not found")
@@ -290,6 +349,17 @@ handle(struct conn_state *cs)
             reply_error(r, 404, "not_found", "no such endpoint");
         return;
     }
+    cs->route = route_index(rt);
+    r->verifier = srv.verifier;
+    r->fails = srv.fails;
+    with_body = strcmp(r->method, "POST") == 0 ||
+                strcmp(r->method, "PUT") == 0 ||
+                strcmp(r->method, "PATCH") == 0;
+    if (rt->flags & ROUTE_STORELESS) {
+        if (!with_body || parse_body(cs) == 0)
+            rt->fn(r);
+        return;
+    }
     r->st = thread_store(r->errdetail, sizeof(r->errdetail));
     if (r->st == NULL) {
         fprintf(stderr, "patd: store: %s\n", r->errdetail);
@@ -298,9 +368,6 @@ handle(struct conn_state *cs)
         return;
     }
     pat_store_set_errbuf(r->st, r->errdetail, sizeof(r->errdetail));
-    with_body = strcmp(r->method, "POST") == 0 ||
-                strcmp(r->method, "PUT") == 0 ||
-                strcmp(r->method, "PATCH") == 0;
     if (authenticate(r, rt->auth) != 0)
         return;
     if (with_body && parse_body(cs) != 0)
@@ -308,6 +375,11 @@ handle(struct conn_state *cs)
     r->errdetail[0] = '\0';
     rt->fn(r);
     pat_store_set_errbuf(r->st, NULL, 0);
+    /* A change on this node is seen by the very next verification. */
+    if (with_body || strcmp(r->method, "DELETE") == 0) {
+        if (!(rt->flags & ROUTE_READONLY) && r->status < 400)
+            pat_verifier_invalidate(srv.verifier);
+    }
 }
 
 static void
@@ -326,10 +398,16 @@ respond(struct MHD_Connection *c, struct conn_state *cs)
     enum MHD_Result ret;
     char *text = NULL;
 
+    int i;
+
     if (r->status == 0)
         reply_error(r, 500, "internal_error", "no answer");
-    if (r->resp != NULL)
+    if (r->raw != NULL) {
+        text = r->raw;
+        r->raw = NULL;
+    } else if (r->resp != NULL) {
         text = json_dumps(r->resp, JSON_COMPACT);
+    }
     cs->sent = text ? strlen(text) : 0;
     if (text != NULL)
         resp = MHD_create_response_from_buffer(cs->sent, text,
@@ -342,7 +420,11 @@ respond(struct MHD_Connection *c, struct conn_state *cs)
         return MHD_NO;
     }
     if (text != NULL)
-        MHD_add_response_header(resp, "Content-Type", "application/json");
+        MHD_add_response_header(resp, "Content-Type",
+                                r->raw_type ? r->raw_type : "application/json");
+    for (i = 0; i < r->nhdrs; i++)
+        MHD_add_response_header(resp, r->hdrs[i].name, r->hdrs[i].value);
+    metrics_request(cs->route, r->status);
     add_security_headers(resp);
     if (r->www_auth[0])
         MHD_add_response_header(resp, "WWW-Authenticate", r->www_auth);
@@ -375,6 +457,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
         cs->r.conn = c;
         cs->r.cfg = srv.cfg;
         cs->r.logins = srv.logins;
+        cs->route = route_count();
         cs->r.method = method;
         cs->r.path = url;
         client_ip(c, cs->r.ip, sizeof(cs->r.ip));
@@ -494,6 +577,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     access_log(cs);
     json_decref(cs->r.body);
     json_decref(cs->r.resp);
+    free(cs->r.raw);
     free(cs->body);
     OPENSSL_cleanse(&cs->r.token, sizeof(cs->r.token));
     free(cs);
@@ -583,8 +667,20 @@ server_run(const struct patd_config *cfg)
                 cfg->listen);
         return 1;
     }
+    {
+        struct pat_verifier_options vo = {(size_t)cfg->cache_entries,
+                                          (int)cfg->cache_ttl,
+                                          (int)cfg->usage_interval};
+        char err[512] = "";
+        if (pat_verifier_new(cfg->store, &vo, &srv.verifier, err,
+                             sizeof(err)) != PAT_OK) {
+            fprintf(stderr, "patd: cannot open the store: %s\n", err);
+            goto out;
+        }
+    }
     srv.logins = ratelimit_new(8192);
-    if (srv.logins == NULL || open_log() != 0)
+    srv.fails = ratelimit_new(65536);
+    if (srv.logins == NULL || srv.fails == NULL || open_log() != 0)
         goto out;
     /* Workers inherit this mask; the main thread takes signals below. */
     sigemptyset(&sigs);
@@ -632,7 +728,9 @@ out:
     if (d != NULL)
         MHD_stop_daemon(d);
     close_stores();
+    pat_verifier_free(srv.verifier); /* writes the pending usage */
     ratelimit_free(srv.logins);
+    ratelimit_free(srv.fails);
     if (srv.log != NULL && srv.log != stderr)
         fclose(srv.log);
     return status;

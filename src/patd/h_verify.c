@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The verification endpoints (DESIGN.md section 4, "Verification"):
+ * gateway forward auth (/v1/auth, RFC 6750 answers), introspection (RFC
+ * 7662), revocation (RFC 7009), leak reports, and the metrics page. They
+ * check tokens through the shared verifier and its cache; a store that
+ * cannot answer a miss gives 503, never an allow.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "metrics.h"
+#include "ratelimit.h"
+#include "routes.h"
+#include "banned.h"
+
+static const char realm[] = "Bearer realm=\"patd\"";
+
+/*
+ * An empty header value. libmicrohttpd drops headers whose value is "",
+ * so an empty one is sent as a single space, which HTTP parsers strip
+ * (RFC 9110 section 5.5): the header is there, and empty.
+ */
+static const char *
+value(bool allowed, const char *v)
+{
+    return allowed && v[0] != '\0' ? v : " ";
+}
+
+/* The five identity headers, always present, empty unless allowed. */
+static void
+identity_headers(struct req *r, bool allowed)
+{
+    const struct pat_verdict *v = &r->token;
+
+    r->expires_buf[0] = '\0';
+    if (allowed && v->expires_at != 0)
+        pat_time_format(v->expires_at, r->expires_buf, sizeof(r->expires_buf));
+    reply_header(r, "X-Pat-User-Id", value(allowed, v->user_id));
+    reply_header(r, "X-Pat-Username", value(allowed, v->username));
+    reply_header(r, "X-Pat-Token-Id", value(allowed, v->token_id));
+    reply_header(r, "X-Pat-Scopes", value(allowed, v->scopes));
+    reply_header(r, "X-Pat-Expires", value(allowed, r->expires_buf));
+}
+
+static enum MHD_Result
+count_auth(void *cls, enum MHD_ValueKind kind, const char *key,
+           const char *value)
+{
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, "Authorization") == 0)
+        (*(int *)cls)++;
+    return MHD_YES;
+}
+
+/* RFC 6750 section 2.1: "Bearer" 1*SP b64token. */
+static bool
+bearer_token(const char *hdr, const char **tok, size_t *len)
+{
+    const char *p;
+    size_t n;
+
+    if (strncasecmp(hdr, "Bearer ", 7) != 0)
+        return false;
+    p = hdr + 7;
+    while (*p == ' ')
+        p++;
+    n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  "0123456789-._~+/");
+    while (p[n] == '=')
+        n++;
+    if (n == 0 || p[n] != '\0' || n > 4096)
+        return false;
+    *tok = p;
+    *len = n;
+    return true;
+}
+
+/* 400 invalid_request with the RFC 6750 challenge. */
+static int
+bad_request(struct req *r, const char *why)
+{
+    snprintf(r->www_auth, sizeof(r->www_auth), "%s, error=\"invalid_request\"",
+             realm);
+    return reply_error(r, 400, "invalid_request", "%s", why);
+}
+
+static bool
+limited(struct req *r, long max, enum limit_kind kind)
+{
+    long wait = 0;
+    char key[PAT_IP_MAX + 8];
+
+    snprintf(key, sizeof(key), "%c:%s", kind == LIMIT_AUTH ? 'a' : 'l', r->ip);
+    if (!ratelimit_blocked(r->fails, key, (int64_t)time(NULL),
+                           r->cfg->auth_window, max, &wait))
+        return false;
+    snprintf(r->retry_after, sizeof(r->retry_after), "%ld",
+             wait > 0 ? wait : 1);
+    reply_error(r, 429, "rate_limited", "too many attempts; try again later");
+    metrics_limited(kind);
+    return true;
+}
+
+static void
+count_failure(struct req *r, enum limit_kind kind)
+{
+    char key[PAT_IP_MAX + 8];
+
+    snprintf(key, sizeof(key), "%c:%s", kind == LIMIT_AUTH ? 'a' : 'l', r->ip);
+    ratelimit_fail(r->fails, key, (int64_t)time(NULL), r->cfg->auth_window);
+}
+
+static int
+refuse_token(struct req *r, int rc)
+{
+    if (rc == PAT_EUNAVAIL || rc == PAT_ECRYPTO) {
+        snprintf(r->retry_after, sizeof(r->retry_after), "5");
+        return reply_error(r, 503, "unavailable",
+                           "cannot verify tokens right now");
+    }
+    count_failure(r, LIMIT_AUTH);
+    snprintf(r->www_auth, sizeof(r->www_auth),
+             "%s, error=\"invalid_token\", error_description=\"%s\"", realm,
+             pat_strerror(rc));
+    return reply_error(r, 401, "invalid_token", "%s", pat_strerror(rc));
+}
+
+int
+h_auth(struct req *r)
+{
+    const char *scopes = req_query(r, "scope");
+    const char *aud = req_query(r, "audience");
+    const char *hdr = req_header(r, "Authorization"), *tok = NULL;
+    struct pat_check check;
+    size_t len = 0;
+    int n = 0, rc;
+
+    identity_headers(r, false);
+    if (scopes == NULL)
+        scopes = req_header(r, "X-Pat-Required-Scopes");
+    if (aud == NULL)
+        aud = req_header(r, "X-Pat-Audience");
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_auth, &n);
+    if (req_query(r, "access_token") != NULL)
+        return bad_request(r, "tokens are not accepted in the query string");
+    if (n == 0) {
+        snprintf(r->www_auth, sizeof(r->www_auth), "%s", realm);
+        return reply_error(r, 401, "invalid_token", "authentication required");
+    }
+    if (n > 1 || !bearer_token(hdr, &tok, &len))
+        return bad_request(r, "send exactly one 'Authorization: Bearer "
+                              "<token>' header");
+    if (scopes != NULL && strlen(scopes) > PAT_SCOPESTR_MAX)
+        return bad_request(r, "too many required scopes");
+    if (limited(r, r->cfg->auth_max_failures, LIMIT_AUTH))
+        return r->status;
+    check.ip = r->ip;
+    check.scopes = scopes;
+    check.audience = aud;
+    rc = pat_verifier_check(r->verifier, tok, len, &check, &r->token);
+    r->verified = true;
+    r->verify_result = rc;
+    metrics_verify(rc);
+    if (rc == PAT_EINSUFFICIENT) {
+        snprintf(r->www_auth, sizeof(r->www_auth),
+                 "%s, error=\"insufficient_scope\", scope=\"%s\"", realm,
+                 scopes);
+        return reply_error(r, 403, "insufficient_scope",
+                           "the token lacks a required scope");
+    }
+    if (rc != PAT_OK)
+        return refuse_token(r, rc);
+    r->nhdrs = 0;
+    identity_headers(r, true);
+    return reply(r, 200, NULL);
+}
+
+/* The caller of introspection: a PAT with patd:introspect. */
+static bool
+introspector(struct req *r)
+{
+    const char *hdr = req_header(r, "Authorization"), *tok;
+    struct pat_check check = {r->ip, "patd:introspect", NULL};
+    struct pat_verdict *caller;
+    size_t len;
+    int rc;
+
+    if (hdr == NULL || !bearer_token(hdr, &tok, &len)) {
+        snprintf(r->www_auth, sizeof(r->www_auth), "%s", realm);
+        reply_error(r, 401, "invalid_token",
+                    "introspection needs a token with scope "
+                    "'patd:introspect'");
+        return false;
+    }
+    caller = malloc(sizeof(*caller));
+    if (caller == NULL) {
+        reply_pat(r, PAT_ENOMEM);
+        return false;
+    }
+    rc = pat_verifier_check(r->verifier, tok, len, &check, caller);
+    free(caller);
+    if (rc == PAT_OK)
+        return true;
+    if (rc == PAT_EUNAVAIL)
+        refuse_token(r, rc);
+    else
+        reply_error(r, 401, "invalid_token",
+                    "introspection needs a token with scope "
+                    "'patd:introspect'");
+    if (r->status == 401)
+        snprintf(r->www_auth, sizeof(r->www_auth),
+                 "%s, error=\"invalid_token\"", realm);
+    return false;
+}
+
+int
+h_introspect(struct req *r)
+{
+    char tok[PAT_TOKEN_MAX + 2];
+    int rc;
+
+    if (!introspector(r))
+        return r->status;
+    if (!req_form(r, "token", tok, sizeof(tok)))
+        return reply(r, 200, json_pack("{s:b}", "active", 0));
+    rc = pat_verifier_check(r->verifier, tok, strlen(tok), NULL, &r->token);
+    OPENSSL_cleanse(tok, sizeof(tok));
+    metrics_verify(rc);
+    if (rc == PAT_EUNAVAIL)
+        return refuse_token(r, rc);
+    if (rc != PAT_OK)
+        return reply(r, 200, json_pack("{s:b}", "active", 0));
+    {
+        const struct pat_verdict *v = &r->token;
+        json_t *o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:I, s:s, s:s}",
+                              "active", 1, "scope", v->scopes, "sub",
+                              v->user_id, "username", v->username, "token_type",
+                              "Bearer", "iat", (json_int_t)v->created_at, "jti",
+                              v->token_id, "client_id", v->token_id);
+        if (o != NULL && v->expires_at != 0)
+            json_object_set_new(o, "exp", json_integer(v->expires_at));
+        return reply(r, 200, o);
+    }
+}
+
+int
+h_oauth_revoke(struct req *r)
+{
+    char tok[PAT_TOKEN_MAX + 2];
+    int rc;
+
+    if (!req_form(r, "token", tok, sizeof(tok)))
+        return reply_error(r, 400, "invalid_request",
+                           "the form parameter 'token' is required");
+    rc = pat_token_revoke_secret(r->st, &r->actor, tok, strlen(tok),
+                                 "oauth_revoke", NULL, 0);
+    OPENSSL_cleanse(tok, sizeof(tok));
+    /* RFC 7009 2.2: unknown and invalid tokens are not an error. */
+    if (rc == PAT_OK || rc == PAT_EUNKNOWN || rc == PAT_EMALFORMED)
+        return reply(r, 200, NULL);
+    return reply_pat(r, rc == PAT_ESTORE ? PAT_EUNAVAIL : rc);
+}
+
+int
+h_credentials_revoke(struct req *r)
+{
+    static const char *const fields[] = {"credentials", NULL};
+    json_t *list, *item;
+    size_t i;
+    int rc = PAT_OK;
+
+    if (limited(r, r->cfg->leak_max_reports, LIMIT_LEAKS))
+        return r->status;
+    count_failure(r, LIMIT_LEAKS); /* every report counts, valid or not */
+    if (body_fields(r, fields))
+        return r->status;
+    list = r->body ? json_object_get(r->body, "credentials") : NULL;
+    if (!json_is_array(list) || json_array_size(list) > 1000)
+        return reply_error(r, 400, "invalid_request",
+                           "credentials must be an array of at most 1000 "
+                           "strings");
+    json_array_foreach(list, i, item)
+    {
+        const char *s = json_string_value(item);
+        if (s == NULL)
+            continue; /* malformed entries are skipped, silently */
+        rc = pat_token_revoke_secret(
+            r->st, &r->actor, s, json_string_length(item), "leaked", NULL, 0);
+        if (rc == PAT_EUNAVAIL || rc == PAT_ESTORE)
+            return reply_pat(r, PAT_EUNAVAIL);
+    }
+    /* The same answer whatever was found: a report reveals nothing. */
+    return reply(
+        r, 202,
+        json_pack("{s:I}", "received", (json_int_t)json_array_size(list)));
+}
+
+int
+h_metrics(struct req *r)
+{
+    r->raw = metrics_render(r->verifier);
+    if (r->raw == NULL)
+        return reply_pat(r, PAT_ENOMEM);
+    r->raw_type = "text/plain; version=0.0.4";
+    r->status = 200;
+    return 200;
+}
