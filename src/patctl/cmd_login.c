@@ -108,13 +108,9 @@ cmd_login(struct ctl *c, int argc, char **argv)
         status = login_token(c, c->cfg.token, sizeof(c->cfg.token));
     if (status != EXIT_DONE)
         goto out;
-    if (!http_init(&c->http, c->cfg.url, c->cfg.token, err, sizeof(err))) {
-        status = ctl_refuse("%s", err);
-        goto out;
-    }
-    /* Checked by ctl_call from here on, as for any other command. */
-    c->connected = true;
-    status = ctl_call(c, "GET", "/v1/me", NULL, &me);
+    status = ctl_start(c);
+    if (status == EXIT_DONE)
+        status = ctl_call(c, "GET", "/v1/me", NULL, &me);
     if (status != EXIT_DONE)
         goto out;
     if (!config_save(c->cfg.path, c->cfg.url, c->cfg.token, err, sizeof(err))) {
@@ -145,7 +141,6 @@ cmd_logout(struct ctl *c, int argc, char **argv)
         {"revoke", no_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
-    struct config where;
     char err[CONFIG_PATH_MAX + 128];
     json_t *none = NULL;
     bool revoke = false;
@@ -155,6 +150,8 @@ cmd_logout(struct ctl *c, int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (opt == 'R') {
             revoke = true;
+        } else if (opt == 'X') {
+            return ctl_no_token_option();
         } else if (opt == 'h') {
             ctl_usage(stdout, usage);
             return EXIT_DONE;
@@ -165,22 +162,34 @@ cmd_logout(struct ctl *c, int argc, char **argv)
     }
     if (optind != argc)
         return ctl_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    memset(&where, 0, sizeof(where));
-    if (!config_find(&where, err, sizeof(err)))
+    memset(&c->cfg, 0, sizeof(c->cfg));
+    if (!config_find(&c->cfg, err, sizeof(err)))
         return ctl_refuse("%s", err);
-    /* Revoke first: without the file there is no token left to do it. */
+    /*
+     * Revoke first (without the file there is no token left to do it
+     * with), and the file's token: PATCTL_TOKEN is not what logout is
+     * about.
+     */
     if (revoke) {
-        status = ctl_call(c, "DELETE", "/v1/token", NULL, &none);
+        if (!config_read_file(c->cfg.path, c->cfg.url, sizeof(c->cfg.url),
+                              c->cfg.token, sizeof(c->cfg.token), err,
+                              sizeof(err)))
+            return ctl_refuse("%s", err);
+        if (c->cfg.url[0] == '\0' || c->cfg.token[0] == '\0')
+            return ctl_refuse("'%s' holds no token to revoke", c->cfg.path);
+        status = ctl_start(c);
+        if (status == EXIT_DONE)
+            status = ctl_call(c, "DELETE", "/v1/token", NULL, &none);
         json_decref(none);
         if (status != EXIT_DONE)
             return status;
     }
-    if (unlink(where.path) != 0 && errno != ENOENT)
-        return ctl_refuse("cannot remove '%s': %s", where.path,
+    if (unlink(c->cfg.path) != 0 && errno != ENOENT)
+        return ctl_refuse("cannot remove '%s': %s", c->cfg.path,
                           strerror(errno));
     if (!c->json)
         printf("%sRemoved %s\n", revoke ? "Revoked the token. " : "",
-               where.path);
+               c->cfg.path);
     return EXIT_DONE;
 }
 

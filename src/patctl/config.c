@@ -380,6 +380,12 @@ from_file(struct config *cfg, char *err, size_t errcap)
         !config_read_file(cfg->path, url, sizeof(url), token, sizeof(token),
                           err, errcap))
         goto out;
+    if (cfg->url[0] == '\0' && cfg->token[0] == '\0' && url[0] == '\0') {
+        snprintf(err, errcap,
+                 "not logged in; run 'patctl login', or set "
+                 "PATCTL_URL and PATCTL_TOKEN");
+        goto out;
+    }
     if (cfg->url[0] == '\0') {
         if (url[0] == '\0') {
             snprintf(err, errcap,

@@ -52,6 +52,16 @@ ctl_refuse(const char *fmt, ...)
     return EXIT_REFUSED;
 }
 
+int
+ctl_no_token_option(void)
+{
+    fputs("patctl: a token is never taken from the command line, where "
+          "every user of the machine can read it; use patctl login, "
+          "--token-file FILE or PATCTL_TOKEN\n",
+          stderr);
+    return EXIT_USAGE;
+}
+
 bool
 ctl_common_opt(struct ctl *c, int opt, const char *arg)
 {
@@ -81,6 +91,8 @@ ctl_parse(struct ctl *c, int argc, char **argv, const struct option *opts,
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (ctl_common_opt(c, opt, optarg))
             continue;
+        if (opt == 'X')
+            return ctl_no_token_option();
         if (opt == 'h') {
             ctl_usage(stdout, usage);
             return EXIT_DONE;
@@ -122,6 +134,19 @@ ctl_dispatch(struct ctl *c, const struct ctl_cmd *cmds, int argc, char **argv)
 }
 
 int
+ctl_start(struct ctl *c)
+{
+    char err[256];
+
+    if (!http_init(&c->http, c->cfg.url, c->cfg.token, err, sizeof(err))) {
+        config_wipe(&c->cfg);
+        return ctl_refuse("%s", err);
+    }
+    c->connected = true;
+    return EXIT_DONE;
+}
+
+int
 ctl_connect(struct ctl *c)
 {
     char err[CONFIG_PATH_MAX + 512];
@@ -130,12 +155,7 @@ ctl_connect(struct ctl *c)
         return EXIT_DONE;
     if (!config_load(&c->cfg, c->url_flag, c->token_file, err, sizeof(err)))
         return ctl_refuse("%s", err);
-    if (!http_init(&c->http, c->cfg.url, c->cfg.token, err, sizeof(err))) {
-        config_wipe(&c->cfg);
-        return ctl_refuse("%s", err);
-    }
-    c->connected = true;
-    return EXIT_DONE;
+    return ctl_start(c);
 }
 
 /* Reports an answer that is not a success. */
@@ -234,9 +254,8 @@ ctl_show(const struct ctl *c, const json_t *obj, const struct field *fields)
 void
 ctl_release(struct ctl *c)
 {
-    if (c->connected) {
+    if (c->connected)
         http_release(&c->http);
-        config_wipe(&c->cfg);
-    }
+    config_wipe(&c->cfg);
     c->connected = false;
 }

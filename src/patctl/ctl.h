@@ -41,14 +41,22 @@ struct ctl_cmd {
     int (*run)(struct ctl *c, int argc, char **argv);
 };
 
-/* Long options every command takes; short codes 'U', 'K', 'J', 'h'. */
+/*
+ * Long options every command takes; short codes 'U', 'K', 'J', 'h'.
+ * "--token" is listed only to be refused: getopt_long would otherwise
+ * take it as an abbreviation of --token-file.
+ */
 #define CTL_COMMON_OPTS                                                        \
     {"url", required_argument, NULL, 'U'},                                     \
         {"token-file", required_argument, NULL, 'K'},                          \
+        {"token", required_argument, NULL, 'X'},                               \
         {"json", no_argument, NULL, 'J'},                                      \
     {                                                                          \
         "help", no_argument, NULL, 'h'                                         \
     }
+
+/* Explains why there is no --token option; returns 2. */
+int ctl_no_token_option(void);
 
 /*
  * Handles a common option: true when opt was one (recorded in c), else
@@ -89,6 +97,13 @@ int ctl_refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Returns EXIT_DONE, or EXIT_REFUSED after saying why.
  */
 int ctl_connect(struct ctl *c);
+
+/*
+ * Starts the HTTP client for the url and token already in c->cfg (login
+ * and logout fill them themselves). EXIT_DONE, or EXIT_REFUSED after
+ * saying why, with the token wiped.
+ */
+int ctl_start(struct ctl *c);
 
 /*
  * Sends a request (ctl_connect first if needed). On a 2xx answer returns

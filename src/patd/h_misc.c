@@ -90,6 +90,18 @@ h_session_create(struct req *r)
                            "csrf_token", csrf));
 }
 
+/* The signed-in user and the session's CSRF token (after a page reload). */
+int
+h_session_get(struct req *r)
+{
+    if (r->authed != AUTHED_SESSION)
+        return reply_error(r, 404, "not_found",
+                           "no session: this request carries a token");
+    return reply(r, 200,
+                 json_pack("{s:o, s:s}", "user", render_user(&r->user),
+                           "csrf_token", r->csrf));
+}
+
 int
 h_session_delete(struct req *r)
 {

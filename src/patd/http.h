@@ -52,6 +52,7 @@ struct req {
     enum auth_kind authed;
     struct pat_user user;
     struct pat_verdict token; /* when authed == AUTHED_TOKEN */
+    char csrf[PAT_CSRF_LEN + 1]; /* when authed == AUTHED_SESSION */
     struct pat_actor actor;
 
     /* The answer. */

@@ -8,6 +8,7 @@
 const struct route routes[] = {
     {"GET", "/healthz", AUTH_NONE, h_healthz, ROUTE_STORELESS},
     {"GET", "/readyz", AUTH_NONE, h_readyz, 0},
+    {"GET", "/v1/session", AUTH_SELF, h_session_get, 0},
     {"POST", "/v1/session", AUTH_NONE, h_session_create, 0},
     {"DELETE", "/v1/session", AUTH_SELF, h_session_delete, 0},
 

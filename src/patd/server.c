@@ -277,7 +277,7 @@ auth_bearer(struct req *r, const char *hdr, enum auth_need need)
 static int
 auth_session(struct req *r, const char *cookie, enum auth_need need)
 {
-    char csrf[PAT_CSRF_LEN + 1];
+    char *csrf = r->csrf;
     const char *sent;
     bool safe = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
     int rc;
@@ -286,7 +286,7 @@ auth_session(struct req *r, const char *cookie, enum auth_need need)
         return reply_error(r, 401, "invalid_token",
                            "this endpoint needs a token");
     rc = pat_session_get(r->st, cookie, strlen(cookie), &r->user, csrf,
-                         sizeof(csrf));
+                         sizeof(r->csrf));
     if (rc == PAT_EUNAVAIL || rc == PAT_ESTORE)
         return reply_pat(r, PAT_EUNAVAIL);
     if (rc != PAT_OK)
