@@ -12,6 +12,40 @@
 #include "internal.h"
 #include "store/store_int.h"
 
+/*
+ * A user agent is client-chosen bytes: keep a bounded prefix in which
+ * every byte that does not belong to printable UTF-8 becomes '?', so that
+ * the event can be stored (PostgreSQL refuses text that is not UTF-8) and
+ * rendered as JSON, and a cut never splits a character.
+ */
+static void
+ua_copy(char *dst, size_t cap, const char *ua)
+{
+    size_t w = 0, n, len;
+
+    while (*ua != '\0' && w + 1 < cap) {
+        /* The shortest valid character at ua, if there is one. */
+        n = 0;
+        for (len = 1; len <= 4 && ua[len - 1] != '\0'; len++) {
+            if (pat_utf8_check(ua, len, NULL) == PAT_OK) {
+                n = len;
+                break;
+            }
+        }
+        if (n == 0) {
+            dst[w++] = '?';
+            ua++;
+            continue;
+        }
+        if (w + n >= cap)
+            break;
+        memcpy(dst + w, ua, n);
+        w += n;
+        ua += n;
+    }
+    dst[w] = '\0';
+}
+
 int
 pat__audit(struct pat_store *st, const struct pat_actor *who,
            const char *action, const char *target_user,
@@ -25,12 +59,8 @@ pat__audit(struct pat_store *st, const struct pat_actor *who,
         pat__copy(ev.actor_user_id, sizeof(ev.actor_user_id), who->user_id);
         pat__copy(ev.actor_token_id, sizeof(ev.actor_token_id), who->token_id);
         pat__copy(ev.ip, sizeof(ev.ip), who->ip);
-        /* A user agent is client-chosen text: keep a bounded prefix. */
-        if (who->user_agent != NULL) {
-            size_t n = strnlen(who->user_agent, PAT_UA_MAX);
-            memcpy(ev.user_agent, who->user_agent, n);
-            ev.user_agent[n] = '\0';
-        }
+        if (who->user_agent != NULL)
+            ua_copy(ev.user_agent, sizeof(ev.user_agent), who->user_agent);
     }
     pat__copy(ev.action, sizeof(ev.action), action);
     pat__copy(ev.target_user_id, sizeof(ev.target_user_id), target_user);

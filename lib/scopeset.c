@@ -230,3 +230,12 @@ pat__scopes_parse(struct pat_store *st, const char *in, bool need_one,
         return pat__fail(st, PAT_EINVAL, "at least one scope is required");
     return PAT_OK;
 }
+
+int
+pat_scope_list_parse(const char *in, char *out, size_t cap)
+{
+    int rc = pat__list_normalize(in, pat__scope_canon, PAT_SCOPES_MAX,
+                                 PAT_SCOPE_MAX, out, cap, NULL, 0, NULL);
+
+    return rc == PAT_OK ? PAT_OK : PAT_EINVAL;
+}

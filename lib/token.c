@@ -550,7 +550,7 @@ pat_token_revoke_bulk(struct pat_store *st, const struct pat_actor *who,
 int
 pat_token_revoke_secret(struct pat_store *st, const struct pat_actor *who,
                         const char *token, size_t len, const char *reason,
-                        char *id, size_t id_len)
+                        bool *revoked)
 {
     struct pat_token t;
     struct pat_user u;
@@ -569,16 +569,20 @@ pat_token_revoke_secret(struct pat_store *st, const struct pat_actor *who,
         rc = pat__tx_begin(st);
     if (rc != PAT_OK)
         return rc;
+    *revoked = false;
     rc = st->ops->verify_lookup(st, hash, &t, &retire_at, &u);
-    if (rc == PAT_ENOTFOUND)
+    if (rc == PAT_ENOTFOUND ||
+        (rc == PAT_OK && retire_at != 0 && retire_at <= pat_store_now(st)))
         rc = PAT_EUNKNOWN;
-    if (rc == PAT_OK && t.revoked_at == 0)
+    if (rc == PAT_OK && t.revoked_at == 0) {
         rc = revoke_tx(st, who, &t, reason);
+        *revoked = rc == PAT_OK;
+    }
     if (rc == PAT_OK)
         rc = pat__tx_commit(st);
     else
         pat__tx_rollback(st);
-    if (rc == PAT_OK && id != NULL)
-        pat__copy(id, id_len, t.id);
+    if (rc != PAT_OK)
+        *revoked = false;
     return rc;
 }

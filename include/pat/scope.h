@@ -18,6 +18,13 @@ struct pat_scope {
 int pat_scope_name_check(const char *name);
 
 /*
+ * Normalises a space-separated list of scope names into out[cap] (sorted,
+ * without duplicates). PAT_EINVAL for a malformed name or more than
+ * PAT_SCOPES_MAX scopes.
+ */
+int pat_scope_list_parse(const char *in, char *out, size_t cap);
+
+/*
  * Adds a scope to the catalog, or updates the description of an existing
  * operator scope. Built-ins cannot be changed (PAT_EFORBIDDEN).
  */

@@ -19,10 +19,14 @@ enum pat_open_flags {
 };
 
 /*
- * Opens the store named by url: "sqlite:PATH" or a plain PATH. On success
- * *out is a new handle the caller frees with pat_store_close. On failure
- * *out is NULL; if errbuf is not NULL it receives a one-line reason.
- * PAT_ENOTFOUND: no database there and PAT_OPEN_CREATE not given.
+ * Opens the store named by url: "sqlite:PATH" or a plain PATH, or a
+ * PostgreSQL URI "postgres://..." (or "postgresql://...") given whole to
+ * libpq. On success *out is a new handle the caller frees with
+ * pat_store_close. On failure *out is NULL; if errbuf is not NULL it
+ * receives a one-line reason.
+ * PAT_ENOTFOUND: no SQLite database there and PAT_OPEN_CREATE not given.
+ * A PostgreSQL database must exist (PAT_OPEN_CREATE is ignored); one that
+ * cannot be reached, missing or not, is PAT_EUNAVAIL.
  * PAT_ESCHEMA: the database was migrated by a newer program.
  */
 int pat_store_open(const char *url, int flags, struct pat_store **out,

@@ -101,14 +101,16 @@ int pat_token_revoke_user(struct pat_store *st, const struct pat_actor *who,
                           const char *user, const char *reason, int64_t *count);
 
 /*
- * Revokes the token that the secret token (len bytes) opens, whether that
- * secret is current or retired (RFC 7009, leak reports). PAT_OK when it
- * was revoked now or before (*id, if not NULL, receives its id),
+ * Revokes the token that the secret token (len bytes) opens (RFC 7009,
+ * leak reports). Only a secret that still opens the token counts: the
+ * current one, or an old one inside its grace period. A retired secret
+ * opens nothing, so presenting it cannot revoke the token that replaced
+ * it. PAT_OK when the token was revoked now (*revoked true) or before;
  * PAT_EMALFORMED or PAT_EUNKNOWN when it opens nothing.
  */
 int pat_token_revoke_secret(struct pat_store *st, const struct pat_actor *who,
                             const char *token, size_t len, const char *reason,
-                            char *id, size_t id_len);
+                            bool *revoked);
 
 /*
  * Revokes every live token matching f (at least one field set), or with

@@ -36,14 +36,15 @@ pat_store_open(const char *url, int flags, struct pat_store **out, char *errbuf,
     st->errbuf = errbuf;
     st->errlen = errlen;
     st->now = system_now;
+    /* libpq takes its URIs whole; PAT_OPEN_CREATE means nothing there. */
     if (strncmp(url, "postgres://", 11) == 0 ||
         strncmp(url, "postgresql://", 13) == 0) {
-        rc = pat__fail(st, PAT_EINVAL,
-                       "the postgres backend is not built into this patd");
-        goto fail;
+        target = url;
+        st->ops = &pat__postgres_ops;
+    } else {
+        target = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
+        st->ops = &pat__sqlite_ops;
     }
-    target = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
-    st->ops = &pat__sqlite_ops;
     rc = st->ops->open(st, target, flags);
     if (rc != PAT_OK) {
         st->ops = NULL;

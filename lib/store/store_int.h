@@ -124,6 +124,7 @@ struct pat_store_ops {
 };
 
 extern const struct pat_store_ops pat__sqlite_ops;
+extern const struct pat_store_ops pat__postgres_ops;
 
 /* Applies pending migrations; sets st->schema_version and _applied. */
 int pat__migrate(struct pat_store *st);

@@ -72,6 +72,15 @@ buf_str(const struct buf *b)
 }
 
 void
+buf_truncate(struct buf *b, size_t len)
+{
+    if (len >= b->len)
+        return;
+    b->len = len;
+    b->ptr[len] = '\0';
+}
+
+void
 buf_clear(struct buf *b)
 {
     b->len = 0;

@@ -40,6 +40,9 @@ bool buf_puts(struct buf *b, const char *s);
  */
 const char *buf_str(const struct buf *b);
 
+/* Shortens b to its first len bytes; nothing happens if len >= b->len. */
+void buf_truncate(struct buf *b, size_t len);
+
 /* Empties b, keeping its memory and cap. */
 void buf_clear(struct buf *b);
 

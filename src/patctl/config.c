@@ -437,6 +437,33 @@ fail:
     return false;
 }
 
+bool
+config_load_url(struct config *cfg, const char *url_flag, char *err,
+                size_t errcap)
+{
+    char token[CONFIG_TOKEN_MAX + 1];
+    bool ok;
+
+    memset(cfg, 0, sizeof(*cfg));
+    if (!url_override(cfg, url_flag, err, errcap))
+        return false;
+    if (cfg->url[0] != '\0')
+        return true;
+    ok = config_find(cfg, err, errcap) &&
+         config_read_file(cfg->path, cfg->url, sizeof(cfg->url), token,
+                          sizeof(token), err, errcap);
+    explicit_bzero(token, sizeof(token));
+    if (ok && cfg->url[0] == '\0') {
+        snprintf(err, errcap,
+                 "no server URL; use --url, set PATCTL_URL or run "
+                 "'patctl login'");
+        ok = false;
+    }
+    if (ok)
+        cfg->url_from = cfg->path;
+    return ok;
+}
+
 void
 config_wipe(struct config *cfg)
 {

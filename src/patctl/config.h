@@ -41,6 +41,15 @@ bool config_load(struct config *cfg, const char *url_flag,
                  const char *token_file, char *err, size_t errcap);
 
 /*
+ * Resolves the server URL only, as config_load does (--url, PATCTL_URL,
+ * then the config file), for commands that bring their own token or
+ * none. The file's token is read but never kept. false with one line in
+ * err when there is no usable URL.
+ */
+bool config_load_url(struct config *cfg, const char *url_flag, char *err,
+                     size_t errcap);
+
+/*
  * Finds the config file's path into cfg->path. false, with a reason in
  * err, when neither XDG_CONFIG_HOME nor a home directory is known.
  */

@@ -158,9 +158,8 @@ ctl_connect(struct ctl *c)
     return ctl_start(c);
 }
 
-/* Reports an answer that is not a success. */
-static void
-report(const struct http_res *res)
+void
+ctl_report(const struct http_res *res)
 {
     const json_t *body = res->body;
     const char *code = json_string_value(json_object_get(body, "error"));
@@ -195,7 +194,7 @@ ctl_call(struct ctl *c, const char *method, const char *path,
     if (!http_request(&c->http, method, path, body, &res, err, sizeof(err)))
         return ctl_refuse("%s", err);
     if (res.status < 200 || res.status > 299) {
-        report(&res);
+        ctl_report(&res);
         http_res_release(&res);
         return EXIT_REFUSED;
     }

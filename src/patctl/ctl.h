@@ -116,6 +116,12 @@ int ctl_call(struct ctl *c, const char *method, const char *path,
              const json_t *body, json_t **out);
 
 /*
+ * Prints an answer that is not a success as ctl_call does:
+ * "patctl: <error_description> (<error>, HTTP <status>)[; retry after N s]".
+ */
+void ctl_report(const struct http_res *res);
+
+/*
  * Builds base followed by "/" and the percent-encoded id into path
  * (initialised here, released by the caller). Connects first, since
  * encoding needs the HTTP client. Returns EXIT_DONE or EXIT_REFUSED.
@@ -144,5 +150,7 @@ int cmd_token(struct ctl *c, int argc, char **argv);
 int cmd_user(struct ctl *c, int argc, char **argv);
 int cmd_tokens(struct ctl *c, int argc, char **argv);
 int cmd_audit(struct ctl *c, int argc, char **argv);
+int cmd_scan(struct ctl *c, int argc, char **argv);
+int cmd_verify(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -191,6 +191,39 @@ retry_after(CURL *c)
 #endif
 }
 
+bool
+http_header(struct http *h, const char *name, char *out, size_t outcap)
+{
+#if LIBCURL_VERSION_NUM >= 0x075300
+    struct curl_header *hd = NULL;
+    const char *v;
+    size_t len;
+
+    out[0] = '\0';
+    if (h->curl == NULL ||
+        curl_easy_header(h->curl, name, 0, CURLH_HEADER, -1, &hd) !=
+            CURLHE_OK ||
+        hd == NULL)
+        return false;
+    /* libcurl trims the value already; patd's empty headers are " ". */
+    for (v = hd->value; *v == ' ' || *v == '\t'; v++)
+        ;
+    len = strlen(v);
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+        len--;
+    if (len >= outcap)
+        len = outcap - 1;
+    memcpy(out, v, len);
+    out[len] = '\0';
+    return true;
+#else
+    (void)h;
+    (void)name;
+    out[0] = '\0';
+    return false;
+#endif
+}
+
 /* Explains a failed transfer in err. */
 static void
 explain(const struct http *h, CURLcode rc, const struct sink *s,

@@ -65,6 +65,14 @@ bool http_request(struct http *h, const char *method, const char *path,
 void http_res_release(struct http_res *res);
 
 /*
+ * Copies the value of the header name of the last answer h received
+ * (without surrounding white space, truncated to outcap - 1 bytes) into
+ * out. false, with out "", when the answer had no such header or
+ * libcurl is older than 7.83, which cannot tell.
+ */
+bool http_header(struct http *h, const char *name, char *out, size_t outcap);
+
+/*
  * Appends "/" and segment, percent-encoded, to path (for ids given on
  * the command line). false when out of memory or past the cap.
  */

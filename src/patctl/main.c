@@ -44,6 +44,9 @@ static const struct ctl_cmd commands[] = {
      "audit [--since TIME] [--action ACTION] [--actor USER_ID] [--target ID] "
      "| audit --mine",
      cmd_audit},
+    {"verify", "verify [--scope SCOPE]... [--audience AUD] < TOKEN",
+     cmd_verify},
+    {"scan", "scan [--show] [--report URL] [PATH...]", cmd_scan},
     {"version", "version", cmd_version},
     {NULL, NULL, NULL},
 };

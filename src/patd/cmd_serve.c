@@ -101,8 +101,6 @@ cmd_routes(struct cli *c, int argc, char **argv)
     (void)c;
     (void)argc;
     (void)argv;
-    static const char *const any[] = {"GET",   "HEAD",   "POST",    "PUT",
-                                      "PATCH", "DELETE", "OPTIONS", NULL};
     const char *const *m;
 
     for (rt = routes; rt->method != NULL; rt++) {
@@ -110,7 +108,7 @@ cmd_routes(struct cli *c, int argc, char **argv)
             printf("%s %s\n", rt->method, rt->pattern);
             continue;
         }
-        for (m = any; *m != NULL; m++)
+        for (m = route_any_methods; *m != NULL; m++)
             printf("%s %s\n", *m, rt->pattern);
     }
     return EXIT_DONE;

@@ -134,24 +134,71 @@ refuse_token(struct req *r, int rc)
     return reply_error(r, 401, "invalid_token", "%s", pat_strerror(rc));
 }
 
+/*
+ * The scopes a request requires: those of ?scope= and of the header
+ * X-Pat-Required-Scopes together (a client that controls the query can
+ * add requirements, never remove the gateway's). Each must be a valid
+ * scope name, which also keeps quotes out of the challenge we echo.
+ */
+static bool
+required_scopes(struct req *r, char *out, size_t cap)
+{
+    const char *q = req_query(r, "scope");
+    const char *h = req_header(r, "X-Pat-Required-Scopes");
+    char both[2 * PAT_SCOPESTR_MAX + 2];
+    int n;
+
+    out[0] = '\0';
+    if (q == NULL && h == NULL)
+        return true;
+    n = snprintf(both, sizeof(both), "%s %s", q ? q : "", h ? h : "");
+    if (n < 0 || (size_t)n >= sizeof(both))
+        return false;
+    return pat_scope_list_parse(both, out, cap) == PAT_OK;
+}
+
+/*
+ * The audience: the gateway's header wins over the query, for the same
+ * reason; a value that is not a plain audience is refused.
+ */
+static bool
+audience(struct req *r, const char **aud)
+{
+    const char *h = req_header(r, "X-Pat-Audience");
+    const char *a = h ? h : req_query(r, "audience");
+    size_t i, len = a ? strlen(a) : 0;
+
+    *aud = a;
+    if (a == NULL)
+        return true;
+    if (len == 0 || len > PAT_AUDIENCE_MAX)
+        return false;
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)a[i];
+        if (c <= ' ' || c >= 0x7f || c == '"' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
 int
 h_auth(struct req *r)
 {
-    const char *scopes = req_query(r, "scope");
-    const char *aud = req_query(r, "audience");
+    char scopes[PAT_SCOPESTR_MAX + 1];
+    const char *aud = NULL;
     const char *hdr = req_header(r, "Authorization"), *tok = NULL;
     struct pat_check check;
     size_t len = 0;
     int n = 0, rc;
 
     identity_headers(r, false);
-    if (scopes == NULL)
-        scopes = req_header(r, "X-Pat-Required-Scopes");
-    if (aud == NULL)
-        aud = req_header(r, "X-Pat-Audience");
     MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_auth, &n);
     if (req_query(r, "access_token") != NULL)
         return bad_request(r, "tokens are not accepted in the query string");
+    if (!required_scopes(r, scopes, sizeof(scopes)))
+        return bad_request(r, "required scopes must be valid scope names");
+    if (!audience(r, &aud))
+        return bad_request(r, "invalid audience");
     if (n == 0) {
         snprintf(r->www_auth, sizeof(r->www_auth), "%s", realm);
         return reply_error(r, 401, "invalid_token", "authentication required");
@@ -159,8 +206,6 @@ h_auth(struct req *r)
     if (n > 1 || !bearer_token(hdr, &tok, &len))
         return bad_request(r, "send exactly one 'Authorization: Bearer "
                               "<token>' header");
-    if (scopes != NULL && strlen(scopes) > PAT_SCOPESTR_MAX)
-        return bad_request(r, "too many required scopes");
     if (limited(r, r->cfg->auth_max_failures, LIMIT_AUTH))
         return r->status;
     check.ip = r->ip;
@@ -184,7 +229,11 @@ h_auth(struct req *r)
     return reply(r, 200, NULL);
 }
 
-/* The caller of introspection: a PAT with patd:introspect. */
+/*
+ * The caller of introspection: a PAT with patd:introspect, answered as
+ * RFC 6750 says (no credentials 401, malformed 400, invalid 401, a valid
+ * token without the scope 403).
+ */
 static bool
 introspector(struct req *r)
 {
@@ -194,11 +243,15 @@ introspector(struct req *r)
     size_t len;
     int rc;
 
-    if (hdr == NULL || !bearer_token(hdr, &tok, &len)) {
+    if (hdr == NULL) {
         snprintf(r->www_auth, sizeof(r->www_auth), "%s", realm);
         reply_error(r, 401, "invalid_token",
                     "introspection needs a token with scope "
                     "'patd:introspect'");
+        return false;
+    }
+    if (!bearer_token(hdr, &tok, &len)) {
+        bad_request(r, "send 'Authorization: Bearer <token>'");
         return false;
     }
     caller = malloc(sizeof(*caller));
@@ -210,15 +263,16 @@ introspector(struct req *r)
     free(caller);
     if (rc == PAT_OK)
         return true;
-    if (rc == PAT_EUNAVAIL)
-        refuse_token(r, rc);
-    else
-        reply_error(r, 401, "invalid_token",
-                    "introspection needs a token with scope "
-                    "'patd:introspect'");
-    if (r->status == 401)
+    if (rc == PAT_EINSUFFICIENT) {
         snprintf(r->www_auth, sizeof(r->www_auth),
-                 "%s, error=\"invalid_token\"", realm);
+                 "%s, error=\"insufficient_scope\", "
+                 "scope=\"patd:introspect\"",
+                 realm);
+        reply_error(r, 403, "insufficient_scope",
+                    "introspection needs scope 'patd:introspect'");
+        return false;
+    }
+    refuse_token(r, rc);
     return false;
 }
 
@@ -230,6 +284,10 @@ h_introspect(struct req *r)
 
     if (!introspector(r))
         return r->status;
+    if (!req_form_has(r, "token"))
+        return reply_error(r, 400, "invalid_request",
+                           "the form parameter 'token' is required");
+    /* A value too long to be any token is simply not active. */
     if (!req_form(r, "token", tok, sizeof(tok)))
         return reply(r, 200, json_pack("{s:b}", "active", 0));
     rc = pat_verifier_check(r->verifier, tok, strlen(tok), NULL, &r->token);
@@ -248,6 +306,16 @@ h_introspect(struct req *r)
                               v->token_id, "client_id", v->token_id);
         if (o != NULL && v->expires_at != 0)
             json_object_set_new(o, "exp", json_integer(v->expires_at));
+        /*
+         * The resource server enforces what only it can see: the
+         * audiences (RFC 7662 "aud") and the address ranges of its own
+         * client (an extension member).
+         */
+        if (o != NULL && v->audiences[0] != '\0')
+            json_object_set_new(o, "aud", json_string(v->audiences));
+        if (o != NULL && v->allowed_cidrs[0] != '\0')
+            json_object_set_new(o, "allowed_cidrs",
+                                json_string(v->allowed_cidrs));
         return reply(r, 200, o);
     }
 }
@@ -256,14 +324,19 @@ int
 h_oauth_revoke(struct req *r)
 {
     char tok[PAT_TOKEN_MAX + 2];
+    bool revoked = false;
     int rc;
 
-    if (!req_form(r, "token", tok, sizeof(tok)))
+    if (!req_form_has(r, "token"))
         return reply_error(r, 400, "invalid_request",
                            "the form parameter 'token' is required");
+    if (!req_form(r, "token", tok, sizeof(tok)))
+        return reply(r, 200, NULL); /* longer than any token: unknown */
     rc = pat_token_revoke_secret(r->st, &r->actor, tok, strlen(tok),
-                                 "oauth_revoke", NULL, 0);
+                                 "oauth_revoke", &revoked);
     OPENSSL_cleanse(tok, sizeof(tok));
+    if (revoked)
+        pat_verifier_invalidate(r->verifier);
     /* RFC 7009 2.2: unknown and invalid tokens are not an error. */
     if (rc == PAT_OK || rc == PAT_EUNKNOWN || rc == PAT_EMALFORMED)
         return reply(r, 200, NULL);
@@ -275,6 +348,7 @@ h_credentials_revoke(struct req *r)
 {
     static const char *const fields[] = {"credentials", NULL};
     json_t *list, *item;
+    bool revoked = false, any = false;
     size_t i;
     int rc = PAT_OK;
 
@@ -294,10 +368,15 @@ h_credentials_revoke(struct req *r)
         if (s == NULL)
             continue; /* malformed entries are skipped, silently */
         rc = pat_token_revoke_secret(
-            r->st, &r->actor, s, json_string_length(item), "leaked", NULL, 0);
+            r->st, &r->actor, s, json_string_length(item), "leaked", &revoked);
+        any |= revoked;
         if (rc == PAT_EUNAVAIL || rc == PAT_ESTORE)
-            return reply_pat(r, PAT_EUNAVAIL);
+            break;
     }
+    if (any)
+        pat_verifier_invalidate(r->verifier);
+    if (rc == PAT_EUNAVAIL || rc == PAT_ESTORE)
+        return reply_pat(r, PAT_EUNAVAIL);
     /* The same answer whatever was found: a report reveals nothing. */
     return reply(
         r, 202,

@@ -118,6 +118,24 @@ req_form(struct req *r, const char *key, char *out, size_t cap)
     return found;
 }
 
+bool
+req_form_has(struct req *r, const char *key)
+{
+    const char *p = r->form, *end = r->form + r->form_len;
+    size_t klen = strlen(key);
+
+    while (p != NULL && p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+
+        if ((size_t)(stop - p) > klen && p[klen] == '=' &&
+            memcmp(p, key, klen) == 0)
+            return true;
+        p = amp ? amp + 1 : end;
+    }
+    return false;
+}
+
 const char *
 req_query(struct req *r, const char *key)
 {

@@ -51,7 +51,7 @@ struct req {
     /* Who is calling (set by the server before the handler runs). */
     enum auth_kind authed;
     struct pat_user user;
-    struct pat_verdict token; /* when authed == AUTHED_TOKEN */
+    struct pat_verdict token;    /* when authed == AUTHED_TOKEN */
     char csrf[PAT_CSRF_LEN + 1]; /* when authed == AUTHED_SESSION */
     struct pat_actor actor;
 
@@ -103,6 +103,9 @@ void reply_header(struct req *r, const char *name, const char *value);
  * into out[cap]. false when absent, repeated or too long.
  */
 bool req_form(struct req *r, const char *key, char *out, size_t cap);
+
+/* Whether the form body has key at all, whatever its value. */
+bool req_form_has(struct req *r, const char *key);
 
 /* A query argument, a request header or a cookie; NULL when absent. */
 const char *req_query(struct req *r, const char *key);

@@ -9,14 +9,15 @@ const struct route routes[] = {
     {"GET", "/healthz", AUTH_NONE, h_healthz, ROUTE_STORELESS},
     {"GET", "/readyz", AUTH_NONE, h_readyz, 0},
     {"GET", "/v1/session", AUTH_SELF, h_session_get, 0},
-    {"POST", "/v1/session", AUTH_NONE, h_session_create, 0},
-    {"DELETE", "/v1/session", AUTH_SELF, h_session_delete, 0},
+    {"POST", "/v1/session", AUTH_NONE, h_session_create, ROUTE_READONLY},
+    {"DELETE", "/v1/session", AUTH_SELF, h_session_delete, ROUTE_READONLY},
 
     {"GET", "/v1/me", AUTH_SELF, h_me_get, 0},
     {"GET", "/v1/me/tokens", AUTH_SELF, h_me_tokens_list, 0},
-    {"POST", "/v1/me/tokens", AUTH_SELF, h_me_tokens_create, 0},
+    {"POST", "/v1/me/tokens", AUTH_SELF, h_me_tokens_create, ROUTE_READONLY},
     {"GET", "/v1/me/tokens/{id}", AUTH_SELF, h_me_token_get, 0},
-    {"PATCH", "/v1/me/tokens/{id}", AUTH_SELF, h_me_token_patch, 0},
+    {"PATCH", "/v1/me/tokens/{id}", AUTH_SELF, h_me_token_patch,
+     ROUTE_READONLY},
     {"POST", "/v1/me/tokens/{id}/regenerate", AUTH_SELF, h_me_token_regenerate,
      false},
     {"DELETE", "/v1/me/tokens/{id}", AUTH_SELF, h_me_token_delete, 0},
@@ -25,12 +26,13 @@ const struct route routes[] = {
     {"DELETE", "/v1/token", AUTH_TOKEN, h_token_self_delete, 0},
 
     {"GET", "/v1/users", AUTH_ADMIN, h_users_list, 0},
-    {"POST", "/v1/users", AUTH_ADMIN, h_users_create, 0},
+    {"POST", "/v1/users", AUTH_ADMIN, h_users_create, ROUTE_READONLY},
     {"GET", "/v1/users/{id}", AUTH_ADMIN, h_user_get, 0},
     {"PATCH", "/v1/users/{id}", AUTH_ADMIN, h_user_patch, 0},
     {"DELETE", "/v1/users/{id}", AUTH_ADMIN, h_user_delete, 0},
     {"GET", "/v1/users/{id}/tokens", AUTH_ADMIN, h_user_tokens_list, 0},
-    {"POST", "/v1/users/{id}/tokens", AUTH_ADMIN, h_user_tokens_create, 0},
+    {"POST", "/v1/users/{id}/tokens", AUTH_ADMIN, h_user_tokens_create,
+     ROUTE_READONLY},
     {"DELETE", "/v1/users/{id}/tokens", AUTH_ADMIN, h_user_tokens_delete,
      false},
     {"GET", "/v1/tokens", AUTH_ADMIN, h_tokens_list, 0},
@@ -44,11 +46,12 @@ const struct route routes[] = {
     {"GET", "/v1/audit", AUTH_ADMIN, h_audit_list, 0},
 
     {ROUTE_ANY, "/v1/auth", AUTH_NONE, h_auth,
-     ROUTE_STORELESS | ROUTE_READONLY},
+     ROUTE_STORELESS | ROUTE_READONLY | ROUTE_NOBODY},
     {"POST", "/oauth2/introspect", AUTH_NONE, h_introspect,
      ROUTE_STORELESS | ROUTE_READONLY},
-    {"POST", "/oauth2/revoke", AUTH_NONE, h_oauth_revoke, 0},
-    {"POST", "/v1/credentials/revoke", AUTH_NONE, h_credentials_revoke, 0},
+    {"POST", "/oauth2/revoke", AUTH_NONE, h_oauth_revoke, ROUTE_READONLY},
+    {"POST", "/v1/credentials/revoke", AUTH_NONE, h_credentials_revoke,
+     ROUTE_READONLY},
     {"GET", "/metrics", AUTH_NONE, h_metrics, ROUTE_STORELESS},
     {NULL, NULL, AUTH_NONE, NULL, 0},
 };
@@ -84,6 +87,21 @@ match(const char *pattern, const char *path, struct req *r)
     return *p == '\0' && *q == '\0';
 }
 
+const char *const route_any_methods[] = {"GET",   "HEAD",   "POST",    "PUT",
+                                         "PATCH", "DELETE", "OPTIONS", NULL};
+
+bool
+route_any_method(const char *method)
+{
+    const char *const *m;
+
+    for (m = route_any_methods; *m != NULL; m++) {
+        if (strcmp(*m, method) == 0)
+            return true;
+    }
+    return false;
+}
+
 const struct route *
 route_match(struct req *r, const char *method, const char *path,
             bool *path_known)
@@ -96,7 +114,7 @@ route_match(struct req *r, const char *method, const char *path,
             continue;
         *path_known = true;
         if (strcmp(rt->method, method) == 0 ||
-            strcmp(rt->method, ROUTE_ANY) == 0)
+            (strcmp(rt->method, ROUTE_ANY) == 0 && route_any_method(method)))
             return rt;
     }
     return NULL;

@@ -19,8 +19,13 @@ struct route {
 
 enum {
     ROUTE_STORELESS = 1, /* needs no store connection of its own */
-    ROUTE_READONLY = 2,  /* never changes a token, whatever the method */
+    ROUTE_READONLY = 2,  /* cannot make a token less valid: no cache flush */
+    ROUTE_NOBODY = 4,    /* a body, if any, is ignored (forward auth) */
 };
+
+/* The methods an ANY route answers (NULL-terminated), and a test. */
+extern const char *const route_any_methods[];
+bool route_any_method(const char *method);
 
 /* "ANY" in the table matches every method (for forward auth). */
 #define ROUTE_ANY "ANY"

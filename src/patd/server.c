@@ -352,9 +352,10 @@ handle(struct conn_state *cs)
     cs->route = route_index(rt);
     r->verifier = srv.verifier;
     r->fails = srv.fails;
-    with_body = strcmp(r->method, "POST") == 0 ||
-                strcmp(r->method, "PUT") == 0 ||
-                strcmp(r->method, "PATCH") == 0;
+    with_body =
+        !(rt->flags & ROUTE_NOBODY) &&
+        (strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0 ||
+         strcmp(r->method, "PATCH") == 0);
     if (rt->flags & ROUTE_STORELESS) {
         if (!with_body || parse_body(cs) == 0)
             rt->fn(r);
@@ -375,11 +376,15 @@ handle(struct conn_state *cs)
     r->errdetail[0] = '\0';
     rt->fn(r);
     pat_store_set_errbuf(r->st, NULL, 0);
-    /* A change on this node is seen by the very next verification. */
-    if (with_body || strcmp(r->method, "DELETE") == 0) {
-        if (!(rt->flags & ROUTE_READONLY) && r->status < 400)
-            pat_verifier_invalidate(srv.verifier);
-    }
+    /*
+     * A change that can make a token less valid is seen by the very next
+     * verification on this node. Routes that cannot (creation, renaming,
+     * sessions) keep the cache; the unauthenticated revocation routes
+     * flush it themselves, and only when they revoked something.
+     */
+    if ((with_body || strcmp(r->method, "DELETE") == 0) &&
+        !(rt->flags & ROUTE_READONLY) && r->status < 400)
+        pat_verifier_invalidate(srv.verifier);
 }
 
 static void

@@ -11,7 +11,8 @@
 //   3. the rules of the patd contract that a schema cannot state: unique
 //      operationIds, declared path parameters, the error responses each
 //      kind of operation must list, `X-CSRF-Token` with every
-//      cookie-authenticated state change;
+//      cookie-authenticated state change, request bodies that are JSON
+//      objects refusing unknown fields or forms of string fields;
 //   4. route parity, when a route list is given: every route the server
 //      registers (`patd routes`, one `METHOD /path/{param}` a line) is an
 //      operation in the document, and every operation is a route.
@@ -28,6 +29,8 @@ const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'
 const STATE_CHANGING = new Set(['post', 'put', 'patch', 'delete']);
 const SCHEMA_PREFIX = '#/components/schemas/';
 const SCHEMA_URN = 'urn:patd:openapi:schema:';
+const JSON_TYPE = 'application/json';
+const FORM_TYPE = 'application/x-www-form-urlencoded';
 
 let passed = 0;
 let failed = 0;
@@ -353,18 +356,44 @@ function checkContract(doc) {
     }
     check('operations document the error answers they can give', respProblems);
 
+    // JSON bodies refuse unknown fields. Form bodies (the OAuth endpoints,
+    // RFC 7662 and RFC 7009) are flat objects of string fields; they may
+    // ignore unknown fields, since those RFCs allow extension parameters.
     const bodyProblems = [];
     for (const o of ops) {
         if (!o.op.requestBody) continue;
         const body = deref(doc, o.op.requestBody);
-        const schema = deref(doc, body?.content?.['application/json']?.schema);
-        if (!schema) {
-            bodyProblems.push(`${opName(o)}: request body is not application/json`);
-        } else if (schema.additionalProperties !== false) {
-            bodyProblems.push(`${opName(o)}: request body schema does not refuse unknown fields`);
+        const types = Object.keys(body?.content ?? {});
+        if (types.length === 0) bodyProblems.push(`${opName(o)}: request body has no media type`);
+        for (const type of types) {
+            const schema = deref(doc, body.content[type]?.schema);
+            if (type === JSON_TYPE) {
+                if (!schema) {
+                    bodyProblems.push(`${opName(o)}: ${type} request body has no schema`);
+                } else if (schema.additionalProperties !== false) {
+                    bodyProblems.push(`${opName(o)}: request body schema does not refuse unknown fields`);
+                }
+            } else if (type === FORM_TYPE) {
+                if (!schema || schema.type !== 'object' || !schema.properties) {
+                    bodyProblems.push(`${opName(o)}: form body schema is not an object with properties`);
+                    continue;
+                }
+                for (const [name, prop] of Object.entries(schema.properties)) {
+                    if (deref(doc, prop)?.type !== 'string') {
+                        bodyProblems.push(`${opName(o)}: form field '${name}' is not a string`);
+                    }
+                }
+                for (const name of schema.required ?? []) {
+                    if (!(name in schema.properties)) {
+                        bodyProblems.push(`${opName(o)}: required form field '${name}' is not declared`);
+                    }
+                }
+            } else {
+                bodyProblems.push(`${opName(o)}: request body is not ${JSON_TYPE} or ${FORM_TYPE} (${type})`);
+            }
         }
     }
-    check('request bodies are JSON objects that refuse unknown fields', bodyProblems);
+    check('request bodies are JSON objects that refuse unknown fields, or forms of string fields', bodyProblems);
 }
 
 // --- 4. route parity --------------------------------------------------------

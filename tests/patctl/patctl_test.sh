@@ -12,124 +12,13 @@
 # Prints "N passed, M failed" last; exits nonzero if anything failed.
 # VERBOSE=1 shows every passing check too.
 
-PATCTL=${2:-${PATCTL:-}}
-. "$(dirname "$0")/../cli/lib.sh" "$@"
-
-if [ -z "$PATCTL" ] || [ ! -x "$PATCTL" ]; then
-    echo "usage: $0 PATH_TO_PATD PATH_TO_PATCTL" >&2
-    FINISHED=1
-    exit 2
-fi
-case $PATCTL in
-/*) ;;
-*) PATCTL=$PWD/$PATCTL ;;
-esac
-
-# Nothing from the caller may pick the server, the token or a proxy.
-unset PATCTL_URL PATCTL_TOKEN http_proxy HTTP_PROXY https_proxy HTTPS_PROXY \
-    all_proxy ALL_PROXY
-export NO_PROXY=127.0.0.1 no_proxy=127.0.0.1
-export HOME=$TMPD/home XDG_CONFIG_HOME=$TMPD/xdg
-mkdir -p "$HOME"
-CONFIG=$XDG_CONFIG_HOME/patctl/config
-
-free_port() {
-    python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-
-# wait_http URL PID: polls URL until it answers 200, PID dies, or 20 s pass.
-wait_http() {
-    python3 - "$1" "$2" <<'PY'
-import os, sys, time, urllib.request
-url, pid = sys.argv[1], int(sys.argv[2])
-deadline = time.monotonic() + 20
-while time.monotonic() < deadline:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit(1)
-    try:
-        with urllib.request.urlopen(url, timeout=1) as r:
-            if r.status == 200:
-                sys.exit(0)
-    except Exception:
-        pass
-    time.sleep(0.02)
-sys.exit(1)
-PY
-}
-
-# pc ARGS...: patctl, as the current environment says.
-pc() {
-    "$PATCTL" "$@"
-}
-
-# run_in FILE CMD...: like `run`, with stdin from FILE.
-run_in() {
-    local input=$1
-    shift
-    "$@" >"$TMPD/.out" 2>"$TMPD/.err" <"$input"
-    RC=$?
-    OUT=$(cat "$TMPD/.out")
-    ERR=$(cat "$TMPD/.err")
-}
-
-# expect_match REGEX TEXT DESCRIPTION
-expect_match() {
-    if [[ $2 =~ $1 ]]; then
-        ok "$3"
-    else
-        fail "$3: '$2' does not match $1"
-    fi
-}
-
-# expect_no_secret SECRET: the last run printed SECRET nowhere.
-expect_no_secret() {
-    if [[ $OUT == *"$1"* || $ERR == *"$1"* ]]; then
-        fail "a token was printed"
-    else
-        ok "no token printed"
-    fi
-}
-
-# A token of the right shape and checksum that patd never issued.
-unknown_token() {
-    python3 - <<'PY'
-import secrets, zlib
-A = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-body = "pat_" + "".join(secrets.choice(A) for _ in range(32))
-c = zlib.crc32(body.encode())
-s = ""
-for _ in range(6):
-    s = A[c % 62] + s
-    c //= 62
-print(body + s)
-PY
-}
+. "$(dirname "$0")/lib.sh" "$@"
 
 TOKEN_RE='^pat_[0-9A-Za-z]{38}$'
 
 # --- a store and a server ---------------------------------------------------
 
-expect_exit 0 "$PATD" init --db "$TMPD/p.db"
-ADMIN=$OUT
-check "init printed a token" token_ok "$ADMIN"
-
-PORT=$(free_port)
-URL=http://127.0.0.1:$PORT
-"$PATD" serve --db "$TMPD/p.db" --listen "127.0.0.1:$PORT" \
-    >"$TMPD/serve.log" 2>&1 </dev/null &
-SERVER=$!
-BG_PIDS+=("$SERVER")
-if ! wait_http "$URL/healthz" "$SERVER"; then
-    fail "patd serve did not answer /healthz"
-    sed 's/^/    serve: /' "$TMPD/serve.log" | head -20
-    finish
-fi
-ok "patd serve answers /healthz"
+start_patd p
 
 # --- environment: PATCTL_URL and PATCTL_TOKEN -------------------------------
 
