@@ -104,7 +104,7 @@ bench_hits(const char *path, const char *keep, long m, double secs)
 {
     struct pat_verifier_options o = {0, 3600, -1};
     struct pat_verifier *v = NULL;
-    struct pat_check c = {"127.0.0.1", "repo:read", NULL};
+    struct pat_check c = {"127.0.0.1", "repo:read", NULL, false};
     struct pat_verdict *out = malloc(sizeof(*out));
     char err[256] = "";
     double t0, t;

@@ -21,9 +21,10 @@
 #include "internal.h"
 #include "store/store_int.h"
 
-#define POOL_MAX     256
-#define USAGE_SHARDS 16
-#define USAGE_MAX    1000000 /* tokens with unwritten usage, in all */
+#define POOL_MAX      256
+#define USAGE_SHARDS  16
+#define USAGE_BUCKETS 4096    /* per shard: short chains at a million tokens */
+#define USAGE_MAX     1000000 /* tokens with unwritten usage, in all */
 
 const double pat_latency_bounds[PAT_LATENCY_BUCKETS] = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.1};
@@ -39,7 +40,7 @@ struct usage {
 
 struct usage_shard {
     pthread_mutex_t lock;
-    struct usage *head;
+    struct usage *buckets[USAGE_BUCKETS];
 };
 
 /*
@@ -153,6 +154,9 @@ miss(struct pat_verifier *v, const char *token, size_t len, const uint8_t *hash,
         return PAT_EUNAVAIL;
     }
     (void)pat__cache_put(v->cache, hash, gen, now, rc, out);
+    /* A reuse may have revoked the token (revoke_on_reuse): re-read all. */
+    if (rc == PAT_EREUSED)
+        pat_verifier_invalidate(v);
     return rc;
 }
 
@@ -171,12 +175,14 @@ static void
 note_usage(struct pat_verifier *v, const char *token_id, const char *ip,
            int64_t now)
 {
-    struct usage_shard *s = &v->usage[id_hash(token_id) % USAGE_SHARDS];
+    unsigned h = id_hash(token_id);
+    struct usage_shard *s = &v->usage[h % USAGE_SHARDS];
+    struct usage **head = &s->buckets[(h / USAGE_SHARDS) % USAGE_BUCKETS];
     struct usage *u;
     int i;
 
     pthread_mutex_lock(&s->lock);
-    for (u = s->head; u != NULL; u = u->next) {
+    for (u = *head; u != NULL; u = u->next) {
         if (strcmp(u->token_id, token_id) == 0)
             break;
     }
@@ -184,8 +190,8 @@ note_usage(struct pat_verifier *v, const char *token_id, const char *ip,
         u = calloc(1, sizeof(*u));
         if (u != NULL) {
             memcpy(u->token_id, token_id, sizeof(u->token_id));
-            u->next = s->head;
-            s->head = u;
+            u->next = *head;
+            *head = u;
             atomic_fetch_add(&v->usage_count, 1);
         }
     }
@@ -253,9 +259,11 @@ pat_verifier_check(struct pat_verifier *v, const char *token, size_t len,
     rc = pat__cache_get(v->cache, hash, gen, now, v->ttl, out);
     /* An old secret past its grace goes to the store: that is a reuse. */
     if (rc == PAT_ENOTFOUND ||
-        (rc == PAT_OK && out->grace_until != 0 && now >= out->grace_until))
+        (rc == PAT_OK && out->grace_until != 0 && now >= out->grace_until)) {
+        if (c != NULL && c->cache_only)
+            return PAT_ELIMIT;
         rc = miss(v, token, len, hash, gen, now, out);
-    else
+    } else
         atomic_fetch_add(&v->hits, 1);
     if (rc == PAT_OK && out->expires_at != 0 && now >= out->expires_at)
         rc = PAT_EEXPIRED;
@@ -340,13 +348,16 @@ pat_verifier_flush(struct pat_verifier *v)
 
     for (i = 0; i < USAGE_SHARDS; i++) {
         struct usage_shard *s = &v->usage[i];
+        size_t b;
         pthread_mutex_lock(&s->lock);
-        for (u = s->head; u != NULL; u = next) {
-            next = u->next;
-            u->next = list;
-            list = u;
+        for (b = 0; b < USAGE_BUCKETS; b++) {
+            for (u = s->buckets[b]; u != NULL; u = next) {
+                next = u->next;
+                u->next = list;
+                list = u;
+            }
+            s->buckets[b] = NULL;
         }
-        s->head = NULL;
         pthread_mutex_unlock(&s->lock);
     }
     if (list == NULL)

@@ -13,6 +13,8 @@ clang-format
 libssl-dev
 zlib1g-dev
 libsqlite3-dev
+libpq-dev
+postgresql
 libjansson-dev
 libcmocka-dev
 libsodium-dev
@@ -20,6 +22,9 @@ libmicrohttpd-dev
 libinih-dev
 libcurl4-openssl-dev
 curl
+python3
+nginx
+caddy
 "
 
 # Node.js and npm run the OpenAPI validator and the browser tests. Some

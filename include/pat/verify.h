@@ -64,6 +64,11 @@ struct pat_check {
     const char *ip;       /* the client address: allowed_cidrs and usage */
     const char *scopes;   /* required scopes, space-separated, all needed */
     const char *audience; /* the resource's audience */
+    /*
+     * Answer only from the cache: a miss returns PAT_ELIMIT without
+     * reading the store (for callers that are being rate-limited).
+     */
+    bool cache_only;
 };
 
 /*

@@ -716,33 +716,56 @@ quiet(void *arg, const char *message)
 static int
 pg_open(struct pat_store *st, const char *target, int flags)
 {
-    /* Text travels as UTF-8 whatever the server's default is. */
-    const char *const keys[] = {"dbname", "client_encoding",
+    /*
+     * libpq applies these in order, the URI expanded in place of dbname:
+     * the URI may lengthen the connect timeout (a default that keeps a
+     * dead server from holding a caller for minutes), but text always
+     * travels as UTF-8, whatever the server's default.
+     */
+    const char *const keys[] = {"connect_timeout", "dbname", "client_encoding",
                                 "fallback_application_name", NULL};
-    const char *const vals[] = {target, "UTF8", "patd", NULL};
-    struct conn *c;
-    int rc;
+    const char *const vals[] = {"10", target, "UTF8", "patd", NULL};
+    PQconninfoOption *opts = NULL;
+    struct conn *c = NULL;
+    char *perr = NULL;
+    int rc = PAT_OK;
 
     (void)flags;
+    /* A malformed URL is the caller's mistake, not an outage. */
+    opts = PQconninfoParse(target, &perr);
+    if (opts == NULL) {
+        rc = perr ? pat__fail(st, PAT_EINVAL, "invalid postgres URL: %.*s",
+                              line_len(perr), perr)
+                  : PAT_ENOMEM;
+        goto out;
+    }
     c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return PAT_ENOMEM;
+    if (c == NULL) {
+        rc = PAT_ENOMEM;
+        goto out;
+    }
     c->pg = PQconnectdbParams(keys, vals, 1);
     if (c->pg == NULL) {
-        free(c);
-        return PAT_ENOMEM;
+        rc = PAT_ENOMEM;
+        goto out;
     }
     if (PQstatus(c->pg) != CONNECTION_OK) {
         /* libpq's message names host and port, never the password. */
         rc = pat__fail(st, PAT_EUNAVAIL, "cannot connect to postgres: %.*s",
                        line_len(PQerrorMessage(c->pg)), PQerrorMessage(c->pg));
-        PQfinish(c->pg);
-        free(c);
-        return rc;
+        goto out;
     }
     PQsetNoticeProcessor(c->pg, quiet, NULL);
     st->conn = c;
-    return PAT_OK;
+    c = NULL;
+out:
+    if (c != NULL) {
+        PQfinish(c->pg);
+        free(c);
+    }
+    PQconninfoFree(opts);
+    PQfreemem(perr);
+    return rc;
 }
 
 static void

@@ -43,7 +43,7 @@ struct patd_config {
     long auth_window;       /* seconds */
     long leak_max_reports;  /* leak reports per address per window */
     /* [log] */
-    char access_log[1024]; /* "-" for stderr, else a file path */
+    char access_log[1024]; /* "-" for stderr, "off", or a file path */
 };
 
 /* Fills c with the built-in defaults. */

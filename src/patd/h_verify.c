@@ -93,8 +93,9 @@ bad_request(struct req *r, const char *why)
     return reply_error(r, 400, "invalid_request", "%s", why);
 }
 
+/* Whether the client address is over its limit; sets Retry-After. */
 static bool
-limited(struct req *r, long max, enum limit_kind kind)
+blocked(struct req *r, long max, enum limit_kind kind)
 {
     long wait = 0;
     char key[PAT_IP_MAX + 8];
@@ -105,8 +106,23 @@ limited(struct req *r, long max, enum limit_kind kind)
         return false;
     snprintf(r->retry_after, sizeof(r->retry_after), "%ld",
              wait > 0 ? wait : 1);
-    reply_error(r, 429, "rate_limited", "too many attempts; try again later");
+    return true;
+}
+
+static int
+limited_reply(struct req *r, enum limit_kind kind)
+{
     metrics_limited(kind);
+    return reply_error(r, 429, "rate_limited",
+                       "too many attempts; try again later");
+}
+
+static bool
+limited(struct req *r, long max, enum limit_kind kind)
+{
+    if (!blocked(r, max, kind))
+        return false;
+    limited_reply(r, kind);
     return true;
 }
 
@@ -206,12 +222,19 @@ h_auth(struct req *r)
     if (n > 1 || !bearer_token(hdr, &tok, &len))
         return bad_request(r, "send exactly one 'Authorization: Bearer "
                               "<token>' header");
-    if (limited(r, r->cfg->auth_max_failures, LIMIT_AUTH))
-        return r->status;
     check.ip = r->ip;
     check.scopes = scopes;
     check.audience = aud;
+    /*
+     * An address over its failure limit is answered from the cache alone:
+     * a valid token it already used still passes (a gateway's address is
+     * shared by all its clients), but it cannot make the store read
+     * anything more, and every other answer is 429.
+     */
+    check.cache_only = blocked(r, r->cfg->auth_max_failures, LIMIT_AUTH);
     rc = pat_verifier_check(r->verifier, tok, len, &check, &r->token);
+    if (check.cache_only && rc != PAT_OK && rc != PAT_EINSUFFICIENT)
+        return limited_reply(r, LIMIT_AUTH);
     r->verified = true;
     r->verify_result = rc;
     metrics_verify(rc);
@@ -238,7 +261,7 @@ static bool
 introspector(struct req *r)
 {
     const char *hdr = req_header(r, "Authorization"), *tok;
-    struct pat_check check = {r->ip, "patd:introspect", NULL};
+    struct pat_check check = {r->ip, "patd:introspect", NULL, false};
     struct pat_verdict *caller;
     size_t len;
     int rc;

@@ -1,23 +1,29 @@
 /* SPDX-License-Identifier: MIT */
-/* Bounded failure counters (see ratelimit.h), guarded by one mutex. */
+/*
+ * Bounded failure counters (see ratelimit.h). Writers (a failure, a
+ * reset) take the mutex; ratelimit_blocked reads the slot's atomics
+ * without it, so the check on every request takes no lock. Keys are kept
+ * as 64-bit hashes: a slot is 24 bytes, and a read never sees a key half
+ * written.
+ */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ratelimit.h"
 #include "banned.h"
 
-#define KEY_MAX 80
-#define PROBES  8
+#define PROBES 8
 
 struct slot {
-    char key[KEY_MAX];
-    int64_t start; /* window start; 0: empty */
-    long count;
+    _Atomic uint64_t key;  /* 0: empty */
+    _Atomic int64_t start; /* window start */
+    _Atomic long count;
 };
 
 struct ratelimit {
-    pthread_mutex_t lock;
+    pthread_mutex_t lock; /* serialises writers */
     unsigned n;
     struct slot *slots;
 };
@@ -49,67 +55,77 @@ ratelimit_free(struct ratelimit *rl)
     free(rl);
 }
 
-/* FNV-1a: a spread of keys over slots, not a defence against anyone. */
-static unsigned
+/* FNV-1a, 64 bits; never 0, which marks an empty slot. */
+static uint64_t
 hash(const char *s)
 {
-    unsigned h = 2166136261u;
+    uint64_t h = 14695981039346656037ULL;
 
     for (; *s != '\0'; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h ? h : 1;
 }
 
-/* The slot of key, or (create) an empty or the oldest one. */
 static struct slot *
-lookup(struct ratelimit *rl, const char *key, bool create)
+find(struct ratelimit *rl, uint64_t h)
 {
-    unsigned h = hash(key), i;
-    struct slot *oldest = NULL;
+    unsigned i;
 
     for (i = 0; i < PROBES; i++) {
         struct slot *s = &rl->slots[(h + i) % rl->n];
-        if (s->start != 0 && strncmp(s->key, key, KEY_MAX - 1) == 0)
+        if (atomic_load_explicit(&s->key, memory_order_acquire) == h)
             return s;
-        if (oldest == NULL || s->start < oldest->start)
-            oldest = s;
     }
-    if (!create)
-        return NULL;
-    memset(oldest, 0, sizeof(*oldest));
-    strncpy(oldest->key, key, KEY_MAX - 1);
-    return oldest;
+    return NULL;
 }
 
 bool
 ratelimit_blocked(struct ratelimit *rl, const char *key, int64_t now,
                   long window, long max, long *retry_after)
 {
-    struct slot *s;
-    bool blocked = false;
+    struct slot *s = find(rl, hash(key));
+    int64_t start;
 
-    pthread_mutex_lock(&rl->lock);
-    s = lookup(rl, key, false);
-    if (s != NULL && now < s->start + window && s->count >= max) {
-        blocked = true;
-        *retry_after = (long)(s->start + window - now);
-    }
-    pthread_mutex_unlock(&rl->lock);
-    return blocked;
+    if (s == NULL)
+        return false;
+    start = atomic_load_explicit(&s->start, memory_order_relaxed);
+    if (now >= start + window ||
+        atomic_load_explicit(&s->count, memory_order_relaxed) < max)
+        return false;
+    *retry_after = (long)(start + window - now);
+    return true;
 }
 
 void
 ratelimit_fail(struct ratelimit *rl, const char *key, int64_t now, long window)
 {
+    uint64_t h = hash(key);
     struct slot *s;
+    unsigned i;
 
     pthread_mutex_lock(&rl->lock);
-    s = lookup(rl, key, true);
-    if (s->start == 0 || now >= s->start + window) {
-        s->start = now;
-        s->count = 0;
+    s = find(rl, h);
+    if (s == NULL) {
+        /* An empty slot, else the oldest window of the probe run. */
+        struct slot *oldest = NULL;
+        for (i = 0; i < PROBES; i++) {
+            struct slot *c = &rl->slots[(h + i) % rl->n];
+            if (oldest == NULL || atomic_load(&c->key) == 0 ||
+                atomic_load(&c->start) < atomic_load(&oldest->start))
+                oldest = c;
+            if (atomic_load(&c->key) == 0)
+                break;
+        }
+        s = oldest;
+        atomic_store(&s->count, 0);
+        atomic_store(&s->start, now);
+        atomic_store_explicit(&s->key, h, memory_order_release);
     }
-    s->count++;
+    if (now >= atomic_load(&s->start) + window) {
+        atomic_store(&s->count, 0);
+        atomic_store(&s->start, now);
+    }
+    atomic_fetch_add(&s->count, 1);
     pthread_mutex_unlock(&rl->lock);
 }
 
@@ -119,8 +135,8 @@ ratelimit_clear(struct ratelimit *rl, const char *key)
     struct slot *s;
 
     pthread_mutex_lock(&rl->lock);
-    s = lookup(rl, key, false);
+    s = find(rl, hash(key));
     if (s != NULL)
-        memset(s, 0, sizeof(*s));
+        atomic_store(&s->count, 0);
     pthread_mutex_unlock(&rl->lock);
 }

@@ -3,7 +3,7 @@
  * Failure counters per key (a username, a client address) in fixed
  * windows, in a fixed-size table: memory is bounded whatever clients
  * send. When the table is full the oldest window is replaced, which can
- * only forget failures, never invent them.
+ * only forget failures, never invent them. Checking takes no lock.
  */
 #ifndef PATD_RATELIMIT_H
 #define PATD_RATELIMIT_H

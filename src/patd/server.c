@@ -177,9 +177,14 @@ json_depth(const char *s, size_t len)
     return max;
 }
 
-/* Parses the body of a POST, PUT or PATCH into r->body; 0 or status. */
+/*
+ * Parses the body of a POST, PUT or PATCH into r->body, or for a form
+ * route (RFC 7662/7009) keeps it in r->form; 0 or the status answered.
+ * Everything else is JSON whatever its Content-Type says: "curl -d"
+ * labels JSON as a form, and ignoring such a body would be worse.
+ */
 static int
-parse_body(struct conn_state *cs)
+parse_body(struct conn_state *cs, bool form)
 {
     struct req *r = &cs->r;
     json_error_t jerr;
@@ -189,7 +194,7 @@ parse_body(struct conn_state *cs)
 
     if (cs->len == 0)
         return 0;
-    if (type != NULL &&
+    if (form && type != NULL &&
         strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0) {
         r->form = cs->body;
         r->form_len = cs->len;
@@ -249,7 +254,7 @@ auth_bearer(struct req *r, const char *hdr, enum auth_need need)
         tok++;
     len = strnlen(tok, PAT_TOKEN_MAX + 1);
     {
-        struct pat_check check = {r->ip, NULL, NULL};
+        struct pat_check check = {r->ip, NULL, NULL, false};
         rc = pat_verifier_check(r->verifier, tok, len, &check, &r->token);
     }
     if (rc == PAT_EUNAVAIL || rc == PAT_ESTORE)
@@ -357,7 +362,7 @@ handle(struct conn_state *cs)
         (strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0 ||
          strcmp(r->method, "PATCH") == 0);
     if (rt->flags & ROUTE_STORELESS) {
-        if (!with_body || parse_body(cs) == 0)
+        if (!with_body || parse_body(cs, rt->flags & ROUTE_FORM) == 0)
             rt->fn(r);
         return;
     }
@@ -371,7 +376,7 @@ handle(struct conn_state *cs)
     pat_store_set_errbuf(r->st, r->errdetail, sizeof(r->errdetail));
     if (authenticate(r, rt->auth) != 0)
         return;
-    if (with_body && parse_body(cs) != 0)
+    if (with_body && parse_body(cs, rt->flags & ROUTE_FORM) != 0)
         return;
     r->errdetail[0] = '\0';
     rt->fn(r);
@@ -544,6 +549,7 @@ access_log(const struct conn_state *cs)
     char when[PAT_TIME_LEN + 1], path[512];
     double ms;
     json_t *line;
+    char *text;
 
     clock_gettime(CLOCK_MONOTONIC, &end);
     ms = (double)(end.tv_sec - cs->start.tv_sec) * 1e3 +
@@ -558,14 +564,18 @@ access_log(const struct conn_state *cs)
                      r->authed == AUTHED_TOKEN ? r->token.token_id : NULL);
     if (line == NULL)
         return;
+    text = json_dumps(line, JSON_COMPACT);
+    json_decref(line);
+    if (text == NULL)
+        return;
+    /* One write per line, so lines never interleave with other output. */
     pthread_mutex_lock(&srv.log_lock);
     if (srv.log != NULL) {
-        json_dumpf(line, srv.log, JSON_COMPACT);
-        fputc('\n', srv.log);
+        fprintf(srv.log, "%s\n", text);
         fflush(srv.log);
     }
     pthread_mutex_unlock(&srv.log_lock);
-    json_decref(line);
+    free(text);
 }
 
 static void
@@ -595,7 +605,9 @@ open_log(void)
 {
     FILE *f = stderr;
 
-    if (strcmp(srv.cfg->access_log, "-") != 0) {
+    if (strcmp(srv.cfg->access_log, "off") == 0)
+        f = NULL;
+    else if (strcmp(srv.cfg->access_log, "-") != 0) {
         f = fopen(srv.cfg->access_log, "ae");
         if (f == NULL) {
             fprintf(stderr, "patd: cannot open '%s': %s\n", srv.cfg->access_log,
@@ -672,6 +684,16 @@ server_run(const struct patd_config *cfg)
                 cfg->listen);
         return 1;
     }
+    /*
+     * Block the signals before any thread starts (the verifier's flusher
+     * is the first): every thread inherits the mask, and only the main
+     * thread takes them, in sigwait below.
+     */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     {
         struct pat_verifier_options vo = {(size_t)cfg->cache_entries,
                                           (int)cfg->cache_ttl,
@@ -687,12 +709,6 @@ server_run(const struct patd_config *cfg)
     srv.fails = ratelimit_new(65536);
     if (srv.logins == NULL || srv.fails == NULL || open_log() != 0)
         goto out;
-    /* Workers inherit this mask; the main thread takes signals below. */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     flags = MHD_USE_ITC | MHD_USE_INTERNAL_POLLING_THREAD |
             (strcmp(cfg->mode, "epoll") == 0 ? MHD_USE_EPOLL : MHD_USE_POLL);
