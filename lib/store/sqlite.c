@@ -347,11 +347,13 @@ sq_exec(struct pat_store *st, const char *sql)
     return rc;
 }
 
+static void sq_close(struct pat_store *st);
+
 static int
 sq_open(struct pat_store *st, const char *path, int flags)
 {
     struct conn *c;
-    int r, fd;
+    int r, fd, rc;
 
     if (path[0] == '\0')
         return pat__fail(st, PAT_EINVAL, "empty database path");
@@ -375,18 +377,21 @@ sq_open(struct pat_store *st, const char *path, int flags)
                             SQLITE_OPEN_EXRESCODE,
                         NULL);
     if (r != SQLITE_OK) {
-        int rc = pat__fail(st, PAT_EUNAVAIL, "cannot open '%s': %s", path,
-                           c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(r));
+        rc = pat__fail(st, PAT_EUNAVAIL, "cannot open '%s': %s", path,
+                       c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(r));
         sqlite3_close(c->db);
         free(c);
         st->conn = NULL;
         return rc;
     }
     sqlite3_busy_timeout(c->db, 5000);
-    return sq_exec(st, "PRAGMA journal_mode = WAL;"
-                       "PRAGMA synchronous = FULL;"
-                       "PRAGMA foreign_keys = ON;"
-                       "PRAGMA mmap_size = 268435456;");
+    rc = sq_exec(st, "PRAGMA journal_mode = WAL;"
+                     "PRAGMA synchronous = FULL;"
+                     "PRAGMA foreign_keys = ON;"
+                     "PRAGMA mmap_size = 268435456;");
+    if (rc != PAT_OK)
+        sq_close(st); /* the caller frees st, not our connection */
+    return rc;
 }
 
 static void

@@ -114,6 +114,21 @@ cli_open(struct cli *c, int flags, struct pat_store **st)
     return EXIT_DONE;
 }
 
+const char *
+cli_redact(const char *url, char *buf, size_t cap)
+{
+    const char *scheme = strstr(url, "://"), *at, *colon;
+
+    if (scheme == NULL)
+        return url;
+    at = strchr(scheme + 3, '@');
+    colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    if (colon == NULL)
+        return url;
+    snprintf(buf, cap, "%.*s:***%s", (int)(colon - url), url, at);
+    return buf;
+}
+
 int
 cli_refuse(struct cli *c, const char *what, int rc)
 {

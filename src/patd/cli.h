@@ -70,6 +70,12 @@ void cli_usage(FILE *f, const char *usage);
 /* Opens the store; on failure prints why and returns the exit status. */
 int cli_open(struct cli *c, int flags, struct pat_store **st);
 
+/*
+ * A store URL fit to print: a password in it ("postgres://u:pw@h/db")
+ * becomes "***". Returns url itself when there is none, else buf.
+ */
+const char *cli_redact(const char *url, char *buf, size_t cap);
+
 /* Reports a refused operation: "patd: what: detail", returns 1. */
 int cli_refuse(struct cli *c, const char *what, int rc);
 

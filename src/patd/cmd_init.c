@@ -40,7 +40,7 @@ static void
 print_init(struct cli *c, const struct pat_user *admin,
            const struct pat_token *tok, const char *secret, int64_t now)
 {
-    char exp[PAT_TIME_LEN + 1];
+    char exp[PAT_TIME_LEN + 1], url[1024];
 
     if (c->json) {
         json_t *o =
@@ -54,8 +54,8 @@ print_init(struct cli *c, const struct pat_user *admin,
             "patd: admin user '%s' (%s)\n"
             "patd: the admin's first token (scopes: %s; expires %s) is "
             "printed below; it will not be shown again\n",
-            c->db, admin->username, admin->id, tok->scopes,
-            cli_time(tok->expires_at, "never", exp, sizeof(exp)));
+            cli_redact(c->db, url, sizeof(url)), admin->username, admin->id,
+            tok->scopes, cli_time(tok->expires_at, "never", exp, sizeof(exp)));
     printf("%s\n", secret);
 }
 

@@ -725,8 +725,19 @@ server_run(const struct patd_config *cfg)
         fprintf(stderr, "patd: cannot listen on '%s'\n", cfg->listen);
         goto out;
     }
-    fprintf(stderr, "patd: serving on http://%s (store %s)\n", cfg->listen,
-            cfg->store);
+    {
+        /* The store URL may hold a password: print it without. */
+        char shown[1024];
+        const char *u = cfg->store, *at = strchr(u, '@');
+        const char *scheme = strstr(u, "://");
+        if (scheme != NULL && at != NULL)
+            snprintf(shown, sizeof(shown), "%.*s***%s", (int)(scheme + 3 - u),
+                     u, at);
+        else
+            snprintf(shown, sizeof(shown), "%s", u);
+        fprintf(stderr, "patd: serving on http://%s (store %s)\n", cfg->listen,
+                shown);
+    }
     for (;;) {
         if (sigwait(&sigs, &sig) != 0)
             continue;
