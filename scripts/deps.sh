@@ -10,6 +10,8 @@ build-essential
 cmake
 pkg-config
 clang-format
+clang
+libclang-rt-14-dev
 libssl-dev
 zlib1g-dev
 libsqlite3-dev
