@@ -103,6 +103,21 @@ route_any_method(const char *method)
     return false;
 }
 
+/* A GET route for a HEAD request (ANY routes answer HEAD themselves). */
+static bool
+route_match_head(struct req *r, const char *path, const struct route **out)
+{
+    const struct route *rt;
+
+    for (rt = routes; rt->method != NULL; rt++) {
+        if (strcmp(rt->method, "GET") == 0 && match(rt->pattern, path, r)) {
+            *out = rt;
+            return true;
+        }
+    }
+    return false;
+}
+
 const struct route *
 route_match(struct req *r, const char *method, const char *path,
             bool *path_known)
@@ -110,6 +125,9 @@ route_match(struct req *r, const char *method, const char *path,
     const struct route *rt;
 
     *path_known = false;
+    /* HEAD is GET without the body (libmicrohttpd drops the body). */
+    if (strcmp(method, "HEAD") == 0 && route_match_head(r, path, &rt))
+        return rt;
     for (rt = routes; rt->method != NULL; rt++) {
         if (!match(rt->pattern, path, r))
             continue;

@@ -478,8 +478,15 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
         clen =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (clen != NULL && strtoull(clen, NULL, 10) >
-                                (unsigned long long)srv.cfg->max_body_bytes)
+                                (unsigned long long)srv.cfg->max_body_bytes) {
+            /*
+             * Answer 413 now, before any of the body is read (and before
+             * "100 Continue"): libmicrohttpd then closes the connection.
+             */
             cs->too_big = true;
+            handle(cs);
+            return respond(c, cs);
+        }
         return MHD_YES;
     }
     if (*upload_size > 0) {
