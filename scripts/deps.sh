@@ -27,6 +27,7 @@ curl
 python3
 nginx
 caddy
+chromium
 "
 
 # Node.js and npm run the OpenAPI validator and the browser tests. Some

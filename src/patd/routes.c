@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "routes.h"
+#include "web.h"
 #include "banned.h"
 
 const struct route routes[] = {
@@ -54,6 +55,8 @@ const struct route routes[] = {
     {"POST", "/v1/credentials/revoke", AUTH_NONE, h_credentials_revoke,
      ROUTE_READONLY},
     {"GET", "/metrics", AUTH_NONE, h_metrics, ROUTE_STORELESS},
+    {"GET", "/", AUTH_NONE, h_web, ROUTE_STORELESS},
+    {"GET", "/assets/{file}", AUTH_NONE, h_web, ROUTE_STORELESS},
     {NULL, NULL, AUTH_NONE, NULL, 0},
 };
 

@@ -395,7 +395,9 @@ handle(struct conn_state *cs)
 static void
 add_security_headers(struct MHD_Response *resp)
 {
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    /* A handler that allows caching (h_web) has set its own. */
+    if (MHD_get_response_header(resp, "Cache-Control") == NULL)
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 }
