@@ -14,7 +14,7 @@
 #define MAX_ROUTES 64
 #define N_RESULTS  32 /* PAT_OK and -1 .. -31 */
 
-static const int statuses[] = {200, 201, 202, 204, 400, 401, 403, 404,
+static const int statuses[] = {200, 201, 202, 204, 304, 400, 401, 403, 404,
                                405, 409, 413, 414, 429, 431, 500, 503};
 #define N_STATUS (sizeof(statuses) / sizeof(statuses[0]) + 1) /* + other */
 
@@ -169,6 +169,21 @@ render_verifier(struct buf *b, struct pat_verifier *v)
         (unsigned long long)st.store_errors,
         (unsigned long long)st.usage_batches,
         (unsigned long long)st.usage_writes);
+    if (st.listener_up >= 0)
+        out(b,
+            "# HELP patd_listener_up Whether the connection that hears "
+            "other nodes' changes is up.\n# TYPE patd_listener_up gauge\n"
+            "patd_listener_up %d\n"
+            "# HELP patd_listener_connects_total Times that connection was "
+            "opened (each drops the cache).\n"
+            "# TYPE patd_listener_connects_total counter\n"
+            "patd_listener_connects_total %llu\n"
+            "# HELP patd_change_notifications_total Changes announced by "
+            "any node (each drops the cache).\n"
+            "# TYPE patd_change_notifications_total counter\n"
+            "patd_change_notifications_total %llu\n",
+            st.listener_up, (unsigned long long)st.listener_connects,
+            (unsigned long long)st.notifications);
     out(b, "# HELP patd_store_query_seconds Store reads on cache misses.\n"
            "# TYPE patd_store_query_seconds histogram\n");
     for (i = 0; i < PAT_LATENCY_BUCKETS; i++) {
