@@ -20,11 +20,14 @@ static const char b62[] =
 /* 62 * 4 = 248: bytes at or above it are rejected to keep the draw uniform. */
 #define B62_LIMIT 248
 
+/*
+ * Membership of the base62 alphabet without branches on the character
+ * class: a digit, or a letter once folded to lower case.
+ */
 static bool
 is_b62(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-           (c >= 'a' && c <= 'z');
+    return (unsigned)(c - '0') < 10u || (unsigned)((c | 0x20) - 'a') < 26u;
 }
 
 static int
