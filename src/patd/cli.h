@@ -105,6 +105,8 @@ const char *cli_time(int64_t t, const char *none, char *buf, size_t cap);
 /* Commands, one file each. */
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_migrate(struct cli *c, int argc, char **argv);
+int cmd_export(struct cli *c, int argc, char **argv);
+int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_user(struct cli *c, int argc, char **argv);
 int cmd_scope(struct cli *c, int argc, char **argv);
 int cmd_token(struct cli *c, int argc, char **argv);

@@ -27,6 +27,9 @@ static const struct cli_cmd commands[] = {
      "serve [--config FILE] [--db PATH | --store URL] [--listen ADDR:PORT]",
      cmd_serve},
     {"migrate", "migrate [--db PATH]", cmd_migrate},
+    {"export", "export [--db PATH] [--output FILE]", cmd_export},
+    {"import", "import [--db PATH] [--input FILE]   (an empty store)",
+     cmd_import},
     {"user",
      "user add|list|show|disable|enable|set-scopes|passwd ... (patd user "
      "--help)",

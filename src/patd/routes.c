@@ -7,6 +7,10 @@
 #include "banned.h"
 
 const struct route routes[] = {
+    /* First: forward auth is most requests, and the table is searched
+     * in order. */
+    {ROUTE_ANY, "/v1/auth", AUTH_NONE, h_auth,
+     ROUTE_STORELESS | ROUTE_READONLY | ROUTE_NOBODY},
     {"GET", "/healthz", AUTH_NONE, h_healthz, ROUTE_STORELESS},
     {"GET", "/readyz", AUTH_NONE, h_readyz, 0},
     {"GET", "/v1/session", AUTH_SELF, h_session_get, 0},
@@ -46,8 +50,6 @@ const struct route routes[] = {
     {"PUT", "/v1/policy", AUTH_ADMIN, h_policy_put, 0},
     {"GET", "/v1/audit", AUTH_ADMIN, h_audit_list, 0},
 
-    {ROUTE_ANY, "/v1/auth", AUTH_NONE, h_auth,
-     ROUTE_STORELESS | ROUTE_READONLY | ROUTE_NOBODY},
     {"POST", "/oauth2/introspect", AUTH_NONE, h_introspect,
      ROUTE_STORELESS | ROUTE_READONLY | ROUTE_FORM},
     {"POST", "/oauth2/revoke", AUTH_NONE, h_oauth_revoke,

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,6 @@
 
 /* Per-connection request state, from the first callback to completion. */
 struct conn_state {
-    struct req r;
     char *body;
     size_t len;
     size_t cap;
@@ -39,6 +39,7 @@ struct conn_state {
     size_t route; /* index in routes[]; route_count() when unmatched */
     size_t sent;  /* bytes of the answer's body */
     struct timespec start;
+    struct req r; /* last: see REQ_ZEROED */
 };
 
 /*
@@ -53,6 +54,7 @@ static struct {
     struct pat_verifier *verifier;
     pthread_mutex_t log_lock;
     FILE *log;
+    bool log_off; /* [log] access = off; constant while serving */
     pthread_mutex_t stores_lock;
     struct pat_store *stores[256];
     size_t nstores;
@@ -460,9 +462,12 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
     (void)cls;
     (void)version;
     if (cs == NULL) {
-        cs = calloc(1, sizeof(*cs));
+        cs = malloc(sizeof(*cs));
         if (cs == NULL)
             return MHD_NO;
+        memset(cs, 0, offsetof(struct conn_state, r) + REQ_ZEROED);
+        cs->r.www_auth[0] = '\0';
+        cs->r.errdetail[0] = '\0';
         *con_cls = cs;
         atomic_fetch_add(&srv.in_flight, 1);
         clock_gettime(CLOCK_MONOTONIC, &cs->start);
@@ -553,6 +558,8 @@ log_path(const char *path, char *out, size_t cap)
 static void
 access_log(const struct conn_state *cs)
 {
+    if (srv.log_off) /* build nothing */
+        return;
     const struct req *r = &cs->r;
     struct timespec end;
     char when[PAT_TIME_LEN + 1], path[512];
@@ -603,7 +610,6 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     json_decref(cs->r.resp);
     free(cs->r.raw);
     free(cs->body);
-    OPENSSL_cleanse(&cs->r.token, sizeof(cs->r.token));
     free(cs);
     *con_cls = NULL;
     atomic_fetch_sub(&srv.in_flight, 1);
@@ -688,6 +694,7 @@ server_run(const struct patd_config *cfg)
     int sig = 0, status = 1;
 
     srv.cfg = cfg;
+    srv.log_off = strcmp(cfg->access_log, "off") == 0;
     if (parse_listen(cfg->listen, &sa) != 0) {
         fprintf(stderr, "patd: cannot listen on '%s': use IPV4:PORT\n",
                 cfg->listen);
