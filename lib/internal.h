@@ -52,6 +52,15 @@ int pat__tx_begin(struct pat_store *st);
 int pat__tx_commit(struct pat_store *st);
 void pat__tx_rollback(struct pat_store *st);
 
+/*
+ * Announces, inside the open transaction, a change that can make a token
+ * less valid: token_id names the one token, NULL means any token may be
+ * affected. Every node's verifier drops what it cached when the
+ * transaction commits (nothing is sent if it rolls back). A no-op on
+ * backends without notifications (SQLite). An error fails the change.
+ */
+int pat__changed(struct pat_store *st, const char *token_id);
+
 /* "usr_" / "tok_" + 16 base62 from the CSPRNG into out (PAT_ID_LEN + 1). */
 int pat__random_id(const char *kind, char *out, size_t outlen);
 

@@ -72,6 +72,8 @@ pat_policy_put(struct pat_store *st, const struct pat_actor *who,
         return rc;
     rc = st->ops->policy_put(st, p);
     if (rc == PAT_OK)
+        rc = pat__changed(st, NULL);
+    if (rc == PAT_OK)
         rc = pat__audit(st, who, "policy.updated", NULL, NULL, detail);
     if (rc == PAT_OK)
         return pat__tx_commit(st);

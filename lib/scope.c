@@ -156,6 +156,9 @@ pat_scope_replace(struct pat_store *st, const struct pat_actor *who,
     }
     if (rc == PAT_OK)
         rc = drop_unlisted(st, items, n);
+    /* A dropped scope leaves every user's list, and so their tokens. */
+    if (rc == PAT_OK)
+        rc = pat__changed(st, NULL);
     if (rc == PAT_OK)
         rc = pat__audit(st, who, "scope.replaced", NULL, NULL, NULL);
     if (rc == PAT_OK)

@@ -385,6 +385,9 @@ pat_token_regenerate(struct pat_store *st, const struct pat_actor *who,
         rc = st->ops->secret_insert(st, hash, t.id, now);
     if (rc == PAT_OK)
         rc = st->ops->token_update(st, &t);
+    /* The old secret now retires: nodes must not keep serving it. */
+    if (rc == PAT_OK)
+        rc = pat__changed(st, t.id);
     if (rc == PAT_OK) {
         expiry_detail(exp, sizeof(exp), t.expires_at);
         pat__detail(detail, sizeof(detail), "{s:i, s:s}", "grace_seconds",
@@ -430,6 +433,8 @@ revoke_tx(struct pat_store *st, const struct pat_actor *who,
     t->revoked_at = pat_store_now(st);
     pat__copy(t->revoked_reason, sizeof(t->revoked_reason), reason);
     rc = st->ops->token_update(st, t);
+    if (rc == PAT_OK)
+        rc = pat__changed(st, t->id);
     if (rc != PAT_OK)
         return rc;
     pat__detail(detail, sizeof(detail), "{s:s, s:s}", "name", t->name, "reason",
@@ -492,6 +497,8 @@ pat_token_revoke_user(struct pat_store *st, const struct pat_actor *who,
     if (rc == PAT_OK)
         rc =
             st->ops->token_revoke_user(st, u.id, pat_store_now(st), reason, &n);
+    if (rc == PAT_OK && n > 0)
+        rc = pat__changed(st, NULL);
     if (rc == PAT_OK) {
         pat__detail(detail, sizeof(detail), "{s:I, s:s}", "count",
                     (json_int_t)n, "reason", reason);
@@ -529,6 +536,8 @@ pat_token_revoke_bulk(struct pat_store *st, const struct pat_actor *who,
         return rc;
     rc = st->ops->token_revoke_where(st, f, pat_store_now(st), reason, dry_run,
                                      &n);
+    if (rc == PAT_OK && !dry_run && n > 0)
+        rc = pat__changed(st, NULL);
     if (rc == PAT_OK && !dry_run) {
         if (f->created_before != 0)
             pat_time_format(f->created_before, before, sizeof(before));

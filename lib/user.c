@@ -170,6 +170,13 @@ user_change(struct pat_store *st, const struct pat_actor *who, const char *key,
         u.updated_at = pat_store_now(st);
         rc = st->ops->user_update(st, &u);
     }
+    /*
+     * Disabling, deleting and taking scopes away make the user's tokens
+     * less valid; enabling and granting make cached refusals stale. Every
+     * user change is announced.
+     */
+    if (rc == PAT_OK)
+        rc = pat__changed(st, NULL);
     if (rc == PAT_OK)
         rc = pat__audit(st, who, action, u.id, NULL, detail);
     if (rc == PAT_OK)

@@ -10,6 +10,15 @@
  * answer is read again. The generation is taken before the store read,
  * so a read that races with a change is filed under the old generation
  * and never served.
+ *
+ * Scale-out (DESIGN.md section 5): when the backend can listen
+ * (PostgreSQL), a listener thread holds its own store handle and bumps
+ * the generation on every notification, i.e. on every change committed
+ * by any node. Notifications are not replayed, so each time the
+ * listener (re)connects it bumps the generation too, after its LISTEN is
+ * in place: a change it may have missed is then read from the store.
+ * While it is disconnected, misses still read the store and entries
+ * still expire after the TTL, which bounds how stale an answer can be.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,6 +34,11 @@
 #define USAGE_SHARDS  16
 #define USAGE_BUCKETS 4096    /* per shard: short chains at a million tokens */
 #define USAGE_MAX     1000000 /* tokens with unwritten usage, in all */
+
+/* The listener: one wait, and the pause before reconnecting (doubling). */
+#define LISTEN_WAIT_MS    200
+#define LISTEN_BACKOFF_MS 50
+#define LISTEN_BACKOFF_MAX_MS 2000
 
 const double pat_latency_bounds[PAT_LATENCY_BUCKETS] = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.1};
@@ -46,8 +60,9 @@ struct usage_shard {
 /*
  * Invariants: idle[0..nidle) are connections not in use; all[0..nall)
  * every connection opened (pool_lock guards both). Counters are atomics
- * read without locks. The flusher runs while flusher_on; stop and
- * stop_cond (under stop_lock) end it.
+ * read without locks. The flusher runs while flusher_on, the listener
+ * while listener_on; stop and stop_cond (under stop_lock) end both. The
+ * listener's store handle belongs to the listener thread alone.
  */
 struct pat_verifier {
     char *url;
@@ -68,6 +83,10 @@ struct pat_verifier {
 
     pthread_t flusher;
     bool flusher_on;
+    pthread_t listener;
+    bool listener_on;
+    atomic_int listener_up;
+    atomic_uint_fast64_t notifications, listener_connects;
     pthread_mutex_t stop_lock;
     pthread_cond_t stop_cond;
     bool stop;
@@ -91,6 +110,8 @@ pool_get(struct pat_verifier *v)
         return st;
     if (pat_store_open(v->url, 0, &st, err, sizeof(err)) != PAT_OK)
         return NULL;
+    /* err is gone when this returns; the handle must not keep it. */
+    pat_store_set_errbuf(st, NULL, 0);
     pthread_mutex_lock(&v->pool_lock);
     if (v->nall < POOL_MAX) {
         v->all[v->nall++] = st;
@@ -294,22 +315,17 @@ append_item(char *out, size_t cap, size_t *w, const char *item, size_t len)
     out[*w] = '\0';
 }
 
-/* Merges our addresses (newest first) before the stored ones. */
+/* Appends the items of a stored list that out lacks, up to the limit. */
 static void
-merge_ips(const struct usage *u, const char *stored, char *out, size_t cap)
+merge_stored(const char *stored, char *out, size_t cap, size_t *w, size_t *n)
 {
     const char *p = stored;
-    size_t n = 0, w = 0;
-    int i;
 
-    out[0] = '\0';
-    for (i = 0; i < u->nips && n < PAT_RECENT_IPS; i++, n++)
-        append_item(out, cap, &w, u->ips[i], strlen(u->ips[i]));
-    while (*p != '\0' && n < PAT_RECENT_IPS) {
+    while (*p != '\0' && *n < PAT_RECENT_IPS) {
         size_t len = strcspn(p, " ");
         if (len > 0 && len <= PAT_IP_MAX && !pat__list_has(out, p, len)) {
-            append_item(out, cap, &w, p, len);
-            n++;
+            append_item(out, cap, w, p, len);
+            (*n)++;
         }
         p += len;
         while (*p == ' ')
@@ -317,21 +333,55 @@ merge_ips(const struct usage *u, const char *stored, char *out, size_t cap)
     }
 }
 
-/* Writes one token's usage, merged with what the store has. */
+/*
+ * Merges our addresses and the stored ones into out, newest first: ours
+ * lead unless the stored use is the later one (another node's).
+ */
+static void
+merge_ips(const struct usage *u, const char *stored, bool stored_first,
+          char *out, size_t cap)
+{
+    size_t n = 0, w = 0;
+    int i;
+
+    out[0] = '\0';
+    if (stored_first)
+        merge_stored(stored, out, cap, &w, &n);
+    for (i = 0; i < u->nips && n < PAT_RECENT_IPS; i++) {
+        size_t len = strlen(u->ips[i]);
+        if (!pat__list_has(out, u->ips[i], len)) {
+            append_item(out, cap, &w, u->ips[i], len);
+            n++;
+        }
+    }
+    if (!stored_first)
+        merge_stored(stored, out, cap, &w, &n);
+}
+
+/*
+ * Writes one token's usage, merged with what the store has. This read,
+ * merge and write runs inside the flush's write transaction, which on
+ * every backend excludes every other writer of every node (SQLite's
+ * BEGIN IMMEDIATE; PostgreSQL's writers' advisory lock, taken before the
+ * read): two nodes flushing the same token cannot lose each other's
+ * addresses or put an older time over a newer one.
+ */
 static int
 write_usage(struct pat_store *st, const struct usage *u)
 {
     struct pat_token t;
     char ips[PAT_RECENTSTR_MAX + 1];
+    bool stored_later;
     int rc = st->ops->token_get(st, u->token_id, &t);
 
     if (rc == PAT_ENOTFOUND)
         return PAT_OK;
     if (rc != PAT_OK)
         return rc;
-    merge_ips(u, t.recent_ips, ips, sizeof(ips));
     /* Another node may have written a later use: the latest wins. */
-    if (t.last_used_at > u->last)
+    stored_later = t.last_used_at > u->last;
+    merge_ips(u, t.recent_ips, stored_later, ips, sizeof(ips));
+    if (stored_later)
         return st->ops->token_usage_put(st, t.id, t.last_used_at,
                                         t.last_used_ip, ips);
     return st->ops->token_usage_put(
@@ -408,6 +458,111 @@ flusher_main(void *arg)
     return NULL;
 }
 
+/*
+ * Waits up to ms, or until pat_verifier_free asks the threads to stop;
+ * returns whether it did.
+ */
+static bool
+pause_or_stop(struct pat_verifier *v, int ms)
+{
+    struct timespec until;
+    bool stop;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&v->stop_lock);
+    while (!v->stop && pthread_cond_timedwait(&v->stop_cond, &v->stop_lock,
+                                              &until) == 0)
+        ;
+    stop = v->stop;
+    pthread_mutex_unlock(&v->stop_lock);
+    return stop;
+}
+
+static bool
+stopping(struct pat_verifier *v)
+{
+    bool stop;
+
+    pthread_mutex_lock(&v->stop_lock);
+    stop = v->stop;
+    pthread_mutex_unlock(&v->stop_lock);
+    return stop;
+}
+
+/*
+ * A listening handle, or NULL. The LISTEN is in place before the flush,
+ * so that every change is either announced to us or already committed
+ * when the cache is dropped.
+ */
+static struct pat_store *
+listener_connect(struct pat_verifier *v)
+{
+    struct pat_store *st = NULL;
+    char err[256];
+
+    if (pat_store_open(v->url, 0, &st, err, sizeof(err)) != PAT_OK)
+        return NULL;
+    pat_store_set_errbuf(st, NULL, 0);
+    if (st->ops->listen_start(st, PAT_CHANGES_CHANNEL) != PAT_OK) {
+        pat_store_close(st);
+        return NULL;
+    }
+    pat_verifier_invalidate(v);
+    atomic_fetch_add(&v->listener_connects, 1);
+    atomic_store(&v->listener_up, 1);
+    return st;
+}
+
+/*
+ * The listener thread: every notification drops every cached answer
+ * (the generation bump is the eviction). A lost connection is reopened
+ * with a doubling pause; the reconnect itself flushes.
+ */
+static void *
+listener_main(void *arg)
+{
+    struct pat_verifier *v = arg;
+    struct pat_store *st = NULL;
+    char payload[PAT_PAYLOAD_MAX + 1];
+    int backoff = 0, rc;
+
+    while (!stopping(v)) {
+        if (st == NULL) {
+            if (backoff > 0 && pause_or_stop(v, backoff))
+                break;
+            st = listener_connect(v);
+            if (st == NULL)
+                backoff = backoff == 0 ? LISTEN_BACKOFF_MS
+                          : backoff * 2 > LISTEN_BACKOFF_MAX_MS
+                              ? LISTEN_BACKOFF_MAX_MS
+                              : backoff * 2;
+            else
+                backoff = 0;
+            continue;
+        }
+        rc = st->ops->listen_wait(st, LISTEN_WAIT_MS, payload,
+                                  sizeof(payload));
+        if (rc == PAT_OK) {
+            pat_verifier_invalidate(v);
+            atomic_fetch_add(&v->notifications, 1);
+        } else if (rc != PAT_ENOTFOUND) {
+            atomic_store(&v->listener_up, 0);
+            pat_store_close(st);
+            st = NULL;
+            backoff = LISTEN_BACKOFF_MS;
+        }
+    }
+    atomic_store(&v->listener_up, 0);
+    pat_store_close(st);
+    return NULL;
+}
+
 int
 pat_verifier_new(const char *url, const struct pat_verifier_options *o,
                  struct pat_verifier **out, char *errbuf, size_t errlen)
@@ -436,6 +591,8 @@ pat_verifier_new(const char *url, const struct pat_verifier_options *o,
     rc = pat_store_open(url, 0, &st, errbuf, errlen);
     if (rc != PAT_OK)
         goto fail;
+    /* The caller's buffer is borrowed for this call only. */
+    pat_store_set_errbuf(st, NULL, 0);
     if (pat_store_prefix(st) == NULL) {
         pat_store_close(st);
         rc = PAT_ENOTINIT;
@@ -444,6 +601,13 @@ pat_verifier_new(const char *url, const struct pat_verifier_options *o,
     pat__copy(v->prefix, sizeof(v->prefix), pat_store_prefix(st));
     v->all[v->nall++] = st;
     v->idle[v->nidle++] = st;
+    if (st->ops->listen_start != NULL) {
+        if (pthread_create(&v->listener, NULL, listener_main, v) != 0) {
+            rc = PAT_ENOMEM;
+            goto fail;
+        }
+        v->listener_on = true;
+    }
     if (v->usage_interval > 0) {
         if (pthread_create(&v->flusher, NULL, flusher_main, v) != 0) {
             rc = PAT_ENOMEM;
@@ -465,13 +629,14 @@ pat_verifier_free(struct pat_verifier *v)
 
     if (v == NULL)
         return;
-    if (v->flusher_on) {
-        pthread_mutex_lock(&v->stop_lock);
-        v->stop = true;
-        pthread_cond_signal(&v->stop_cond);
-        pthread_mutex_unlock(&v->stop_lock);
+    pthread_mutex_lock(&v->stop_lock);
+    v->stop = true;
+    pthread_cond_broadcast(&v->stop_cond);
+    pthread_mutex_unlock(&v->stop_lock);
+    if (v->listener_on)
+        pthread_join(v->listener, NULL);
+    if (v->flusher_on)
         pthread_join(v->flusher, NULL);
-    }
     if (v->nall > 0)
         (void)pat_verifier_flush(v);
     for (i = 0; i < v->nall; i++)
@@ -495,6 +660,9 @@ pat_verifier_stats(struct pat_verifier *v, struct pat_verifier_stats *out)
     out->usage_batches = atomic_load(&v->usage_batches);
     out->usage_writes = atomic_load(&v->usage_writes);
     out->miss_ns_total = atomic_load(&v->miss_ns);
+    out->notifications = atomic_load(&v->notifications);
+    out->listener_connects = atomic_load(&v->listener_connects);
+    out->listener_up = v->listener_on ? atomic_load(&v->listener_up) : -1;
     pat__cache_counts(v->cache, &out->entries, &out->evictions);
 }
 

@@ -7,20 +7,26 @@
 #                     loopback port; print its URL on stdout:
 #                     postgres://postgres@127.0.0.1:PORT/patd_test
 #   pg.sh stop DIR    stop it and remove DIR
+#   pg.sh halt DIR    stop the server at once, as a crash would (pg_ctl -m
+#                     immediate: no shutdown checkpoint, connections cut),
+#                     keeping DIR and its data
+#   pg.sh resume DIR  start a halted cluster again on the same port (the
+#                     server replays its WAL: nothing committed is lost)
 #
 # The server listens only on 127.0.0.1 (trust authentication: anyone on
 # this machine may connect, which is why it is throwaway), keeps its unix
 # socket in DIR, and runs with fsync=on so that commits are as durable as
 # in production. Run as root, it runs the server as the postgres user (the
-# server refuses to run as root). Both commands are idempotent: starting a
-# running cluster prints its URL again; stopping a missing one succeeds.
+# server refuses to run as root). The commands are idempotent: starting or
+# resuming a running cluster prints its URL again; stopping a missing one
+# or halting a halted one succeeds.
 set -eu
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 MARK=.patd-pg
 
 usage() {
-    echo "usage: pg.sh start|stop DIR" >&2
+    echo "usage: pg.sh start|stop|halt|resume DIR" >&2
     exit 2
 }
 
@@ -116,6 +122,35 @@ stop() {
     rm -rf "$dir"
 }
 
+halt() {
+    if [ ! -f "$dir/$MARK" ] || [ ! -d "$dir/data" ]; then
+        echo "pg.sh: '$dir' is not a pg.sh cluster" >&2
+        exit 1
+    fi
+    if running; then
+        as_owner "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop \
+            >/dev/null
+    fi
+}
+
+# The same port, so that the URL every client holds works again. A port
+# taken by another process in the meantime is an error.
+resume() {
+    if [ ! -f "$dir/$MARK" ] || [ ! -f "$dir/port" ]; then
+        echo "pg.sh: '$dir' is not a started pg.sh cluster" >&2
+        exit 1
+    fi
+    if ! running; then
+        as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
+            -o "-p $(cat "$dir/port")" -w -t 60 start >/dev/null 2>&1 || {
+            echo "pg.sh: cannot resume postgres in '$dir':" >&2
+            tail -n 5 "$dir/server.log" >&2
+            exit 1
+        }
+    fi
+    url
+}
+
 [ $# -eq 2 ] || usage
 dir=$2
 case $dir in
@@ -125,5 +160,7 @@ esac
 case $1 in
 start) start ;;
 stop) stop ;;
+halt) halt ;;
+resume) resume ;;
 *) usage ;;
 esac

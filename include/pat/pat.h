@@ -15,5 +15,6 @@
 #include "verify.h"
 #include "session.h"
 #include "text.h"
+#include "transfer.h"
 
 #endif

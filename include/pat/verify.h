@@ -73,8 +73,10 @@ struct pat_check {
 
 /*
  * Opens a verifier on the store at url (see pat_store_open). Store
- * connections are opened as threads need them. On failure *out is NULL
- * and errbuf receives the reason.
+ * connections are opened as threads need them. On a PostgreSQL store a
+ * thread of the verifier also holds one connection that listens for the
+ * changes other nodes commit. On failure *out is NULL and errbuf
+ * receives the reason.
  */
 int pat_verifier_new(const char *url, const struct pat_verifier_options *o,
                      struct pat_verifier **out, char *errbuf, size_t errlen);
@@ -96,7 +98,9 @@ int pat_verifier_check(struct pat_verifier *v, const char *token, size_t len,
 /*
  * Makes every cached answer stale. Call it after any change that can make
  * a token less valid, before acknowledging the change: the next check of
- * every token reads the store again.
+ * every token reads the store again. On a store shared by several nodes
+ * (PostgreSQL) the verifier also calls it itself whenever any node
+ * commits such a change (see docs/scaling.md).
  */
 void pat_verifier_invalidate(struct pat_verifier *v);
 
@@ -112,6 +116,16 @@ struct pat_verifier_stats {
     uint64_t usage_batches; /* usage flushes that wrote something */
     uint64_t usage_writes;  /* token rows written by them */
     uint64_t miss_ns_total; /* time spent in store reads, nanoseconds */
+    /*
+     * Scale-out (a store with notifications, i.e. PostgreSQL): changes
+     * announced by any node, each of which dropped the cache; times the
+     * listening connection was opened (each also dropped the cache: what
+     * happened while it was down was not heard); whether it is up now
+     * (1 or 0), or -1 when the store has no notifications.
+     */
+    uint64_t notifications;
+    uint64_t listener_connects;
+    int listener_up;
 };
 
 void pat_verifier_stats(struct pat_verifier *v, struct pat_verifier_stats *out);

@@ -18,10 +18,20 @@
  * transaction is open, and a read outside a transaction that finds the
  * connection gone is retried once on the fresh one. Writes and anything
  * inside a transaction are never retried: they fail with PAT_EUNAVAIL.
+ *
+ * Scale-out: a change that can make a token less valid calls notify
+ * inside its transaction (pg_notify on PAT_CHANGES_CHANNEL, delivered at
+ * commit and only then). A listener handle (listen_start, listen_wait)
+ * is one connection that does nothing but LISTEN, named patd-listener in
+ * pg_stat_activity; it sends its LISTEN again as a heartbeat when it has
+ * been quiet, so that a connection that died without a word is noticed.
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -114,6 +124,12 @@ enum stmt {
     S_SESSION_DELETE,
     S_SESSION_DELETE_USER,
     S_TOKEN_USAGE,
+    S_USER_DUMP,
+    S_USER_RESTORE,
+    S_TOKEN_RESTORE,
+    S_SECRET_DUMP,
+    S_SECRET_RESTORE,
+    S_NOTIFY,
     S_COUNT
 };
 
@@ -290,6 +306,36 @@ static const struct stmt_def defs[S_COUNT] = {
                        " last_used_ip = $3::text, recent_ips = $4::text"
                        " WHERE id = $1::text",
                        false},
+    [S_USER_DUMP] = {"SELECT " USER_COLS " FROM users WHERE seq > $1::bigint"
+                     " ORDER BY seq LIMIT $2::bigint",
+                     true},
+    [S_USER_RESTORE] = {"INSERT INTO users (id, username, display_name,"
+                        " email, role, scopes, disabled, password_hash,"
+                        " created_at, updated_at, deleted_at)"
+                        " VALUES ($1::text, $2::text, $3::text, $4::text,"
+                        " $5::text, $6::text, $7::int, $8::text, $9::bigint,"
+                        " $10::bigint, $11::bigint)",
+                        false},
+    [S_TOKEN_RESTORE] = {"INSERT INTO tokens (id, user_id, name, description,"
+                         " scopes, audiences, allowed_cidrs, hint, created_at,"
+                         " expires_at, revoked_at, revoked_reason,"
+                         " last_used_at, last_used_ip, recent_ips)"
+                         " VALUES ($1::text, $2::text, $3::text, $4::text,"
+                         " $5::text, $6::text, $7::text, $8::text,"
+                         " $9::bigint, $10::bigint, $11::bigint, $12::text,"
+                         " $13::bigint, $14::text, $15::text)",
+                         false},
+    /* Hex through encode(): the same text whatever bytea_output says. */
+    [S_SECRET_DUMP] = {"SELECT encode(hash, 'hex'), token_id, created_at,"
+                       " retire_at FROM secrets"
+                       " WHERE $1::bytea IS NULL OR hash > $1::bytea"
+                       " ORDER BY hash LIMIT $2::bigint",
+                       true},
+    [S_SECRET_RESTORE] = {"INSERT INTO secrets VALUES ($1::bytea, $2::text,"
+                          " $3::bigint, $4::bigint)",
+                          false},
+    [S_NOTIFY] = {"SELECT pg_notify('" PAT_CHANGES_CHANNEL "', $1::text)",
+                  false},
 };
 
 /*
@@ -301,10 +347,24 @@ struct conn {
     PGconn *pg;
     bool in_tx;
     bool prepared[S_COUNT];
+    /*
+     * A listener only (listen_start): its LISTEN command, when the last
+     * heartbeat was sent (0: none in flight) and when one last came back,
+     * in monotonic milliseconds.
+     */
+    char listen_sql[96];
+    int64_t hb_sent;
+    int64_t hb_back;
 };
 
-/* The most parameters any statement takes (token_insert: 10). */
-#define MAX_PARAMS 10
+/* The most parameters any statement takes (token_restore: 15). */
+#define MAX_PARAMS 16
+
+/*
+ * A listener that has heard nothing for this long sends a heartbeat, and
+ * gives the connection up when the answer takes as long again.
+ */
+#define HEARTBEAT_MS 5000
 
 /*
  * The parameters of one statement. Numbers are written into num, so the
@@ -1440,6 +1500,265 @@ pg_session_delete_user(struct pat_store *st, const char *user_id)
     return run_text(st, S_SESSION_DELETE_USER, user_id);
 }
 
+static int
+pg_user_dump(struct pat_store *st, int64_t after, struct pat_user *out,
+             size_t cap, size_t *n)
+{
+    struct params p = {0};
+    PGresult *r;
+    int rc, i;
+
+    *n = 0;
+    p_int(&p, after);
+    p_int(&p, (int64_t)cap);
+    r = query(st, S_USER_DUMP, &p, &rc);
+    if (r == NULL)
+        return rc;
+    for (i = 0; i < PQntuples(r) && *n < cap; i++)
+        read_user(r, i, 0, &out[(*n)++]);
+    PQclear(r);
+    return PAT_OK;
+}
+
+static int
+pg_user_restore(struct pat_store *st, const struct pat_user *u,
+                const char *password_hash)
+{
+    struct params p = {0};
+
+    p_text(&p, u->id);
+    p_text(&p, u->username);
+    p_text(&p, u->display_name);
+    p_text(&p, u->email);
+    p_text(&p, role_name(u->role));
+    p_text(&p, u->scopes);
+    p_int(&p, u->disabled);
+    p_opt(&p, password_hash);
+    p_int(&p, u->created_at);
+    p_int(&p, u->updated_at);
+    p_time(&p, u->deleted_at);
+    return run(st, S_USER_RESTORE, &p, NULL);
+}
+
+static int
+pg_token_restore(struct pat_store *st, const struct pat_token *t)
+{
+    struct params p = {0};
+
+    p_text(&p, t->id);
+    p_text(&p, t->user_id);
+    p_text(&p, t->name);
+    p_text(&p, t->description);
+    p_text(&p, t->scopes);
+    p_text(&p, t->audiences);
+    p_text(&p, t->allowed_cidrs);
+    p_text(&p, t->hint);
+    p_int(&p, t->created_at);
+    p_time(&p, t->expires_at);
+    p_time(&p, t->revoked_at);
+    p_opt(&p, t->revoked_reason);
+    p_time(&p, t->last_used_at);
+    p_opt(&p, t->last_used_ip);
+    p_text(&p, t->recent_ips);
+    return run(st, S_TOKEN_RESTORE, &p, NULL);
+}
+
+static int
+hex_nibble(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    return -1;
+}
+
+/* Reads a hash written by encode(hash, 'hex'); false if it is not one. */
+static bool
+col_hash(const PGresult *r, int row, int col, uint8_t out[PAT_HASH_LEN])
+{
+    const char *v = PQgetvalue(r, row, col);
+    int i;
+
+    if (PQgetlength(r, row, col) != 2 * PAT_HASH_LEN)
+        return false;
+    for (i = 0; i < PAT_HASH_LEN; i++) {
+        int hi = hex_nibble(v[2 * i]), lo = hex_nibble(v[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
+static int
+pg_secret_dump(struct pat_store *st, const uint8_t *after,
+               struct pat_secret *out, size_t cap, size_t *n)
+{
+    struct params p = {0};
+    PGresult *r;
+    int rc = PAT_OK, i;
+
+    *n = 0;
+    if (after != NULL)
+        p_hash(&p, after);
+    else
+        p_text(&p, NULL);
+    p_int(&p, (int64_t)cap);
+    r = query(st, S_SECRET_DUMP, &p, &rc);
+    if (r == NULL)
+        return rc;
+    for (i = 0; i < PQntuples(r) && *n < cap; i++) {
+        struct pat_secret *s = &out[(*n)++];
+
+        if (!col_hash(r, i, 0, s->hash)) {
+            rc = pat__fail(st, PAT_ESTORE, "postgres: a secret's hash is not "
+                                           "32 bytes");
+            break;
+        }
+        col_text(r, i, 1, s->token_id, sizeof(s->token_id));
+        s->created_at = col_int(r, i, 2);
+        s->retire_at = col_int(r, i, 3);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int
+pg_secret_restore(struct pat_store *st, const struct pat_secret *s)
+{
+    struct params p = {0};
+
+    p_hash(&p, s->hash);
+    p_text(&p, s->token_id);
+    p_int(&p, s->created_at);
+    p_time(&p, s->retire_at);
+    return run(st, S_SECRET_RESTORE, &p, NULL);
+}
+
+static int
+pg_notify(struct pat_store *st, const char *payload)
+{
+    return run_text(st, S_NOTIFY, payload);
+}
+
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Two statements, so that pg_stat_activity shows the listener as
+ * application_name patd-listener with the query "LISTEN ..." (operators
+ * and the tests find it either way).
+ */
+static int
+pg_listen_start(struct pat_store *st, const char *channel)
+{
+    struct conn *c = conn_of(st);
+    char *id = PQescapeIdentifier(c->pg, channel, strlen(channel));
+    int n, rc;
+
+    if (id == NULL)
+        return map_err(st, NULL);
+    n = snprintf(c->listen_sql, sizeof(c->listen_sql), "LISTEN %s", id);
+    PQfreemem(id);
+    if (n < 0 || (size_t)n >= sizeof(c->listen_sql))
+        return pat__fail(st, PAT_EINVAL, "channel name too long");
+    rc = simple(st, "SET application_name = 'patd-listener'", false, NULL);
+    if (rc == PAT_OK)
+        rc = simple(st, c->listen_sql, false, NULL);
+    c->hb_sent = 0;
+    c->hb_back = mono_ms();
+    return rc;
+}
+
+/* Hands out one notification that libpq has read already, if any. */
+static int
+take_notify(struct conn *c, char *payload, size_t cap)
+{
+    PGnotify *n = PQnotifies(c->pg);
+    size_t len;
+
+    if (n == NULL)
+        return PAT_ENOTFOUND;
+    len = strlen(n->extra);
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(payload, n->extra, len);
+    payload[len] = '\0';
+    PQfreemem(n);
+    return PAT_OK;
+}
+
+/* Reads the heartbeat's answer if it is complete; false on an error. */
+static bool
+heartbeat_read(struct conn *c)
+{
+    while (c->hb_sent != 0 && !PQisBusy(c->pg)) {
+        PGresult *r = PQgetResult(c->pg);
+        bool ok;
+
+        if (r == NULL) {
+            c->hb_sent = 0;
+            c->hb_back = mono_ms();
+            break;
+        }
+        ok = result_ok(r);
+        PQclear(r);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static int
+listener_lost(struct pat_store *st, const char *why)
+{
+    return pat__fail(st, PAT_EUNAVAIL, "postgres: listener: %s", why);
+}
+
+static int
+pg_listen_wait(struct pat_store *st, int timeout_ms, char *payload,
+               size_t cap)
+{
+    struct conn *c = conn_of(st);
+    struct pollfd pfd;
+    int64_t now = mono_ms();
+    int n;
+
+    if (take_notify(c, payload, cap) == PAT_OK)
+        return PAT_OK;
+    if (lost(c))
+        return listener_lost(st, "connection lost");
+    if (c->hb_sent == 0 && now - c->hb_back >= HEARTBEAT_MS) {
+        if (!PQsendQuery(c->pg, c->listen_sql))
+            return listener_lost(st, "cannot send the heartbeat");
+        c->hb_sent = now;
+    } else if (c->hb_sent != 0 && now - c->hb_sent >= HEARTBEAT_MS) {
+        return listener_lost(st, "no answer to the heartbeat");
+    }
+    pfd.fd = PQsocket(c->pg);
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    if (pfd.fd < 0)
+        return listener_lost(st, "no socket");
+    n = poll(&pfd, 1, timeout_ms);
+    if (n < 0 && errno != EINTR)
+        return listener_lost(st, "poll failed");
+    if (n > 0) {
+        if (!PQconsumeInput(c->pg) || lost(c))
+            return listener_lost(st, "connection lost");
+        if (!heartbeat_read(c))
+            return listener_lost(st, "the heartbeat failed");
+    }
+    return take_notify(c, payload, cap);
+}
+
 const struct pat_store_ops pat__postgres_ops = {
     .name = "postgres",
     .dialect = PAT_DIALECT_POSTGRES,
@@ -1484,4 +1803,12 @@ const struct pat_store_ops pat__postgres_ops = {
     .session_delete = pg_session_delete,
     .session_delete_user = pg_session_delete_user,
     .token_usage_put = pg_token_usage_put,
+    .user_dump = pg_user_dump,
+    .user_restore = pg_user_restore,
+    .token_restore = pg_token_restore,
+    .secret_dump = pg_secret_dump,
+    .secret_restore = pg_secret_restore,
+    .notify = pg_notify,
+    .listen_start = pg_listen_start,
+    .listen_wait = pg_listen_wait,
 };

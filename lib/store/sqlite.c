@@ -85,6 +85,11 @@ enum stmt {
     S_SESSION_DELETE,
     S_SESSION_DELETE_USER,
     S_TOKEN_USAGE,
+    S_USER_DUMP,
+    S_USER_RESTORE,
+    S_TOKEN_RESTORE,
+    S_SECRET_DUMP,
+    S_SECRET_RESTORE,
     S_COUNT
 };
 
@@ -198,6 +203,22 @@ static const char *const sql_text[S_COUNT] = {
     [S_SESSION_DELETE_USER] = "DELETE FROM sessions WHERE user_id = ?1",
     [S_TOKEN_USAGE] = "UPDATE tokens SET last_used_at = ?2,"
                       " last_used_ip = ?3, recent_ips = ?4 WHERE id = ?1",
+    [S_USER_DUMP] = "SELECT " USER_COLS " FROM users WHERE seq > ?1"
+                    " ORDER BY seq LIMIT ?2",
+    [S_USER_RESTORE] = "INSERT INTO users (id, username, display_name, email,"
+                       " role, scopes, disabled, password_hash, created_at,"
+                       " updated_at, deleted_at)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [S_TOKEN_RESTORE] = "INSERT INTO tokens (id, user_id, name, description,"
+                        " scopes, audiences, allowed_cidrs, hint, created_at,"
+                        " expires_at, revoked_at, revoked_reason,"
+                        " last_used_at, last_used_ip, recent_ips)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+                        " ?11, ?12, ?13, ?14, ?15)",
+    [S_SECRET_DUMP] = "SELECT hash, token_id, created_at, retire_at"
+                      " FROM secrets WHERE ?1 IS NULL OR hash > ?1"
+                      " ORDER BY hash LIMIT ?2",
+    [S_SECRET_RESTORE] = "INSERT INTO secrets VALUES (?1, ?2, ?3, ?4)",
 };
 
 /* The connection and its prepared statements (NULL until first use). */
@@ -1120,6 +1141,123 @@ sq_token_usage_put(struct pat_store *st, const char *id, int64_t last_used_at,
     return run(st, s);
 }
 
+static int
+sq_user_dump(struct pat_store *st, int64_t after, struct pat_user *out,
+             size_t cap, size_t *n)
+{
+    int rc;
+    sqlite3_stmt *s = prep(st, S_USER_DUMP, &rc);
+
+    *n = 0;
+    if (s == NULL)
+        return rc;
+    sqlite3_bind_int64(s, 1, after);
+    sqlite3_bind_int64(s, 2, (int64_t)cap);
+    while (*n < cap && (rc = step_row(st, s)) == PAT_OK)
+        read_user(s, 0, &out[(*n)++]);
+    sqlite3_reset(s);
+    return rc == PAT_ENOTFOUND ? PAT_OK : rc;
+}
+
+static int
+sq_user_restore(struct pat_store *st, const struct pat_user *u,
+                const char *password_hash)
+{
+    int rc;
+    sqlite3_stmt *s = prep(st, S_USER_RESTORE, &rc);
+
+    if (s == NULL)
+        return rc;
+    bind_text(s, 1, u->id);
+    bind_text(s, 2, u->username);
+    bind_text(s, 3, u->display_name);
+    bind_text(s, 4, u->email);
+    bind_text(s, 5, role_name(u->role));
+    bind_text(s, 6, u->scopes);
+    sqlite3_bind_int(s, 7, u->disabled);
+    bind_opt(s, 8, password_hash);
+    sqlite3_bind_int64(s, 9, u->created_at);
+    sqlite3_bind_int64(s, 10, u->updated_at);
+    bind_time(s, 11, u->deleted_at);
+    return run(st, s);
+}
+
+static int
+sq_token_restore(struct pat_store *st, const struct pat_token *t)
+{
+    int rc;
+    sqlite3_stmt *s = prep(st, S_TOKEN_RESTORE, &rc);
+
+    if (s == NULL)
+        return rc;
+    bind_text(s, 1, t->id);
+    bind_text(s, 2, t->user_id);
+    bind_text(s, 3, t->name);
+    bind_text(s, 4, t->description);
+    bind_text(s, 5, t->scopes);
+    bind_text(s, 6, t->audiences);
+    bind_text(s, 7, t->allowed_cidrs);
+    bind_text(s, 8, t->hint);
+    sqlite3_bind_int64(s, 9, t->created_at);
+    bind_time(s, 10, t->expires_at);
+    bind_time(s, 11, t->revoked_at);
+    bind_opt(s, 12, t->revoked_reason);
+    bind_time(s, 13, t->last_used_at);
+    bind_opt(s, 14, t->last_used_ip);
+    bind_text(s, 15, t->recent_ips);
+    return run(st, s);
+}
+
+static int
+sq_secret_dump(struct pat_store *st, const uint8_t *after,
+               struct pat_secret *out, size_t cap, size_t *n)
+{
+    int rc;
+    sqlite3_stmt *s = prep(st, S_SECRET_DUMP, &rc);
+
+    *n = 0;
+    if (s == NULL)
+        return rc;
+    if (after != NULL)
+        sqlite3_bind_blob(s, 1, after, PAT_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (int64_t)cap);
+    while (*n < cap && (rc = step_row(st, s)) == PAT_OK) {
+        struct pat_secret *sec = &out[(*n)++];
+
+        if (sqlite3_column_bytes(s, 0) != PAT_HASH_LEN) {
+            rc = pat__fail(st, PAT_ESTORE, "sqlite: a secret's hash is not "
+                                           "32 bytes");
+            break;
+        }
+        memcpy(sec->hash, sqlite3_column_blob(s, 0), PAT_HASH_LEN);
+        col_text(s, 1, sec->token_id, sizeof(sec->token_id));
+        sec->created_at = sqlite3_column_int64(s, 2);
+        sec->retire_at = sqlite3_column_int64(s, 3);
+    }
+    sqlite3_reset(s);
+    return rc == PAT_ENOTFOUND ? PAT_OK : rc;
+}
+
+static int
+sq_secret_restore(struct pat_store *st, const struct pat_secret *sec)
+{
+    int rc;
+    sqlite3_stmt *s = prep(st, S_SECRET_RESTORE, &rc);
+
+    if (s == NULL)
+        return rc;
+    sqlite3_bind_blob(s, 1, sec->hash, PAT_HASH_LEN, SQLITE_STATIC);
+    bind_text(s, 2, sec->token_id);
+    sqlite3_bind_int64(s, 3, sec->created_at);
+    bind_time(s, 4, sec->retire_at);
+    return run(st, s);
+}
+
+/*
+ * notify, listen_start and listen_wait stay NULL: an SQLite file serves
+ * one node, whose verifier sees its own changes at once. (Processes that
+ * share a file see each other's changes within the cache TTL only.)
+ */
 const struct pat_store_ops pat__sqlite_ops = {
     .name = "sqlite",
     .dialect = PAT_DIALECT_SQLITE,
@@ -1164,4 +1302,9 @@ const struct pat_store_ops pat__sqlite_ops = {
     .session_delete = sq_session_delete,
     .session_delete_user = sq_session_delete_user,
     .token_usage_put = sq_token_usage_put,
+    .user_dump = sq_user_dump,
+    .user_restore = sq_user_restore,
+    .token_restore = sq_token_restore,
+    .secret_dump = sq_secret_dump,
+    .secret_restore = sq_secret_restore,
 };

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The store handle: choosing a backend from the URL, opening and
- * migrating, transactions, the clock, and the one-transaction bootstrap
- * of a new store (pat_store_init).
+ * migrating, transactions and the announcements of changes made in them,
+ * the clock, and the one-transaction bootstrap of a new store
+ * (pat_store_init).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,17 @@ pat__tx_rollback(struct pat_store *st)
         return;
     st->ops->rollback(st);
     st->in_tx = false;
+}
+
+int
+pat__changed(struct pat_store *st, const char *token_id)
+{
+    if (st->ops->notify == NULL)
+        return PAT_OK;
+    if (!st->in_tx)
+        return pat__fail(st, PAT_ESTORE, "a change announced outside a "
+                                         "transaction");
+    return st->ops->notify(st, token_id ? token_id : "*");
 }
 
 int

@@ -15,6 +15,24 @@
 
 enum pat_dialect { PAT_DIALECT_SQLITE, PAT_DIALECT_POSTGRES };
 
+/*
+ * The channel on which a backend that can notify (PostgreSQL) announces
+ * committed changes that can make a token less valid; every node's
+ * verifier listens on it (DESIGN.md section 5).
+ */
+#define PAT_CHANGES_CHANNEL "patd_changes"
+
+/* A notification payload: a token id, or "*" for "anything may have". */
+#define PAT_PAYLOAD_MAX 63
+
+/* One row of the secrets table, for export and import. */
+struct pat_secret {
+    uint8_t hash[PAT_HASH_LEN];
+    char token_id[PAT_ID_LEN + 1];
+    int64_t created_at;
+    int64_t retire_at; /* 0: the current secret */
+};
+
 struct pat_store_ops {
     const char *name;
     enum pat_dialect dialect;
@@ -121,6 +139,41 @@ struct pat_store_ops {
     int (*audit_insert)(struct pat_store *st, const struct pat_audit *ev);
     int (*audit_list)(struct pat_store *st, const struct pat_audit_filter *f,
                       struct pat_audit *out, size_t cap, size_t *n);
+
+    /*
+     * Export and import (lib/transfer.c) read and write whole rows, with
+     * nothing recomputed: every user (deleted ones too) by seq after
+     * `after`; a user with its argon2id string (NULL: no password); a
+     * token with its revocation and usage; the secrets by hash after
+     * `after` (NULL: from the first), and one secret as it was.
+     */
+    int (*user_dump)(struct pat_store *st, int64_t after, struct pat_user *out,
+                     size_t cap, size_t *n);
+    int (*user_restore)(struct pat_store *st, const struct pat_user *u,
+                        const char *password_hash);
+    int (*token_restore)(struct pat_store *st, const struct pat_token *t);
+    int (*secret_dump)(struct pat_store *st, const uint8_t *after,
+                       struct pat_secret *out, size_t cap, size_t *n);
+    int (*secret_restore)(struct pat_store *st, const struct pat_secret *s);
+
+    /*
+     * Scale-out (NULL where the backend has one node only, as SQLite).
+     *
+     * notify queues payload on PAT_CHANGES_CHANNEL inside the open
+     * transaction: it is delivered to every listener when, and only if,
+     * the transaction commits.
+     *
+     * listen_start makes this handle a listener on channel (the handle is
+     * then used for nothing else). listen_wait waits up to timeout_ms for
+     * one notification: PAT_OK with its payload (truncated to cap - 1),
+     * PAT_ENOTFOUND when none came, PAT_EUNAVAIL when the connection is
+     * lost or stopped answering (notifications may have been missed: the
+     * caller opens a new handle and treats everything as changed).
+     */
+    int (*notify)(struct pat_store *st, const char *payload);
+    int (*listen_start)(struct pat_store *st, const char *channel);
+    int (*listen_wait)(struct pat_store *st, int timeout_ms, char *payload,
+                       size_t cap);
 };
 
 extern const struct pat_store_ops pat__sqlite_ops;
