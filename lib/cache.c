@@ -31,7 +31,11 @@ struct entry {
 
 /*
  * A shard. lock guards every field; count <= max; buckets has nbuckets
- * (a power of two) chains; hand walks the buckets to choose evictions.
+ * (a power of two) chains, doubled whenever count reaches nbuckets, up to
+ * the first power of two at or above max: the table stays as small as
+ * what it holds, so a cache of ten thousand tokens keeps its buckets in
+ * the CPU's caches instead of one DRAM miss per lookup. hand walks the
+ * buckets to choose evictions.
  */
 struct shard {
     pthread_mutex_t lock;
@@ -68,7 +72,7 @@ pat__cache_new(size_t max)
     for (i = 0; i < SHARDS; i++) {
         struct shard *s = &c->shards[i];
         s->max = per;
-        s->nbuckets = pow2_at_least(per);
+        s->nbuckets = 16;
         s->buckets = calloc(s->nbuckets, sizeof(*s->buckets));
         if (s->buckets == NULL || pthread_mutex_init(&s->lock, NULL) != 0) {
             free(s->buckets);
@@ -161,6 +165,32 @@ pat__cache_get(struct pat_cache *c, const uint8_t *hash, uint64_t gen,
     return rc;
 }
 
+/* Doubles the bucket array (the shard lock is held); false: no memory. */
+static bool
+grow(struct shard *s)
+{
+    size_t n = s->nbuckets * 2, b;
+    struct entry **nb = calloc(n, sizeof(*nb));
+
+    if (nb == NULL)
+        return false;
+    for (b = 0; b < s->nbuckets; b++) {
+        struct entry *e = s->buckets[b], *next;
+        for (; e != NULL; e = next) {
+            uint64_t h;
+            next = e->next;
+            memcpy(&h, e->key + 8, sizeof(h));
+            e->next = nb[h & (n - 1)];
+            nb[h & (n - 1)] = e;
+        }
+    }
+    free(s->buckets);
+    s->buckets = nb;
+    s->nbuckets = n;
+    s->hand = 0;
+    return true;
+}
+
 /* Unlinks and frees one entry at the hand (the shard lock is held). */
 static void
 evict_one(struct shard *s)
@@ -227,6 +257,8 @@ pat__cache_put(struct pat_cache *c, const uint8_t *hash, uint64_t gen,
     }
     if (s->count >= s->max)
         evict_one(s);
+    else if (s->count >= s->nbuckets && s->nbuckets < pow2_at_least(s->max))
+        (void)grow(s); /* without memory, chains just get longer */
     slot = &s->buckets[bucket_of(s, hash)];
     e->next = *slot;
     *slot = e;
