@@ -155,7 +155,13 @@ pat__cache_get(struct pat_cache *c, const uint8_t *hash, uint64_t gen,
     for (e = s->buckets[bucket_of(s, hash)]; e != NULL; e = e->next) {
         if (memcmp(e->key, hash, PAT_HASH_LEN) != 0)
             continue;
-        if (e->gen == gen && now < e->filled_at + ttl) {
+        /*
+         * Each entry ends up to a fifth of the TTL early, by its hash: the
+         * entries filled together (a warm-up, a flush) do not all expire
+         * in the same second and send every request to the store at once.
+         */
+        if (e->gen == gen &&
+            now < e->filled_at + ttl - hash[1] % (ttl / 5 + 1)) {
             copy_out(e, out);
             rc = e->result;
         }

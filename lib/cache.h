@@ -21,9 +21,11 @@ struct pat_cache *pat__cache_new(size_t max);
 void pat__cache_free(struct pat_cache *c);
 
 /*
- * Looks hash up. On a fresh entry (generation gen, filled at most ttl
- * seconds before now) copies the verdict into *out and returns its
- * result (PAT_OK or a negative reason); otherwise returns PAT_ENOTFOUND.
+ * Looks hash up. On a fresh entry (generation gen, filled less than ttl
+ * seconds before now, less again up to a fifth of ttl chosen by the
+ * hash so that entries filled together expire apart) copies the verdict
+ * into *out and returns its result (PAT_OK or a negative reason);
+ * otherwise returns PAT_ENOTFOUND.
  */
 int pat__cache_get(struct pat_cache *c, const uint8_t *hash, uint64_t gen,
                    int64_t now, int ttl, struct pat_verdict *out);
