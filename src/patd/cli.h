@@ -67,7 +67,12 @@ int cli_dispatch(struct cli *c, const char *group, const struct cli_cmd *cmds,
 /* Prints "usage: patd <usage>" to f. */
 void cli_usage(FILE *f, const char *usage);
 
-/* Opens the store; on failure prints why and returns the exit status. */
+/*
+ * Opens the store; on failure prints why and returns the exit status.
+ * flags: PAT_OPEN_CREATE (which also accepts a store not initialised
+ * yet), or CLI_OPEN_UNINIT to accept one without creating it.
+ */
+#define CLI_OPEN_UNINIT 0x100
 int cli_open(struct cli *c, int flags, struct pat_store **st);
 
 /*

@@ -147,7 +147,7 @@ out:
 int
 cmd_migrate(struct cli *c, int argc, char **argv)
 {
-    static const char usage[] = "migrate [--db PATH] [--json]";
+    static const char usage[] = "migrate [--db PATH | --store URL] [--json]";
     static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
     struct pat_store *st = NULL;
     int opt, status;
@@ -165,7 +165,8 @@ cmd_migrate(struct cli *c, int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    status = cli_open(c, 0, &st);
+    /* A store not initialised yet may be migrated (before an import). */
+    status = cli_open(c, CLI_OPEN_UNINIT, &st);
     if (status != EXIT_DONE)
         return status;
     if (c->json)

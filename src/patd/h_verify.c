@@ -23,6 +23,67 @@
 
 static const char realm[] = "Bearer realm=\"patd\"";
 
+/* A JSON array of the items of a space-separated list. */
+static json_t *
+list_json(const char *list)
+{
+    json_t *a = json_array();
+    const char *p = list;
+
+    while (a != NULL && *p != '\0') {
+        size_t n = strcspn(p, " ");
+        if (n > 0)
+            json_array_append_new(a, json_stringn(p, n));
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    return a;
+}
+
+/* How many times name occurs among the values of kind (headers, query). */
+static enum MHD_Result
+count_name(void *cls, enum MHD_ValueKind kind, const char *key,
+           const char *value)
+{
+    struct {
+        const char *name;
+        int n;
+    } *c = cls;
+
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, c->name) == 0)
+        c->n++;
+    return MHD_YES;
+}
+
+static int
+occurrences(struct req *r, enum MHD_ValueKind kind, const char *name)
+{
+    struct {
+        const char *name;
+        int n;
+    } c = {name, 0};
+
+    MHD_get_connection_values(r->conn, kind, count_name, &c);
+    return c.n;
+}
+
+/*
+ * A requirement given twice is refused (RFC 6750 3.1): reading only the
+ * first copy would drop the other, and a gateway that appends its header
+ * to a client's copy would let the client's win.
+ */
+static bool
+repeated_requirement(struct req *r)
+{
+    return occurrences(r, MHD_GET_ARGUMENT_KIND, "scope") > 1 ||
+           occurrences(r, MHD_GET_ARGUMENT_KIND, "audience") > 1 ||
+           occurrences(r, MHD_HEADER_KIND, "X-Pat-Required-Scopes") > 1 ||
+           occurrences(r, MHD_HEADER_KIND, "X-Pat-Audience") > 1;
+}
+
 /*
  * An empty header value. libmicrohttpd drops headers whose value is "",
  * so an empty one is sent as a single space, which HTTP parsers strip
@@ -211,6 +272,8 @@ h_auth(struct req *r)
     MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_auth, &n);
     if (req_query(r, "access_token") != NULL)
         return bad_request(r, "tokens are not accepted in the query string");
+    if (repeated_requirement(r))
+        return bad_request(r, "a required scope or audience is given twice");
     if (!required_scopes(r, scopes, sizeof(scopes)))
         return bad_request(r, "required scopes must be valid scope names");
     if (!audience(r, &aud))
@@ -334,8 +397,12 @@ h_introspect(struct req *r)
          * audiences (RFC 7662 "aud") and the address ranges of its own
          * client (an extension member).
          */
+        /* RFC 7662 / 7519: one audience a string, several an array. */
         if (o != NULL && v->audiences[0] != '\0')
-            json_object_set_new(o, "aud", json_string(v->audiences));
+            json_object_set_new(o, "aud",
+                                strchr(v->audiences, ' ')
+                                    ? list_json(v->audiences)
+                                    : json_string(v->audiences));
         if (o != NULL && v->allowed_cidrs[0] != '\0')
             json_object_set_new(o, "allowed_cidrs",
                                 json_string(v->allowed_cidrs));

@@ -61,16 +61,16 @@ render_token(const struct pat_token *t, int64_t now)
 {
     return json_pack(
         "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, "
-        "s:o, s:o, s:o, s:o, s:o}",
+        "s:o, s:o, s:o, s:o, s:o, s:o}",
         "id", t->id, "name", t->name, "description", t->description, "user_id",
         t->user_id, "scopes", json_list(t->scopes), "audiences",
         json_list(t->audiences), "allowed_cidrs", json_list(t->allowed_cidrs),
         "hint", t->hint, "status", pat_status_name(pat_token_status(t, now)),
         "created_at", json_time(t->created_at), "expires_at",
         json_time(t->expires_at), "last_used_at", json_time(t->last_used_at),
-        "last_used_ip", json_opt(t->last_used_ip), "revoked_at",
-        json_time(t->revoked_at), "revoked_reason",
-        json_opt(t->revoked_reason));
+        "last_used_ip", json_opt(t->last_used_ip), "recent_ips",
+        json_list(t->recent_ips), "revoked_at", json_time(t->revoked_at),
+        "revoked_reason", json_opt(t->revoked_reason));
 }
 
 json_t *

@@ -306,7 +306,11 @@ h_init(struct h *h, int argc, char **argv)
         fprintf(stderr, "mkdtemp '%s': %s\n", h->dir, strerror(errno));
         exit(1);
     }
-    snprintf(h->db, sizeof(h->db), "%s/p.db", h->dir);
+    /* PostgreSQL mode (tests/unit/with_pg.sh): the cluster's database. */
+    if (getenv("PATD_TEST_STORE") != NULL && getenv("PATD_TEST_STORE")[0])
+        snprintf(h->db, sizeof(h->db), "%s", getenv("PATD_TEST_STORE"));
+    else
+        snprintf(h->db, sizeof(h->db), "%s/p.db", h->dir);
     snprintf(h->log, sizeof(h->log), "%s/serve.log", h->dir);
     if (h_run(h, init, out, sizeof(out)) != 0 || strchr(out, '\n') != NULL ||
         strlen(out) < 20 || strlen(out) >= sizeof(h->admin_token)) {
@@ -643,6 +647,33 @@ h_stop(struct h *h)
           WIFSIGNALED(h->status) ? WTERMSIG(h->status) : 0, h->log);
     h->port = 0;
     check_log_clean(h);
+}
+
+void
+h_init_peer(struct h *peer, const struct h *first, const char *name)
+{
+    int n;
+
+    memset(peer, 0, sizeof(*peer));
+    peer->patd = first->patd;
+    n = snprintf(peer->dir, sizeof(peer->dir), "%s/node-%s", first->dir, name);
+    if (n < 0 || (size_t)n >= sizeof(peer->dir) ||
+        (mkdir(peer->dir, 0700) != 0 && errno != EEXIST)) {
+        fprintf(stderr, "mkdir '%s': %s\n", peer->dir, strerror(errno));
+        exit(1);
+    }
+    snprintf(peer->db, sizeof(peer->db), "%s", first->db);
+    snprintf(peer->log, sizeof(peer->log), "%s/serve.log", peer->dir);
+    memcpy(peer->admin_token, first->admin_token, sizeof(peer->admin_token));
+    memcpy(peer->admin_id, first->admin_id, sizeof(peer->admin_id));
+    h_secret(peer, peer->admin_token);
+}
+
+void
+h_finish_peer(struct h *peer)
+{
+    h_stop(peer);
+    arena_free(peer);
 }
 
 int

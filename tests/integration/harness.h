@@ -67,7 +67,8 @@ struct resp {
     char set_cookie[512];
     char content_type[128];
     char cache_control[128];
-    char what[200]; /* "METHOD /path", for messages */
+    char headers[4096]; /* every header line of the answer, as received */
+    char what[200];     /* "METHOD /path", for messages */
 };
 
 /*
@@ -95,6 +96,9 @@ void h_section(const char *title);
  * Sets up: checks argv[1], makes the temporary directory, runs
  * `patd init` and keeps the admin's first token. Exits the process with
  * status 1 when the environment is unusable (that is not a test result).
+ * The store is dir/p.db, or the PostgreSQL database named by
+ * PATD_TEST_STORE when it is set (tests/unit/with_pg.sh sets it; it must
+ * be empty: one h_init per program).
  */
 void h_init(struct h *h, int argc, char **argv);
 
@@ -128,6 +132,15 @@ bool h_wait_exit(struct h *h, long timeout_ms);
  * arena and prints "N passed, M failed". Returns the exit status.
  */
 int h_finish(struct h *h);
+
+/*
+ * Another node on first's store (scale-out tests): its own log in
+ * first's directory (node-NAME/serve.log), the same admin token. Start
+ * it with h_start; end it with h_finish_peer (stops it, frees its arena)
+ * before h_finish(first) removes the directory.
+ */
+void h_init_peer(struct h *peer, const struct h *first, const char *name);
+void h_finish_peer(struct h *peer);
 
 /*
  * Runs `patd ARGS... --db DB` and captures its stdout (at most cap - 1
@@ -227,6 +240,13 @@ long long h_now_ms(void);
 
 /* The short pause between two polls of a loop that holds a deadline. */
 void h_poll_pause(void);
+
+/*
+ * How many times the answer carries header name (case-insensitive). The
+ * first one's value, without surrounding blanks (so a value of a single
+ * space reads as empty), goes to out when out is not NULL.
+ */
+int resp_header(const struct resp *r, const char *name, char *out, size_t cap);
 
 /* Raw sockets, for what libcurl will not send. */
 int h_connect(struct h *h);

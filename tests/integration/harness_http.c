@@ -153,8 +153,16 @@ static size_t
 on_header(char *data, size_t size, size_t n, void *arg)
 {
     struct resp *r = arg;
-    size_t len = size * n;
+    size_t len = size * n, have;
 
+    /* A status line starts an answer: keep the last one's headers only. */
+    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0)
+        r->headers[0] = '\0';
+    have = strlen(r->headers);
+    if (have + len < sizeof(r->headers)) {
+        memcpy(r->headers + have, data, len);
+        r->headers[have + len] = '\0';
+    }
     take_header(data, len, "WWW-Authenticate", r->www_auth,
                 sizeof(r->www_auth));
     take_header(data, len, "Retry-After", r->retry_after,
@@ -165,6 +173,34 @@ on_header(char *data, size_t size, size_t n, void *arg)
     take_header(data, len, "Cache-Control", r->cache_control,
                 sizeof(r->cache_control));
     return len;
+}
+
+int
+resp_header(const struct resp *r, const char *name, char *out, size_t cap)
+{
+    const char *p = r->headers;
+    int count = 0;
+
+    if (out != NULL && cap > 0)
+        out[0] = '\0';
+    while (*p != '\0') {
+        size_t len = strcspn(p, "\n");
+        if (len > 0 && p[len - 1] == '\r')
+            len--;
+        if (strlen(name) < len && p[strlen(name)] == ':' &&
+            strncasecmp(p, name, strlen(name)) == 0) {
+            if (count++ == 0 && out != NULL && cap > 0) {
+                size_t vl;
+                take_header(p, len, name, out, cap);
+                vl = strlen(out);
+                while (vl > 0 && (out[vl - 1] == ' ' || out[vl - 1] == '\t'))
+                    out[--vl] = '\0';
+            }
+        }
+        p += strcspn(p, "\n");
+        p += *p == '\n';
+    }
+    return count;
 }
 
 /* Remembers the secrets of an answer: a new token, a session, a CSRF. */
