@@ -33,8 +33,18 @@
 #define PAGE   64
 
 /* The order of the kinds in a file. */
-enum rank { R_HEADER, R_SETTING, R_POLICY, R_SCOPE, R_USER, R_TOKEN,
-            R_SECRET, R_AUDIT, R_END, R_NONE };
+enum rank {
+    R_HEADER,
+    R_SETTING,
+    R_POLICY,
+    R_SCOPE,
+    R_USER,
+    R_TOKEN,
+    R_SECRET,
+    R_AUDIT,
+    R_END,
+    R_NONE
+};
 
 static const char *const kinds[] = {"patd-export", "setting", "policy",
                                     "scope",       "user",    "token",
@@ -156,8 +166,8 @@ export_user(struct pat_store *st, struct out *o, const struct pat_user *u)
                   u->role == PAT_ROLE_ADMIN ? "admin" : "user", "scopes",
                   u->scopes, "disabled", u->disabled, "created_at",
                   (json_int_t)u->created_at, "updated_at",
-                  (json_int_t)u->updated_at, "deleted_at",
-                  jtime(u->deleted_at), "password_hash", jopt(pw));
+                  (json_int_t)u->updated_at, "deleted_at", jtime(u->deleted_at),
+                  "password_hash", jopt(pw));
     OPENSSL_cleanse(pw, sizeof(pw));
     o->n.users++;
     return emit(o, v);
@@ -262,17 +272,17 @@ export_audit(struct pat_store *st, struct out *o)
         rc = st->ops->audit_list(st, &f, ev, PAGE * 4, &n);
         for (i = 0; rc == PAT_OK && i < n; i++) {
             const struct pat_audit *e = &ev[i];
-            rc = emit(o, json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:s, s:o, "
-                                   "s:o, s:s}",
-                                   "kind", kinds[R_AUDIT], "at",
-                                   (json_int_t)e->at, "actor_user_id",
-                                   jopt(e->actor_user_id), "actor_token_id",
-                                   jopt(e->actor_token_id), "ip", jopt(e->ip),
-                                   "user_agent", jopt(e->user_agent), "action",
-                                   e->action, "target_user_id",
-                                   jopt(e->target_user_id), "target_token_id",
-                                   jopt(e->target_token_id), "detail",
-                                   e->detail[0] ? e->detail : "{}"));
+            rc = emit(o,
+                      json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:s, s:o, "
+                                "s:o, s:s}",
+                                "kind", kinds[R_AUDIT], "at", (json_int_t)e->at,
+                                "actor_user_id", jopt(e->actor_user_id),
+                                "actor_token_id", jopt(e->actor_token_id), "ip",
+                                jopt(e->ip), "user_agent", jopt(e->user_agent),
+                                "action", e->action, "target_user_id",
+                                jopt(e->target_user_id), "target_token_id",
+                                jopt(e->target_token_id), "detail",
+                                e->detail[0] ? e->detail : "{}"));
             f.after = e->seq;
             o->n.audit++;
         }
@@ -580,8 +590,8 @@ import_token(struct in *in)
     if (rc == PAT_OK)
         rc = get_str(in, "scopes", false, t->scopes, sizeof(t->scopes));
     if (rc == PAT_OK)
-        rc = get_str(in, "audiences", false, t->audiences,
-                     sizeof(t->audiences));
+        rc =
+            get_str(in, "audiences", false, t->audiences, sizeof(t->audiences));
     if (rc == PAT_OK)
         rc = get_str(in, "allowed_cidrs", false, t->allowed_cidrs,
                      sizeof(t->allowed_cidrs));
@@ -617,8 +627,8 @@ import_secret(struct in *in)
 {
     struct pat_secret s;
     char h[2 * PAT_HASH_LEN + 1];
-    int rc = get_id(in, "token_id", "tok_", false, s.token_id,
-                    sizeof(s.token_id));
+    int rc =
+        get_id(in, "token_id", "tok_", false, s.token_id, sizeof(s.token_id));
 
     if (rc == PAT_OK)
         rc = get_str(in, "sha256", false, h, sizeof(h));
@@ -718,9 +728,8 @@ static int
 import_line(struct in *in, const char *line, size_t len)
 {
     static int (*const fns[])(struct in *) = {
-        import_header, import_setting, import_policy,
-        import_scope,  import_user,    import_token,
-        import_secret, import_audit,   import_end};
+        import_header, import_setting, import_policy, import_scope, import_user,
+        import_token,  import_secret,  import_audit,  import_end};
     json_error_t jerr;
     enum rank r;
     int rc;
@@ -739,11 +748,11 @@ import_line(struct in *in, const char *line, size_t len)
         goto out;
     }
     /* One header first, one end last, the others in their order. */
-    if (in->last == R_NONE ? r != R_HEADER
-                           : r < in->last || in->last == R_END ||
-                                 (r == in->last &&
-                                  (r == R_HEADER || r == R_SETTING ||
-                                   r == R_POLICY))) {
+    if (in->last == R_NONE
+            ? r != R_HEADER
+            : r < in->last || in->last == R_END ||
+                  (r == in->last &&
+                   (r == R_HEADER || r == R_SETTING || r == R_POLICY))) {
         rc = pat__fail(in->st, PAT_EINVAL,
                        "line %ld: a '%s' line is out of place", in->line,
                        kinds[r]);
@@ -767,14 +776,16 @@ import_target_empty(struct pat_store *st)
     int rc = st->ops->setting_get(st, "token_prefix", probe, sizeof(probe));
 
     if (rc == PAT_OK)
-        return pat__fail(st, PAT_EINITED, "the target store is initialised: "
-                                          "import needs an empty one");
+        return pat__fail(st, PAT_EINITED,
+                         "the target store is initialised: "
+                         "import needs an empty one");
     if (rc != PAT_ENOTFOUND)
         return rc;
     rc = st->ops->user_dump(st, 0, &u, 1, &n);
     if (rc == PAT_OK && n > 0)
-        return pat__fail(st, PAT_EINITED, "the target store has users: "
-                                          "import needs an empty one");
+        return pat__fail(st, PAT_EINITED,
+                         "the target store has users: "
+                         "import needs an empty one");
     return rc;
 }
 

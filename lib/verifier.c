@@ -36,8 +36,8 @@
 #define USAGE_MAX     1000000 /* tokens with unwritten usage, in all */
 
 /* The listener: one wait, and the pause before reconnecting (doubling). */
-#define LISTEN_WAIT_MS    200
-#define LISTEN_BACKOFF_MS 50
+#define LISTEN_WAIT_MS        200
+#define LISTEN_BACKOFF_MS     50
 #define LISTEN_BACKOFF_MAX_MS 2000
 
 const double pat_latency_bounds[PAT_LATENCY_BUCKETS] = {
@@ -476,8 +476,8 @@ pause_or_stop(struct pat_verifier *v, int ms)
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&v->stop_lock);
-    while (!v->stop && pthread_cond_timedwait(&v->stop_cond, &v->stop_lock,
-                                              &until) == 0)
+    while (!v->stop &&
+           pthread_cond_timedwait(&v->stop_cond, &v->stop_lock, &until) == 0)
         ;
     stop = v->stop;
     pthread_mutex_unlock(&v->stop_lock);
@@ -546,8 +546,7 @@ listener_main(void *arg)
                 backoff = 0;
             continue;
         }
-        rc = st->ops->listen_wait(st, LISTEN_WAIT_MS, payload,
-                                  sizeof(payload));
+        rc = st->ops->listen_wait(st, LISTEN_WAIT_MS, payload, sizeof(payload));
         if (rc == PAT_OK) {
             pat_verifier_invalidate(v);
             atomic_fetch_add(&v->notifications, 1);

@@ -1612,8 +1612,9 @@ pg_secret_dump(struct pat_store *st, const uint8_t *after,
         struct pat_secret *s = &out[(*n)++];
 
         if (!col_hash(r, i, 0, s->hash)) {
-            rc = pat__fail(st, PAT_ESTORE, "postgres: a secret's hash is not "
-                                           "32 bytes");
+            rc = pat__fail(st, PAT_ESTORE,
+                           "postgres: a secret's hash is not "
+                           "32 bytes");
             break;
         }
         col_text(r, i, 1, s->token_id, sizeof(s->token_id));
@@ -1723,8 +1724,7 @@ listener_lost(struct pat_store *st, const char *why)
 }
 
 static int
-pg_listen_wait(struct pat_store *st, int timeout_ms, char *payload,
-               size_t cap)
+pg_listen_wait(struct pat_store *st, int timeout_ms, char *payload, size_t cap)
 {
     struct conn *c = conn_of(st);
     struct pollfd pfd;

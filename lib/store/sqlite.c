@@ -1225,8 +1225,9 @@ sq_secret_dump(struct pat_store *st, const uint8_t *after,
         struct pat_secret *sec = &out[(*n)++];
 
         if (sqlite3_column_bytes(s, 0) != PAT_HASH_LEN) {
-            rc = pat__fail(st, PAT_ESTORE, "sqlite: a secret's hash is not "
-                                           "32 bytes");
+            rc = pat__fail(st, PAT_ESTORE,
+                           "sqlite: a secret's hash is not "
+                           "32 bytes");
             break;
         }
         memcpy(sec->hash, sqlite3_column_blob(s, 0), PAT_HASH_LEN);

@@ -151,8 +151,9 @@ pat__changed(struct pat_store *st, const char *token_id)
     if (st->ops->notify == NULL)
         return PAT_OK;
     if (!st->in_tx)
-        return pat__fail(st, PAT_ESTORE, "a change announced outside a "
-                                         "transaction");
+        return pat__fail(st, PAT_ESTORE,
+                         "a change announced outside a "
+                         "transaction");
     return st->ops->notify(st, token_id ? token_id : "*");
 }
 

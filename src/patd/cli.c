@@ -102,8 +102,8 @@ cli_open(struct cli *c, int flags, struct pat_store **st)
     if (flags & PAT_OPEN_CREATE)
         make_parent(strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db);
     c->err[0] = '\0';
-    rc = pat_store_open(db, flags & PAT_OPEN_CREATE, st, c->err,
-                        sizeof(c->err));
+    rc =
+        pat_store_open(db, flags & PAT_OPEN_CREATE, st, c->err, sizeof(c->err));
     if (rc != PAT_OK)
         return cli_refuse(c, "cannot open the store", rc);
     if (!(flags & (PAT_OPEN_CREATE | CLI_OPEN_UNINIT)) &&

@@ -41,11 +41,11 @@
 
 #include "harness.h"
 
-#define NREVOKE      200
-#define LIMIT_MS     1000  /* the bound on propagation to another node */
-#define POLL_MAX_MS  3000  /* how long a poll waits before giving up */
-#define TTL_B        2     /* B's cache TTL from the listener test on */
-#define RECOVER_MS   30000 /* the database's restart and the reconnects */
+#define NREVOKE     200
+#define LIMIT_MS    1000  /* the bound on propagation to another node */
+#define POLL_MAX_MS 3000  /* how long a poll waits before giving up */
+#define TTL_B       2     /* B's cache TTL from the listener test on */
+#define RECOVER_MS  30000 /* the database's restart and the reconnects */
 
 /* A node: the harness's server and a kept-alive handle for /v1/auth. */
 struct node {
@@ -212,8 +212,7 @@ report(const char *what, double *v, size_t n)
     qsort(v, n, sizeof(*v), cmp_double);
     printf("# %s over %zu revocations: p50 %.2f ms, p99 %.2f ms, max %.2f "
            "ms\n",
-           what, n, v[n / 2], v[(n * 99) / 100 - (n >= 100 ? 1 : 0)],
-           v[n - 1]);
+           what, n, v[n / 2], v[(n * 99) / 100 - (n >= 100 ? 1 : 0)], v[n - 1]);
 }
 
 /* A token of user_id with scope repo:read, minted on A. */
@@ -272,8 +271,8 @@ test_propagation(void)
         sb = auth(&B, tok[i], NULL);
         sc = auth(&C, tok[i], NULL);
         CHECK(db >= 0 && dc >= 0 && sb == 401 && sc == 401,
-              "revocation %zu: B %.1f ms (%ld), C %.1f ms (%ld)", i, db, sb,
-              dc, sc);
+              "revocation %zu: B %.1f ms (%ld), C %.1f ms (%ld)", i, db, sb, dc,
+              sc);
         tb[n] = db;
         tc[n] = dc;
         both[2 * n] = db;
@@ -292,8 +291,8 @@ test_propagation(void)
  * have heard of it (nb: what B had heard before the change).
  */
 static void
-expect_refused(const char *what, const char *tok, const char *query,
-               long want, double t0, long long nb)
+expect_refused(const char *what, const char *tok, const char *query, long want,
+               double t0, long long nb)
 {
     long s = 0;
     double ms = until_refused(&B, tok, query, t0, &s);
@@ -387,8 +386,8 @@ test_change_kinds(void)
     /* Regenerated without grace: the old secret is refused at once. */
     tok = fresh_user_token("k-regen", &uid, &tid);
     nb = notes(&B);
-    r = httpf(&A.h, "POST", hfmt(&A.h, "/v1/me/tokens/%s/regenerate", tid),
-              tok, "{\"grace_seconds\":0}");
+    r = httpf(&A.h, "POST", hfmt(&A.h, "/v1/me/tokens/%s/regenerate", tid), tok,
+              "{\"grace_seconds\":0}");
     t0 = now_ms();
     fresh = jstr(r->json, "token");
     if (tok != NULL && EXPECT_STATUS(r, 200))
@@ -530,8 +529,7 @@ test_listener_drop(void)
     CHECK(ms >= 0 && ms <= TTL_B * 1000 + 200 && status == 401,
           "B refused the revoked token after %.1f ms with %ld (TTL %d s)", ms,
           status, TTL_B);
-    printf("# listener killed: revoked token refused on B after %.2f ms\n",
-           ms);
+    printf("# listener killed: revoked token refused on B after %.2f ms\n", ms);
     {
         long long deadline = h_now_ms() + 10000;
         while (metric(&B, "patd_listener_connects_total") <= connects &&
@@ -603,12 +601,14 @@ test_outage(void)
     CHECK(s == 200, "a cached token on C during the outage: %ld", s);
     for (i = 0; i < 3; i++) {
         s = auth(all[i], acked, NULL);
-        CHECK(s == 503, "an uncached token on %s during the outage: %ld (want "
-                        "503)",
+        CHECK(s == 503,
+              "an uncached token on %s during the outage: %ld (want "
+              "503)",
               all[i]->name, s);
     }
     r = httpf(&A.h, "POST", hfmt(&A.h, "/v1/users/%s/tokens", user_id),
-              A.h.admin_token, "{\"name\":\"during\",\"scopes\":[\"repo:read\"]}");
+              A.h.admin_token,
+              "{\"name\":\"during\",\"scopes\":[\"repo:read\"]}");
     EXPECT_ERROR(r, 503, "unavailable");
     /* B's TTL is 2 s: its entry stops serving then, and gives 503. */
     for (;;) {
@@ -645,15 +645,14 @@ test_outage(void)
         sb = auth(&B, later, NULL);
         sc = auth(&C, later, NULL);
     }
-    CHECK(sa == 200 && sb == 200 && sc == 200,
-          "writes work again: %ld %ld %ld", sa, sb, sc);
+    CHECK(sa == 200 && sb == 200 && sc == 200, "writes work again: %ld %ld %ld",
+          sa, sb, sc);
     for (i = 0; i < 3; i++) {
         long long deadline = h_now_ms() + 10000;
-        while (metric(all[i], "patd_listener_up") != 1 &&
-               h_now_ms() < deadline)
+        while (metric(all[i], "patd_listener_up") != 1 && h_now_ms() < deadline)
             h_poll_pause();
-        CHECK(metric(all[i], "patd_listener_up") == 1,
-              "%s listens again", all[i]->name);
+        CHECK(metric(all[i], "patd_listener_up") == 1, "%s listens again",
+              all[i]->name);
         EXPECT_HEALTHY(&all[i]->h);
     }
 }
@@ -716,11 +715,12 @@ test_startup(void)
     int status[3], i, ok = 0, refused = 0;
 
     h_section("start-up: a fresh database, three nodes at once");
-    if (!CHECK(p != NULL && pg_query(url, "CREATE DATABASE patd_fresh", NULL, 0),
+    if (!CHECK(p != NULL &&
+                   pg_query(url, "CREATE DATABASE patd_fresh", NULL, 0),
                "a fresh database"))
         return;
-    if (!CHECK(snprintf(fresh, sizeof(fresh), "%.*s/patd_fresh",
-                        (int)(p - url), url) < (int)sizeof(fresh),
+    if (!CHECK(snprintf(fresh, sizeof(fresh), "%.*s/patd_fresh", (int)(p - url),
+                        url) < (int)sizeof(fresh),
                "the fresh database's URL fits"))
         return;
     /* Each opens the store (and so migrates it) before it finds no init. */
@@ -770,8 +770,8 @@ test_startup(void)
 static void
 use_minter(void)
 {
-    static const char *const args[] = {"--scope", "patd:admin", "--scope",
-                                       "patd:self", "--scope", "repo:read",
+    static const char *const args[] = {"--scope",   "patd:admin", "--scope",
+                                       "patd:self", "--scope",    "repo:read",
                                        NULL};
     const char *tok;
     struct resp *r;
@@ -794,8 +794,9 @@ main(int argc, char **argv)
     url = getenv("PATD_TEST_STORE");
     pgdir = getenv("PATD_TEST_PG_DIR");
     if (url == NULL || pgdir == NULL || strncmp(url, "postgres", 8) != 0) {
-        fprintf(stderr, "%s: run by tests/unit/with_pg.sh (needs "
-                        "PATD_TEST_STORE and PATD_TEST_PG_DIR)\n",
+        fprintf(stderr,
+                "%s: run by tests/unit/with_pg.sh (needs "
+                "PATD_TEST_STORE and PATD_TEST_PG_DIR)\n",
                 argv[0]);
         return 1;
     }

@@ -54,10 +54,9 @@ test_put_get(void **state)
     for (n = 0; n < 20000; n++) {
         key_of(n, h);
         verdict_of(n, &in);
-        assert_int_equal(pat__cache_put(c, h, 1, 100, n % 5 ? PAT_OK
-                                                             : PAT_EREVOKED,
-                                        &in),
-                         PAT_OK);
+        assert_int_equal(
+            pat__cache_put(c, h, 1, 100, n % 5 ? PAT_OK : PAT_EREVOKED, &in),
+            PAT_OK);
     }
     for (n = 0; n < 20000; n++) {
         key_of(n, h);

@@ -90,9 +90,9 @@ setup(void **state)
         snprintf(f->url, sizeof(f->url), "%s%coptions=-csearch_path%%3D%s",
                  pg_base, strchr(pg_base, '?') ? '&' : '?', f->schema);
     }
-    assert_int_equal(pat_store_open(f->url, PAT_OPEN_CREATE, &f->st, f->err,
-                                    sizeof(f->err)),
-                     PAT_OK);
+    assert_int_equal(
+        pat_store_open(f->url, PAT_OPEN_CREATE, &f->st, f->err, sizeof(f->err)),
+        PAT_OK);
     assert_int_equal(
         pat_store_init(f->st, NULL, &admin, &tok, secret, sizeof(secret)),
         PAT_OK);
@@ -124,8 +124,8 @@ static void
 make(struct fx *f, const char *user, const char *name, struct pat_token *t,
      char *secret)
 {
-    struct pat_token_spec s = {user, name, NULL, "repo:read", NULL, NULL,
-                               NOEXP};
+    struct pat_token_spec s = {user, name, NULL, "repo:read",
+                               NULL, NULL, NOEXP};
 
     assert_int_equal(
         pat_token_create(f->st, NULL, &s, t, secret, PAT_TOKEN_MAX + 1),
@@ -248,8 +248,7 @@ test_notify_each_change(void **state)
     assert_int_equal(pat_user_set_scopes(f->st, NULL, "alice", "patd:self"),
                      PAT_OK);
     expect_heard(f, lst, "*");
-    assert_int_equal(pat_user_set_disabled(f->st, NULL, "alice", true),
-                     PAT_OK);
+    assert_int_equal(pat_user_set_disabled(f->st, NULL, "alice", true), PAT_OK);
     expect_heard(f, lst, "*");
     assert_int_equal(pat_user_set_disabled(f->st, NULL, "nobody", true),
                      PAT_ENOTFOUND);
@@ -273,8 +272,8 @@ test_notify_each_change(void **state)
         struct pat_user u;
         assert_int_equal(pat_user_create(f->st, NULL, &bob, &u), PAT_OK);
         make(f, "bob", "b1", &t1, s1);
-        assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t1.id, NULL,
-                                              0, &out, s2, sizeof(s2)),
+        assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t1.id, NULL, 0,
+                                              &out, s2, sizeof(s2)),
                          PAT_OK);
         expect_heard(f, lst, t1.id);
         assert_int_equal(pat_verify(f->st, s1, strlen(s1), &v), PAT_EREUSED);
@@ -335,10 +334,8 @@ test_verifier_hears(void **state)
     wait_stats(v, 1, 1);
     make(f, "alice", "one", &t1, s1);
     make(f, "alice", "two", &t2, s2);
-    assert_int_equal(pat_verifier_check(v, s1, strlen(s1), NULL, &out),
-                     PAT_OK);
-    assert_int_equal(pat_verifier_check(v, s1, strlen(s1), NULL, &out),
-                     PAT_OK);
+    assert_int_equal(pat_verifier_check(v, s1, strlen(s1), NULL, &out), PAT_OK);
+    assert_int_equal(pat_verifier_check(v, s1, strlen(s1), NULL, &out), PAT_OK);
     pat_verifier_stats(v, &s);
     assert_true(s.hits >= 1);
 
@@ -349,8 +346,7 @@ test_verifier_hears(void **state)
     assert_true(s.notifications >= 1);
 
     /* Its listening connection killed: it comes back, once. */
-    assert_int_equal(pat_verifier_check(v, s2, strlen(s2), NULL, &out),
-                     PAT_OK);
+    assert_int_equal(pat_verifier_check(v, s2, strlen(s2), NULL, &out), PAT_OK);
     snprintf(sql, sizeof(sql),
              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
              " WHERE application_name = 'patd-listener'");
@@ -410,12 +406,10 @@ test_usage_two_nodes(void **state)
 
         snprintf(ipa, sizeof(ipa), "10.1.0.%d", round);
         snprintf(ipb, sizeof(ipb), "10.2.0.%d", round);
-        assert_int_equal(pat_verifier_check(va, secret, strlen(secret), &ca,
-                                            &out),
-                         PAT_OK);
-        assert_int_equal(pat_verifier_check(vb, secret, strlen(secret), &cb,
-                                            &out),
-                         PAT_OK);
+        assert_int_equal(
+            pat_verifier_check(va, secret, strlen(secret), &ca, &out), PAT_OK);
+        assert_int_equal(
+            pat_verifier_check(vb, secret, strlen(secret), &cb, &out), PAT_OK);
         pthread_barrier_init(&go, NULL, 2);
         fa.go = fb.go = &go;
         pthread_create(&ta, NULL, flush_main, &fa);
@@ -457,9 +451,9 @@ test_usage_latest_wins(void **state)
                      PAT_OK);
     assert_int_equal(pat_verifier_check(v, secret, strlen(secret), &c, &out),
                      PAT_OK);
-    assert_int_equal(f->st->ops->token_usage_put(f->st, t.id, later,
-                                                 "10.9.9.9", "10.9.9.9"),
-                     PAT_OK);
+    assert_int_equal(
+        f->st->ops->token_usage_put(f->st, t.id, later, "10.9.9.9", "10.9.9.9"),
+        PAT_OK);
     assert_int_equal(pat_verifier_flush(v), PAT_OK);
     assert_int_equal(pat_token_get(f->st, NULL, t.id, &got), PAT_OK);
     assert_int_equal(got.last_used_at, later);
