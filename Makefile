@@ -10,7 +10,7 @@ CFORMAT    ?= clang-format
 SOURCES     = $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null || \
                 find include lib src tests bench docs -name '*.[ch]')
 
-.PHONY: all deps build run test unit asan format format-check clean
+.PHONY: all deps build run run-pg test unit asan format format-check clean
 
 all: build
 
@@ -23,6 +23,9 @@ build: deps
 
 run: build
 	@PATD_DB=$(PATD_DB) ./scripts/run.sh $(BUILD)
+
+run-pg: build
+	@./scripts/run-pg.sh $(BUILD)
 
 test: build format-check
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)

@@ -449,6 +449,32 @@ unhex(struct in *in, const char *s, uint8_t *out, size_t n)
     return PAT_OK;
 }
 
+/*
+ * The user or token id names must exist already (SQLite, unlike
+ * PostgreSQL, does not check references).
+ */
+static int
+known(struct in *in, const char *what, const char *id)
+{
+    union {
+        struct pat_user u;
+        struct pat_token t;
+    } *row = malloc(sizeof(*row));
+    int rc;
+
+    if (row == NULL)
+        return PAT_ENOMEM;
+    rc = strcmp(what, "user") == 0
+             ? in->st->ops->user_get(in->st, id, &row->u)
+             : in->st->ops->token_get(in->st, id, &row->t);
+    free(row);
+    if (rc == PAT_ENOTFOUND)
+        return pat__fail(in->st, PAT_EINVAL,
+                         "line %ld: no %s '%s' before this line", in->line,
+                         what, id);
+    return rc;
+}
+
 static int
 import_header(struct in *in)
 {
@@ -615,6 +641,8 @@ import_token(struct in *in)
         rc = get_str(in, "recent_ips", false, t->recent_ips,
                      sizeof(t->recent_ips));
     if (rc == PAT_OK)
+        rc = known(in, "user", t->user_id);
+    if (rc == PAT_OK)
         rc = in->st->ops->token_restore(in->st, t);
     if (rc == PAT_OK)
         in->n.tokens++;
@@ -638,6 +666,8 @@ import_secret(struct in *in)
         rc = get_int(in, "created_at", false, &s.created_at);
     if (rc == PAT_OK)
         rc = get_int(in, "retire_at", true, &s.retire_at);
+    if (rc == PAT_OK)
+        rc = known(in, "token", s.token_id);
     if (rc == PAT_OK)
         rc = in->st->ops->secret_restore(in->st, &s);
     if (rc == PAT_OK)

@@ -519,6 +519,15 @@ listener_connect(struct pat_verifier *v)
     return st;
 }
 
+/* The pause before the next attempt to connect: 50 ms, doubling to 2 s. */
+static int
+next_backoff(int ms)
+{
+    if (ms == 0)
+        return LISTEN_BACKOFF_MS;
+    return ms * 2 > LISTEN_BACKOFF_MAX_MS ? LISTEN_BACKOFF_MAX_MS : ms * 2;
+}
+
 /*
  * The listener thread: every notification drops every cached answer
  * (the generation bump is the eviction). A lost connection is reopened
@@ -537,13 +546,7 @@ listener_main(void *arg)
             if (backoff > 0 && pause_or_stop(v, backoff))
                 break;
             st = listener_connect(v);
-            if (st == NULL)
-                backoff = backoff == 0 ? LISTEN_BACKOFF_MS
-                          : backoff * 2 > LISTEN_BACKOFF_MAX_MS
-                              ? LISTEN_BACKOFF_MAX_MS
-                              : backoff * 2;
-            else
-                backoff = 0;
+            backoff = st != NULL ? 0 : next_backoff(backoff);
             continue;
         }
         rc = st->ops->listen_wait(st, LISTEN_WAIT_MS, payload, sizeof(payload));
