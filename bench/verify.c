@@ -7,6 +7,10 @@
  *       measures on one thread: cache hits (pat_verifier_check cycling
  *       through M tokens, all cached) and cache misses (pat_verify, one
  *       store read each, the path every miss takes).
+ *   verify --fill N
+ *       builds a store of N tokens and verifies each once through one
+ *       verifier, so that its cache holds all N; prints the process's
+ *       peak and resident memory before and after (the cache's cost).
  *   verify --make-store PATH N M TOKENFILE
  *       builds the store at PATH for bench/auth.sh and writes M of its
  *       tokens, one a line, to TOKENFILE.
@@ -132,6 +136,53 @@ bench_hits(const char *path, const char *keep, long m, double secs)
     pat_verifier_free(v);
 }
 
+/* Prints this process's peak and current resident memory. */
+static void
+print_memory(const char *label)
+{
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "VmHWM:", 6) == 0 ||
+            strncmp(line, "RssAnon:", 8) == 0 ||
+            strncmp(line, "RssFile:", 8) == 0)
+            printf("%s_%s", label, line);
+    }
+    if (f != NULL)
+        fclose(f);
+}
+
+/*
+ * --fill: every one of m tokens verified once through one verifier, so
+ * that its cache holds them all; then the memory of the process.
+ */
+static void
+bench_fill(const char *path, const char *keep, long m)
+{
+    struct pat_verifier_options o = {(size_t)m, 3600, -1};
+    struct pat_verifier *v = NULL;
+    struct pat_verifier_stats st;
+    struct pat_verdict *out = malloc(sizeof(*out));
+    char err[256] = "";
+    long i;
+    int rc = pat_verifier_new(path, &o, &v, err, sizeof(err));
+
+    if (rc != PAT_OK || out == NULL)
+        die("verifier", rc, err);
+    print_memory("before_fill");
+    for (i = 0; i < m; i++) {
+        const char *tok = keep + i * 64;
+        if (pat_verifier_check(v, tok, 42, NULL, out) != PAT_OK)
+            die("fill", -1, tok);
+    }
+    pat_verifier_stats(v, &st);
+    printf("cache_entries: %llu\n", (unsigned long long)st.entries);
+    print_memory("after_fill");
+    free(out);
+    pat_verifier_free(v);
+}
+
 static void
 bench_misses(const char *path, const char *keep, long m, double secs)
 {
@@ -179,6 +230,16 @@ main(int argc, char **argv)
         if (f == NULL || fclose(f) != 0)
             die("write", -1, argv[5]);
         free(keep);
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "--fill") == 0) {
+        n = strtol(argv[2], NULL, 10);
+        snprintf(path, sizeof(path), "%s/patd-fill-%d.db", dir,
+                 (int)getpid());
+        keep = make_store(path, n, n);
+        bench_fill(path, keep, n);
+        free(keep);
+        unlink(path);
         return 0;
     }
     for (i = 1; i + 1 < argc; i += 2) {
