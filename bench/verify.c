@@ -234,8 +234,7 @@ main(int argc, char **argv)
     }
     if (argc == 3 && strcmp(argv[1], "--fill") == 0) {
         n = strtol(argv[2], NULL, 10);
-        snprintf(path, sizeof(path), "%s/patd-fill-%d.db", dir,
-                 (int)getpid());
+        snprintf(path, sizeof(path), "%s/patd-fill-%d.db", dir, (int)getpid());
         keep = make_store(path, n, n);
         bench_fill(path, keep, n);
         free(keep);
