@@ -3,6 +3,8 @@
  * Bounded checks of the free text users give (names, descriptions) and
  * small string helpers. Every check reads at most the given length.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -128,4 +130,20 @@ pat__random_id(const char *kind, char *out, size_t outlen)
         return PAT_ERANDOM;
     out[klen + 1 + PAT_ID_RANDOM] = '\0';
     return PAT_OK;
+}
+
+bool
+pat_parse_number(const char *s, long long min, long long max, long long *out)
+{
+    char *end = NULL;
+    long long v;
+
+    if (s == NULL || s[0] == '\0' || strlen(s) > 20)
+        return false;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || end == NULL || *end != '\0' || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
 }

@@ -28,6 +28,13 @@ int pat_time_parse(const char *s, size_t len, int64_t *out);
  */
 int pat_utf8_check(const char *s, size_t len, size_t *chars);
 
+/*
+ * Parses a whole decimal number (at most 20 characters, nothing after
+ * it) within [min, max] into *out. false for anything else.
+ */
+bool pat_parse_number(const char *s, long long min, long long max,
+                      long long *out);
+
 /* PAT_OK when list is empty or holds only address ranges ("10.0.0.0/8"). */
 int pat_cidr_list_check(const char *list);
 

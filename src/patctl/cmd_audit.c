@@ -44,7 +44,7 @@ audit_opt(int opt, const char *arg, void *ctx)
         a->mine = true;
         return 0;
     case 'l':
-        if (!ctl_number(arg, 1, 1000000000, &a->limit))
+        if (!pat_parse_number(arg, 1, 1000000000, &a->limit))
             a->bad = arg;
         return 0;
     default:

@@ -88,7 +88,7 @@ token_opt(int opt, const char *arg, void *ctx)
         return push(&a->cidrs, arg);
     case 'E':
         a->nexpiry++;
-        if (!ctl_number(arg, 1, DAYS_MAX, &a->days))
+        if (!pat_parse_number(arg, 1, DAYS_MAX, &a->days))
             a->bad = arg;
         return 0;
     case 'T':
@@ -100,7 +100,7 @@ token_opt(int opt, const char *arg, void *ctx)
         a->no_expiry = true;
         return 0;
     case 'g':
-        if (!ctl_number(arg, 0, GRACE_MAX, &a->grace))
+        if (!pat_parse_number(arg, 0, GRACE_MAX, &a->grace))
             a->bad = arg;
         return 0;
     case 'S':
@@ -109,7 +109,7 @@ token_opt(int opt, const char *arg, void *ctx)
             a->bad = arg;
         return 0;
     case 'l':
-        if (!ctl_number(arg, 1, 1000000000, &a->limit))
+        if (!pat_parse_number(arg, 1, 1000000000, &a->limit))
             a->bad = arg;
         return 0;
     default:

@@ -71,7 +71,7 @@ inv_opt(int opt, const char *arg, void *ctx)
         a->created_before = arg;
         return 0;
     case 'l':
-        if (!ctl_number(arg, 1, 1000000000, &a->limit))
+        if (!pat_parse_number(arg, 1, 1000000000, &a->limit))
             a->bad = arg;
         return 0;
     case 'n':

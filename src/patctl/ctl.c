@@ -225,22 +225,6 @@ ctl_query(struct ctl *c, struct buf *path, const char *key, const char *value)
     return EXIT_DONE;
 }
 
-bool
-ctl_number(const char *s, long long min, long long max, long long *out)
-{
-    char *end = NULL;
-    long long v;
-
-    if (s == NULL || s[0] == '\0' || strlen(s) > 20)
-        return false;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno != 0 || end == NULL || *end != '\0' || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 void
 ctl_show(const struct ctl *c, const json_t *obj, const struct field *fields)
 {

@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+#include "pat/text.h"
+
 #include "buf.h"
 #include "config.h"
 #include "http.h"
@@ -131,9 +133,6 @@ int ctl_path(struct ctl *c, struct buf *path, const char *base, const char *id);
 /* Appends a query parameter (no-op for a NULL value); EXIT_REFUSED if full. */
 int ctl_query(struct ctl *c, struct buf *path, const char *key,
               const char *value);
-
-/* Parses a whole decimal number in [min, max]; false if it is not one. */
-bool ctl_number(const char *s, long long min, long long max, long long *out);
 
 /* Prints obj for a script (--json) or a person (fields). */
 void ctl_show(const struct ctl *c, const json_t *obj,

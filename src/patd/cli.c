@@ -143,22 +143,6 @@ cli_refuse(struct cli *c, const char *what, int rc)
 }
 
 bool
-cli_number(const char *s, long long min, long long max, long long *out)
-{
-    char *end = NULL;
-    long long v;
-
-    if (s == NULL || s[0] == '\0' || strlen(s) > 20)
-        return false;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno != 0 || end == NULL || *end != '\0' || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
-bool
 cli_list_add(char *list, size_t cap, const char *item)
 {
     size_t len = strlen(list), il = strlen(item);

@@ -88,9 +88,6 @@ int cli_refuse(struct cli *c, const char *what, int rc);
 int cli_usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Parses a whole decimal number in [min, max]; false if it is not one. */
-bool cli_number(const char *s, long long min, long long max, long long *out);
-
 /* Appends item to a space-separated list buffer; false if it is full. */
 bool cli_list_add(char *list, size_t cap, const char *item);
 

@@ -60,7 +60,7 @@ token_opt(int opt, const char *arg, void *ctx)
         a->expiry.never = true;
         break;
     case 'E':
-        if (!cli_number(arg, 1, PAT_LIFETIME_CAP, &v))
+        if (!pat_parse_number(arg, 1, PAT_LIFETIME_CAP, &v))
             a->bad = arg;
         else
             a->expiry.days = (int)v;
@@ -72,7 +72,7 @@ token_opt(int opt, const char *arg, void *ctx)
             a->expiry.at = -1; /* the epoch: given, and in the past */
         break;
     case 'g':
-        if (!cli_number(arg, 0, PAT_GRACE_MAX, &a->grace))
+        if (!pat_parse_number(arg, 0, PAT_GRACE_MAX, &a->grace))
             a->bad = arg;
         break;
     case 'S':
