@@ -14,6 +14,8 @@ listen=${PATD_LISTEN:-127.0.0.1:8080}
 patd="$build/patd"
 
 mkdir -p "$(dirname "$dir")"
+# The cluster runs as the postgres user, which must pass through here.
+chmod o+x "$(dirname "$dir")"
 url=$(sh "$(dirname "$0")/pg.sh" start "$dir")
 if ! "$patd" user list --store "$url" >/dev/null 2>&1; then
     token=$("$patd" init --store "$url" 2>/dev/null)

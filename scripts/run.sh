@@ -11,7 +11,9 @@ patd="$build/patd"
 
 if [ ! -f "$db" ]; then
     mkdir -p "$(dirname "$db")"
-    chmod 700 "$(dirname "$db")"
+    # Others may pass through (make run-pg's cluster runs as the postgres
+    # user under ./var/pg) but not list it; the store itself is 0600.
+    chmod 711 "$(dirname "$db")"
     token=$("$patd" init --db "$db" 2>/dev/null)
     # A generated password for the web page: 24 base62-ish characters.
     password=$(head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)
