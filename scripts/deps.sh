@@ -25,6 +25,7 @@ libinih-dev
 libcurl4-openssl-dev
 curl
 python3
+procps
 nginx
 caddy
 chromium
