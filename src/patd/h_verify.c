@@ -41,47 +41,36 @@ list_json(const char *list)
     return a;
 }
 
-/* How many times name occurs among the values of kind (headers, query). */
-static enum MHD_Result
-count_name(void *cls, enum MHD_ValueKind kind, const char *key,
-           const char *value)
-{
-    struct {
-        const char *name;
-        int n;
-    } *c = cls;
-
-    (void)kind;
-    (void)value;
-    if (strcasecmp(key, c->name) == 0)
-        c->n++;
-    return MHD_YES;
-}
-
-static int
-occurrences(struct req *r, enum MHD_ValueKind kind, const char *name)
-{
-    struct {
-        const char *name;
-        int n;
-    } c = {name, 0};
-
-    MHD_get_connection_values(r->conn, kind, count_name, &c);
-    return c.n;
-}
-
 /*
- * A requirement given twice is refused (RFC 6750 3.1): reading only the
- * first copy would drop the other, and a gateway that appends its header
- * to a client's copy would let the client's win.
+ * What forward auth counts in one pass over the headers and one over the
+ * query: every credential and every requirement must come once.
  */
-static bool
-repeated_requirement(struct req *r)
+struct counts {
+    int authorization;
+    int scope_headers;
+    int audience_headers;
+    int scope_args;
+    int audience_args;
+    int access_token_args;
+};
+
+static enum MHD_Result
+count_values(void *cls, enum MHD_ValueKind kind, const char *key,
+             const char *value)
 {
-    return occurrences(r, MHD_GET_ARGUMENT_KIND, "scope") > 1 ||
-           occurrences(r, MHD_GET_ARGUMENT_KIND, "audience") > 1 ||
-           occurrences(r, MHD_HEADER_KIND, "X-Pat-Required-Scopes") > 1 ||
-           occurrences(r, MHD_HEADER_KIND, "X-Pat-Audience") > 1;
+    struct counts *c = cls;
+
+    (void)value;
+    if (kind == MHD_HEADER_KIND) {
+        c->authorization += strcasecmp(key, "Authorization") == 0;
+        c->scope_headers += strcasecmp(key, "X-Pat-Required-Scopes") == 0;
+        c->audience_headers += strcasecmp(key, "X-Pat-Audience") == 0;
+    } else {
+        c->scope_args += strcmp(key, "scope") == 0;
+        c->audience_args += strcmp(key, "audience") == 0;
+        c->access_token_args += strcmp(key, "access_token") == 0;
+    }
+    return MHD_YES;
 }
 
 /*
@@ -109,17 +98,6 @@ identity_headers(struct req *r, bool allowed)
     reply_header(r, "X-Pat-Token-Id", value(allowed, v->token_id));
     reply_header(r, "X-Pat-Scopes", value(allowed, v->scopes));
     reply_header(r, "X-Pat-Expires", value(allowed, r->expires_buf));
-}
-
-static enum MHD_Result
-count_auth(void *cls, enum MHD_ValueKind kind, const char *key,
-           const char *value)
-{
-    (void)kind;
-    (void)value;
-    if (strcasecmp(key, "Authorization") == 0)
-        (*(int *)cls)++;
-    return MHD_YES;
 }
 
 /* RFC 6750 section 2.1: "Bearer" 1*SP b64token. */
@@ -265,24 +243,32 @@ h_auth(struct req *r)
     const char *aud = NULL;
     const char *hdr = req_header(r, "Authorization"), *tok = NULL;
     struct pat_check check;
+    struct counts n = {0, 0, 0, 0, 0, 0};
     size_t len = 0;
-    int n = 0, rc;
+    int rc;
 
     identity_headers(r, false);
-    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_auth, &n);
-    if (req_query(r, "access_token") != NULL)
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_values, &n);
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, count_values, &n);
+    if (n.access_token_args > 0)
         return bad_request(r, "tokens are not accepted in the query string");
-    if (repeated_requirement(r))
+    /*
+     * A requirement given twice is refused (RFC 6750 3.1): reading only
+     * the first copy would drop the other, and a gateway that appends its
+     * header to a client's copy would let the client's win.
+     */
+    if (n.scope_args > 1 || n.audience_args > 1 || n.scope_headers > 1 ||
+        n.audience_headers > 1)
         return bad_request(r, "a required scope or audience is given twice");
     if (!required_scopes(r, scopes, sizeof(scopes)))
         return bad_request(r, "required scopes must be valid scope names");
     if (!audience(r, &aud))
         return bad_request(r, "invalid audience");
-    if (n == 0) {
+    if (n.authorization == 0) {
         snprintf(r->www_auth, sizeof(r->www_auth), "%s", realm);
         return reply_error(r, 401, "invalid_token", "authentication required");
     }
-    if (n > 1 || !bearer_token(hdr, &tok, &len))
+    if (n.authorization > 1 || !bearer_token(hdr, &tok, &len))
         return bad_request(r, "send exactly one 'Authorization: Bearer "
                               "<token>' header");
     check.ip = r->ip;
