@@ -20,6 +20,7 @@
  * While it is disconnected, misses still read the store and entries
  * still expire after the TTL, which bounds how stale an answer can be.
  */
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -43,13 +44,23 @@
 const double pat_latency_bounds[PAT_LATENCY_BUCKETS] = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.1};
 
+/*
+ * An address in binary: a usage record keeps five of them, so text
+ * (46 bytes each) would more than double its size, and a million tokens
+ * used within one interval would cost hundreds of megabytes.
+ */
+struct addr {
+    uint8_t family; /* 4 or 6; 0: none */
+    uint8_t bytes[16];
+};
+
 /* Usage of one token since the last flush; ips newest first. */
 struct usage {
     struct usage *next;
     char token_id[PAT_ID_LEN + 1];
     int64_t last;
     int nips;
-    char ips[PAT_RECENT_IPS][PAT_IP_MAX + 1];
+    struct addr ips[PAT_RECENT_IPS];
 };
 
 struct usage_shard {
@@ -191,6 +202,35 @@ id_hash(const char *s)
     return h;
 }
 
+static bool
+parse_addr(const char *ip, struct addr *a)
+{
+    memset(a, 0, sizeof(*a));
+    if (ip == NULL || ip[0] == '\0')
+        return false;
+    if (inet_pton(AF_INET, ip, a->bytes) == 1)
+        a->family = 4;
+    else if (inet_pton(AF_INET6, ip, a->bytes) == 1)
+        a->family = 6;
+    return a->family != 0;
+}
+
+static bool
+same_addr(const struct addr *x, const struct addr *y)
+{
+    return x->family == y->family && memcmp(x->bytes, y->bytes, 16) == 0;
+}
+
+/* The text form of a into out[PAT_IP_MAX + 1]. */
+static const char *
+addr_text(const struct addr *a, char *out)
+{
+    if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->bytes, out,
+                  PAT_IP_MAX + 1) == NULL)
+        out[0] = '\0';
+    return out;
+}
+
 /* Notes one use of a token from ip in memory. */
 static void
 note_usage(struct pat_verifier *v, const char *token_id, const char *ip,
@@ -200,6 +240,8 @@ note_usage(struct pat_verifier *v, const char *token_id, const char *ip,
     struct usage_shard *s = &v->usage[h % USAGE_SHARDS];
     struct usage **head = &s->buckets[(h / USAGE_SHARDS) % USAGE_BUCKETS];
     struct usage *u;
+    struct addr a;
+    bool have = parse_addr(ip, &a); /* before the lock */
     int i;
 
     pthread_mutex_lock(&s->lock);
@@ -218,17 +260,16 @@ note_usage(struct pat_verifier *v, const char *token_id, const char *ip,
     }
     if (u != NULL) {
         u->last = now;
-        if (ip != NULL && ip[0] != '\0' &&
-            (u->nips == 0 || strcmp(u->ips[0], ip) != 0)) {
-            /* Move ip to the front, keeping the others in order. */
-            for (i = 0; i < u->nips && strcmp(u->ips[i], ip) != 0; i++)
+        if (have && (u->nips == 0 || !same_addr(&u->ips[0], &a))) {
+            /* Move a to the front, keeping the others in order. */
+            for (i = 0; i < u->nips && !same_addr(&u->ips[i], &a); i++)
                 ;
             if (i == u->nips && u->nips < PAT_RECENT_IPS)
                 u->nips++;
             if (i == PAT_RECENT_IPS)
                 i = PAT_RECENT_IPS - 1;
-            memmove(u->ips[1], u->ips[0], (size_t)i * sizeof(u->ips[0]));
-            pat__copy(u->ips[0], sizeof(u->ips[0]), ip);
+            memmove(&u->ips[1], &u->ips[0], (size_t)i * sizeof(u->ips[0]));
+            u->ips[0] = a;
         }
     }
     pthread_mutex_unlock(&s->lock);
@@ -348,9 +389,10 @@ merge_ips(const struct usage *u, const char *stored, bool stored_first,
     if (stored_first)
         merge_stored(stored, out, cap, &w, &n);
     for (i = 0; i < u->nips && n < PAT_RECENT_IPS; i++) {
-        size_t len = strlen(u->ips[i]);
-        if (!pat__list_has(out, u->ips[i], len)) {
-            append_item(out, cap, &w, u->ips[i], len);
+        char text[PAT_IP_MAX + 1];
+        size_t len = strlen(addr_text(&u->ips[i], text));
+        if (len > 0 && !pat__list_has(out, text, len)) {
+            append_item(out, cap, &w, text, len);
             n++;
         }
     }
@@ -370,7 +412,7 @@ static int
 write_usage(struct pat_store *st, const struct usage *u)
 {
     struct pat_token t;
-    char ips[PAT_RECENTSTR_MAX + 1];
+    char ips[PAT_RECENTSTR_MAX + 1], last[PAT_IP_MAX + 1];
     bool stored_later;
     int rc = st->ops->token_get(st, u->token_id, &t);
 
@@ -385,7 +427,8 @@ write_usage(struct pat_store *st, const struct usage *u)
         return st->ops->token_usage_put(st, t.id, t.last_used_at,
                                         t.last_used_ip, ips);
     return st->ops->token_usage_put(
-        st, t.id, u->last, u->nips > 0 ? u->ips[0] : t.last_used_ip, ips);
+        st, t.id, u->last,
+        u->nips > 0 ? addr_text(&u->ips[0], last) : t.last_used_ip, ips);
 }
 
 int
