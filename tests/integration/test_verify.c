@@ -764,7 +764,8 @@ test_leaks(struct ctx *c)
     r = report(h, "198.51.100.4",
                hfmt(h, "{\"credentials\":[\"%s\"]}", spared.secret));
     EXPECT_ERROR(r, 429, "rate_limited");
-    CHECK(atol(r->retry_after) >= 1 && atol(r->retry_after) <= 60,
+    CHECK(strtol(r->retry_after, NULL, 10) >= 1 &&
+              strtol(r->retry_after, NULL, 10) <= 60,
           "429 with Retry-After '%s'", r->retry_after);
     r = v_auth(h, "GET", "", spared.secret, NULL);
     CHECK(r->status == 200, "a refused (429) report revoked a token: %ld",

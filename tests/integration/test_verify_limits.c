@@ -166,7 +166,8 @@ test_failure_limit(struct ctx *c)
                     hfmt(h, "failure %d of 5", i + 1));
     r = auth_from(h, v_forge(h), blocked);
     EXPECT_ERROR(r, 429, "rate_limited");
-    CHECK(atol(r->retry_after) >= 1 && atol(r->retry_after) <= 60,
+    CHECK(strtol(r->retry_after, NULL, 10) >= 1 &&
+              strtol(r->retry_after, NULL, 10) <= 60,
           "the 6th failure: Retry-After '%s'", r->retry_after);
     EXPECT_IDENTITY(r, NULL, "429");
     expect_from(h, "pat_notAToken", blocked, 429,
@@ -222,7 +223,8 @@ test_window_and_untrusted(struct ctx *c)
     r = auth_from(h, c->fresh.secret, NULL);
     t0 = h_now_ms();
     EXPECT_ERROR(r, 429, "rate_limited");
-    CHECK(atol(r->retry_after) >= 1 && atol(r->retry_after) <= WINDOW_S,
+    CHECK(strtol(r->retry_after, NULL, 10) >= 1 &&
+              strtol(r->retry_after, NULL, 10) <= WINDOW_S,
           "Retry-After '%s' beyond the %d s window", r->retry_after, WINDOW_S);
     CHECK(h_poll_status(h, "/v1/auth", c->fresh.secret, 200,
                         (WINDOW_S + 4) * 1000L),

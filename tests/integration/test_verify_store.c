@@ -602,7 +602,7 @@ test_fail_closed(struct ctx *c)
                 "a cached valid token within the TTL while the store fails");
     for (i = 0; i < 2; i++) {
         r = v_auth(h, i ? "POST" : "GET", "", uncached.secret, NULL);
-        CHECK(r->status == 503 && atol(r->retry_after) >= 1,
+        CHECK(r->status == 503 && strtol(r->retry_after, NULL, 10) >= 1,
               "an uncached valid token while the store fails: %ld, "
               "Retry-After '%s': %.200s",
               r->status, r->retry_after, r->body);
@@ -618,12 +618,12 @@ test_fail_closed(struct ctx *c)
     EXPECT_ERROR(r, 503, "unavailable");
     r = v_form(h, "/oauth2/introspect", gw.secret,
                hfmt(h, "token=%s", uncached.secret), NULL);
-    CHECK(r->status == 503 && atol(r->retry_after) >= 1,
+    CHECK(r->status == 503 && strtol(r->retry_after, NULL, 10) >= 1,
           "introspection of an uncached token while the store fails: %ld %s",
           r->status, r->body);
     r = v_form(h, "/oauth2/revoke", NULL, hfmt(h, "token=%s", uncached.secret),
                NULL);
-    CHECK(r->status == 503 && atol(r->retry_after) >= 1,
+    CHECK(r->status == 503 && strtol(r->retry_after, NULL, 10) >= 1,
           "RFC 7009 revocation while the store fails: %ld, Retry-After '%s'",
           r->status, r->retry_after);
     r = httpf(h, "POST", "/v1/credentials/revoke", NULL,
