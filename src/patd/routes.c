@@ -44,9 +44,9 @@ const struct route routes[] = {
     {"POST", "/v1/tokens/revoke", AUTH_ADMIN, h_tokens_revoke, 0},
     {"GET", "/v1/tokens/{id}", AUTH_ADMIN, h_token_get, 0},
     {"DELETE", "/v1/tokens/{id}", AUTH_ADMIN, h_token_delete, 0},
-    {"GET", "/v1/scopes", AUTH_ADMIN, h_scopes_get, 0},
+    {"GET", "/v1/scopes", AUTH_SELF, h_scopes_get, 0},
     {"PUT", "/v1/scopes", AUTH_ADMIN, h_scopes_put, 0},
-    {"GET", "/v1/policy", AUTH_ADMIN, h_policy_get, 0},
+    {"GET", "/v1/policy", AUTH_SELF, h_policy_get, 0},
     {"PUT", "/v1/policy", AUTH_ADMIN, h_policy_put, 0},
     {"GET", "/v1/audit", AUTH_ADMIN, h_audit_list, 0},
 
