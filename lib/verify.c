@@ -7,8 +7,6 @@
  */
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "internal.h"
 #include "store/store_int.h"
 

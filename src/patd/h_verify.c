@@ -284,8 +284,6 @@ h_auth(struct req *r)
     rc = pat_verifier_check(r->verifier, tok, len, &check, &r->token);
     if (check.cache_only && rc != PAT_OK && rc != PAT_EINSUFFICIENT)
         return limited_reply(r, LIMIT_AUTH);
-    r->verified = true;
-    r->verify_result = rc;
     metrics_verify(rc);
     if (rc == PAT_EINSUFFICIENT) {
         snprintf(r->www_auth, sizeof(r->www_auth),

@@ -69,8 +69,6 @@ struct req {
     } hdrs[8];
     int nhdrs;
     char expires_buf[PAT_TIME_LEN + 1];
-    int verify_result; /* pat_err of a verification, for metrics */
-    bool verified;     /* verify_result is set */
 
     /*
      * Large members, last: the server zeroes everything above and only

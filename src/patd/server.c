@@ -24,6 +24,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
+#include "cli.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "routes.h"
@@ -742,17 +743,9 @@ server_run(const struct patd_config *cfg)
         goto out;
     }
     {
-        /* The store URL may hold a password: print it without. */
-        char shown[1024];
-        const char *u = cfg->store, *at = strchr(u, '@');
-        const char *scheme = strstr(u, "://");
-        if (scheme != NULL && at != NULL)
-            snprintf(shown, sizeof(shown), "%.*s***%s", (int)(scheme + 3 - u),
-                     u, at);
-        else
-            snprintf(shown, sizeof(shown), "%s", u);
+        char shown[1024]; /* the store URL without its password */
         fprintf(stderr, "patd: serving on http://%s (store %s)\n", cfg->listen,
-                shown);
+                cli_redact(cfg->store, shown, sizeof(shown)));
     }
     for (;;) {
         if (sigwait(&sigs, &sig) != 0)

@@ -29,7 +29,7 @@
  * -wal and -shm (which root ignores anyway), only stops connections not
  * yet opened, and a miss normally finds an open one in the pool. So the
  * test first moves the directory away and only records what an
- * uncached token gets (200 from an open connection, or 503), checking
+ * uncached token is answered (200 from an open connection, or 503), checking
  * that no answer is wrong; then it makes every read fail for every
  * connection, open or new, by renaming the tables the verification and
  * readiness queries read (secrets, policy) with a SQLite connection of
