@@ -59,6 +59,32 @@ print_init(struct cli *c, const struct pat_user *admin,
     printf("%s\n", secret);
 }
 
+struct init_args {
+    const char *admin;
+    const char *prefix;
+    const char *token_file;
+};
+
+static int
+init_opt(int opt, const char *arg, void *ctx)
+{
+    struct init_args *a = ctx;
+
+    switch (opt) {
+    case 'a':
+        a->admin = arg;
+        return 0;
+    case 'p':
+        a->prefix = arg;
+        return 0;
+    case 't':
+        a->token_file = arg;
+        return 0;
+    default:
+        return 1;
+    }
+}
+
 int
 cmd_init(struct cli *c, int argc, char **argv)
 {
@@ -78,30 +104,15 @@ cmd_init(struct cli *c, int argc, char **argv)
     struct pat_token tok;
     char secret[PAT_TOKEN_MAX + 1];
     const char *token_file = NULL;
-    int opt, rc, fd = -1, status;
+    struct init_args a = {NULL, NULL, NULL};
+    int rc, fd = -1, status;
 
-    optind = 0;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (cli_common_opt(c, opt, optarg))
-            continue;
-        switch (opt) {
-        case 'a':
-            spec.admin_username = optarg;
-            break;
-        case 'p':
-            spec.prefix = optarg;
-            break;
-        case 't':
-            token_file = optarg;
-            break;
-        case 'h':
-            cli_usage(stdout, usage);
-            return EXIT_DONE;
-        default:
-            cli_usage(stderr, usage);
-            return EXIT_USAGE;
-        }
-    }
+    status = cli_parse(c, argc, argv, opts, usage, init_opt, &a);
+    if (status >= 0)
+        return status;
+    spec.admin_username = a.admin;
+    spec.prefix = a.prefix;
+    token_file = a.token_file;
     if (optind != argc)
         return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     if (spec.prefix != NULL && pat_prefix_check(spec.prefix) != PAT_OK) {
@@ -150,19 +161,11 @@ cmd_migrate(struct cli *c, int argc, char **argv)
     static const char usage[] = "migrate [--db PATH | --store URL] [--json]";
     static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
     struct pat_store *st = NULL;
-    int opt, status;
+    int status;
 
-    optind = 0;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (cli_common_opt(c, opt, optarg))
-            continue;
-        if (opt == 'h') {
-            cli_usage(stdout, usage);
-            return EXIT_DONE;
-        }
-        cli_usage(stderr, usage);
-        return EXIT_USAGE;
-    }
+    status = cli_parse(c, argc, argv, opts, usage, NULL, NULL);
+    if (status >= 0)
+        return status;
     if (optind != argc)
         return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     /* A store not initialised yet may be migrated (before an import). */
