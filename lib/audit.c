@@ -68,7 +68,7 @@ pat__audit(struct pat_store *st, const struct pat_actor *who,
     if (pat__copy(ev.detail, sizeof(ev.detail), detail ? detail : "{}") !=
         PAT_OK)
         pat__copy(ev.detail, sizeof(ev.detail), "{\"truncated\":true}");
-    return st->ops->audit_insert(st, &ev);
+    return pat__db_audit_insert(st, &ev);
 }
 
 int
@@ -82,7 +82,7 @@ pat_audit_list(struct pat_store *st, const struct pat_audit_filter *f,
         memset(&none, 0, sizeof(none));
         f = &none;
     }
-    return st->ops->audit_list(st, f, out, cap, n);
+    return pat__db_audit_list(st, f, out, cap, n);
 }
 
 void

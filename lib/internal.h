@@ -13,16 +13,18 @@
 
 #include "pat/pat.h"
 
-struct pat_store_ops;
+struct pat_driver;
 
 /*
- * A store handle. Owned by one thread at a time. ops and conn are set by
+ * A store handle. Owned by one thread at a time. drv and conn are set by
  * open and constant until close; prefix is "" until the store is
  * initialised, then constant. in_tx is true between begin and
- * commit/rollback (transactions do not nest).
+ * commit/rollback (transactions do not nest). refs[0..nrefs) are the
+ * feed rows of the open transaction that the commit signal reports
+ * (refs_over: more than fit); both are cleared by commit and rollback.
  */
 struct pat_store {
-    const struct pat_store_ops *ops;
+    const struct pat_driver *drv;
     void *conn;
     char *errbuf;
     size_t errlen;
@@ -32,6 +34,11 @@ struct pat_store {
     int migrations_applied;
     bool in_tx;
     char prefix[PAT_PREFIX_MAX + 1];
+    pat_commit_cb on_commit;
+    void *on_commit_arg;
+    struct pat_change_ref refs[PAT_COMMIT_REFS_MAX];
+    size_t nrefs;
+    bool refs_over;
 };
 
 #if defined(__GNUC__)
@@ -53,13 +60,22 @@ int pat__tx_commit(struct pat_store *st);
 void pat__tx_rollback(struct pat_store *st);
 
 /*
- * Announces, inside the open transaction, a change that can make a token
- * less valid: token_id names the one token, NULL means any token may be
- * affected. Every node's verifier drops what it cached when the
- * transaction commits (nothing is sent if it rolls back). A no-op on
- * backends without notifications (SQLite). An error fails the change.
+ * Appends a row to the change feed inside the open transaction: type
+ * (one of DESIGN.md section 12), the acting user (who NULL or without a
+ * user: "system"), the user and token it names (NULL: none), data (a JSON
+ * object text or NULL). Whether verifiers must forget something follows
+ * from the type (lib/feed.c), and reaches every node's cache when, and
+ * only if, the transaction commits. An error fails the change.
  */
-int pat__changed(struct pat_store *st, const char *token_id);
+int pat__feed(struct pat_store *st, const struct pat_actor *who,
+              const char *type, const char *user_id, const char *token_id,
+              const char *data);
+
+/* Fills ch (not its seq) as pat__feed would append it. */
+int pat__feed_fill(struct pat_store *st, const struct pat_actor *who,
+                   const char *type, const char *user_id,
+                   const char *token_id, const char *data,
+                   struct pat_change *ch);
 
 /* "usr_" / "tok_" + 16 base62 from the CSPRNG into out (PAT_ID_LEN + 1). */
 int pat__random_id(const char *kind, char *out, size_t outlen);

@@ -44,9 +44,13 @@ pat_user_set_password(struct pat_store *st, const struct pat_actor *who,
         goto out;
     rc = pat__user_find(st, key, &u);
     if (rc == PAT_OK)
-        rc = st->ops->user_password_set(st, u.id, password ? hash : NULL);
+        rc = pat__db_user_password_set(st, u.id, password ? hash : NULL);
     if (rc == PAT_OK)
-        rc = st->ops->session_delete_user(st, u.id);
+        rc = pat__db_session_delete_user(st, u.id);
+    if (rc == PAT_OK)
+        rc = pat__feed(st, who, "user.updated", u.id, NULL,
+                       password ? "{\"password\":\"set\"}"
+                                : "{\"password\":\"removed\"}");
     if (rc == PAT_OK)
         rc = pat__audit(
             st, who, password ? "user.password_set" : "user.password_removed",
@@ -90,7 +94,7 @@ pat_user_check_password(struct pat_store *st, const char *username,
         strncmp(username, "usr_", 4) != 0) {
         rc = pat__user_find(st, username, out);
         if (rc == PAT_OK)
-            rc = st->ops->user_password_get(st, out->id, hash, sizeof(hash));
+            rc = pat__db_user_password_get(st, out->id, hash, sizeof(hash));
         if (rc != PAT_OK && rc != PAT_ENOTFOUND)
             return rc;
         found = rc == PAT_OK;

@@ -39,7 +39,7 @@ pat_policy_get(struct pat_store *st, struct pat_policy *out)
 
     if (rc != PAT_OK)
         return rc;
-    rc = st->ops->policy_get(st, out);
+    rc = pat__db_policy_get(st, out);
     if (rc == PAT_ENOTFOUND)
         return pat__fail(st, PAT_ENOTINIT, "store has no policy");
     return rc;
@@ -70,9 +70,9 @@ pat_policy_put(struct pat_store *st, const struct pat_actor *who,
     rc = pat__tx_begin(st);
     if (rc != PAT_OK)
         return rc;
-    rc = st->ops->policy_put(st, p);
+    rc = pat__db_policy_put(st, p);
     if (rc == PAT_OK)
-        rc = pat__changed(st, NULL);
+        rc = pat__feed(st, who, "policy.changed", NULL, NULL, detail);
     if (rc == PAT_OK)
         rc = pat__audit(st, who, "policy.updated", NULL, NULL, detail);
     if (rc == PAT_OK)

@@ -31,11 +31,13 @@ pat_scope_put(struct pat_store *st, const struct pat_actor *who,
     rc = pat__tx_begin(st);
     if (rc != PAT_OK)
         return rc;
-    rc = st->ops->scope_get(st, name, &old);
+    rc = pat__db_scope_get(st, name, &old);
     if (rc == PAT_OK && old.builtin)
         rc = pat__fail(st, PAT_EFORBIDDEN, "scope '%s' is built in", name);
     else if (rc == PAT_OK || rc == PAT_ENOTFOUND)
-        rc = st->ops->scope_put(st, &sc);
+        rc = pat__db_scope_put(st, &sc);
+    if (rc == PAT_OK)
+        rc = pat__feed(st, who, "scopes.changed", NULL, NULL, detail);
     if (rc == PAT_OK)
         rc = pat__audit(st, who, "scope.updated", NULL, NULL, detail);
     if (rc == PAT_OK)
@@ -49,7 +51,7 @@ pat_scope_list(struct pat_store *st, struct pat_scope *out, size_t cap,
                size_t *n)
 {
     *n = 0;
-    return st->ops->scope_list(st, out, cap, n);
+    return pat__db_scope_list(st, out, cap, n);
 }
 
 int
@@ -68,7 +70,7 @@ pat__scopes_exist(struct pat_store *st, const char *list)
             return pat__fail(st, PAT_EINVAL, "malformed scope list");
         memcpy(name, p, len);
         name[len] = '\0';
-        rc = st->ops->scope_get(st, name, &sc);
+        rc = pat__db_scope_get(st, name, &sc);
         if (rc == PAT_ENOTFOUND)
             return pat__fail(st, PAT_ESCOPE, "unknown scope '%s'", name);
         if (rc != PAT_OK)
@@ -100,20 +102,20 @@ drop_unlisted(struct pat_store *st, const struct pat_scope *items, size_t n)
     struct pat_scope cur[256];
     size_t ncur = 0, i;
     int64_t used = 0;
-    int rc = st->ops->scope_list(st, cur, 256, &ncur);
+    int rc = pat__db_scope_list(st, cur, 256, &ncur);
 
     for (i = 0; rc == PAT_OK && i < ncur; i++) {
         if (cur[i].builtin || listed(items, n, cur[i].name))
             continue;
-        rc = st->ops->scope_in_use(st, cur[i].name, pat_store_now(st), &used);
+        rc = pat__db_scope_in_use(st, cur[i].name, pat_store_now(st), &used);
         if (rc == PAT_OK && used > 0)
             rc = pat__fail(st, PAT_ECONFLICT,
                            "scope '%s' is held by %lld active token%s",
                            cur[i].name, (long long)used, used == 1 ? "" : "s");
         if (rc == PAT_OK)
-            rc = st->ops->scope_delete(st, cur[i].name);
+            rc = pat__db_scope_delete(st, cur[i].name);
         if (rc == PAT_OK)
-            rc = st->ops->scope_strip_users(st, cur[i].name);
+            rc = pat__db_scope_strip_users(st, cur[i].name);
     }
     return rc;
 }
@@ -144,21 +146,21 @@ pat_scope_replace(struct pat_store *st, const struct pat_actor *who,
     if (rc != PAT_OK)
         return rc;
     for (i = 0; rc == PAT_OK && i < n; i++) {
-        rc = st->ops->scope_get(st, items[i].name, &old);
+        rc = pat__db_scope_get(st, items[i].name, &old);
         if (rc == PAT_OK && old.builtin)
             rc = pat__fail(st, PAT_EINVAL, "scope '%s' is built in",
                            items[i].name);
         else if (rc == PAT_OK || rc == PAT_ENOTFOUND) {
             struct pat_scope sc = items[i];
             sc.builtin = false;
-            rc = st->ops->scope_put(st, &sc);
+            rc = pat__db_scope_put(st, &sc);
         }
     }
     if (rc == PAT_OK)
         rc = drop_unlisted(st, items, n);
     /* A dropped scope leaves every user's list, and so their tokens. */
     if (rc == PAT_OK)
-        rc = pat__changed(st, NULL);
+        rc = pat__feed(st, who, "scopes.changed", NULL, NULL, NULL);
     if (rc == PAT_OK)
         rc = pat__audit(st, who, "scope.replaced", NULL, NULL, NULL);
     if (rc == PAT_OK)

@@ -42,7 +42,7 @@ pat_session_create(struct pat_store *st, const struct pat_actor *who,
         rc = pat__tx_begin(st);
     if (rc != PAT_OK)
         goto fail;
-    rc = st->ops->session_insert(st, hash, user_id, csrf, now, now + ttl);
+    rc = pat__db_session_insert(st, hash, user_id, csrf, now, now + ttl);
     if (rc == PAT_OK)
         rc = pat__audit(st, who, "session.created", user_id, NULL, NULL);
     if (rc == PAT_OK)
@@ -65,7 +65,7 @@ pat_session_get(struct pat_store *st, const char *cookie, size_t len,
     int rc = cookie_hash(cookie, len, hash);
 
     if (rc == PAT_OK)
-        rc = st->ops->session_get(st, hash, pat_store_now(st), user_id,
+        rc = pat__db_session_get(st, hash, pat_store_now(st), user_id,
                                   sizeof(user_id), csrf, csrf_len);
     if (rc == PAT_OK)
         rc = pat__user_find(st, user_id, u);
@@ -84,5 +84,5 @@ pat_session_delete(struct pat_store *st, const char *cookie, size_t len)
         return PAT_OK;
     if (rc != PAT_OK)
         return rc;
-    return st->ops->session_delete(st, hash);
+    return pat__db_session_delete(st, hash);
 }

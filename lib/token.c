@@ -190,11 +190,11 @@ pat__token_create_tx(struct pat_store *st, const struct pat_actor *who,
                          owner.username);
     rc = token_fields(st, who, spec, &owner, t);
     if (rc == PAT_OK)
-        rc = st->ops->policy_get(st, &pol);
+        rc = pat__db_policy_get(st, &pol);
     if (rc == PAT_OK)
         rc = pat__expiry_resolve(st, who, &pol, &spec->expiry, &t->expires_at);
     if (rc == PAT_OK)
-        rc = st->ops->token_count_live(st, owner.id, pat_store_now(st), &live);
+        rc = pat__db_token_count_live(st, owner.id, pat_store_now(st), &live);
     if (rc != PAT_OK)
         return rc;
     if (live >= pol.max_tokens_per_user)
@@ -208,18 +208,21 @@ pat__token_create_tx(struct pat_store *st, const struct pat_actor *who,
     if (rc != PAT_OK)
         return rc;
     t->created_at = pat_store_now(st);
-    rc = st->ops->token_insert(st, t);
+    rc = pat__db_token_insert(st, t);
     if (rc == PAT_ECONFLICT)
         return pat__fail(st, rc,
                          "a token named '%s' already exists for user '%s'",
                          t->name, owner.username);
     if (rc == PAT_OK)
-        rc = st->ops->secret_insert(st, hash, t->id, t->created_at);
+        rc = pat__db_secret_insert(st, hash, t->id, t->created_at);
     if (rc != PAT_OK)
         return rc;
     expiry_detail(exp, sizeof(exp), t->expires_at);
     pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "name", t->name,
                 "scopes", t->scopes, "expires_at", exp);
+    rc = pat__feed(st, who, "token.created", owner.id, t->id, detail);
+    if (rc != PAT_OK)
+        return rc;
     return pat__audit(st, who, "token.created", owner.id, t->id, detail);
 }
 
@@ -256,7 +259,7 @@ token_find(struct pat_store *st, const char *owner, const char *id,
     if (id == NULL || strnlen(id, PAT_ID_LEN + 1) != PAT_ID_LEN ||
         strncmp(id, "tok_", 4) != 0)
         return pat__fail(st, PAT_ENOTFOUND, "no token '%.32s'", id ? id : "");
-    rc = st->ops->token_get(st, id, out);
+    rc = pat__db_token_get(st, id, out);
     if (rc == PAT_OK && owner != NULL) {
         /* owner may be a username; compare ids. */
         if (strncmp(owner, "usr_", 4) == 0)
@@ -289,7 +292,7 @@ pat_token_list(struct pat_store *st, const struct pat_token_filter *f,
     }
     if (f->status < 0 || f->status > PAT_STATUS_ALL)
         return pat__fail(st, PAT_EINVAL, "invalid status filter");
-    return st->ops->token_list(st, f, pat_store_now(st), out, cap, n);
+    return pat__db_token_list(st, f, pat_store_now(st), out, cap, n);
 }
 
 int
@@ -322,9 +325,11 @@ pat_token_update(struct pat_store *st, const struct pat_actor *who,
         pat__copy(t.name, sizeof(t.name), name);
     if (description != NULL)
         pat__copy(t.description, sizeof(t.description), description);
-    rc = st->ops->token_update(st, &t);
+    rc = pat__db_token_update(st, &t);
     if (rc == PAT_ECONFLICT)
         rc = pat__fail(st, rc, "a token named '%s' already exists", t.name);
+    if (rc == PAT_OK)
+        rc = pat__feed(st, who, "token.renamed", t.user_id, t.id, detail);
     if (rc == PAT_OK)
         rc = pat__audit(st, who, "token.updated", t.user_id, t.id, detail);
     if (rc == PAT_OK)
@@ -373,27 +378,27 @@ pat_token_regenerate(struct pat_store *st, const struct pat_actor *who,
     if (rc == PAT_OK)
         rc = scopes_allowed(st, who, &u, t.scopes);
     if (rc == PAT_OK)
-        rc = st->ops->policy_get(st, &pol);
+        rc = pat__db_policy_get(st, &pol);
     if (rc == PAT_OK)
         rc = pat__expiry_resolve(st, who, &pol, expiry ? expiry : &none,
                                  &t.expires_at);
     if (rc == PAT_OK)
-        rc = st->ops->secret_retire(st, t.id, now + grace_seconds);
+        rc = pat__db_secret_retire(st, t.id, now + grace_seconds);
     if (rc == PAT_OK)
         rc = new_secret(st, &t, secret, secret_len, hash);
     if (rc == PAT_OK)
-        rc = st->ops->secret_insert(st, hash, t.id, now);
+        rc = pat__db_secret_insert(st, hash, t.id, now);
     if (rc == PAT_OK)
-        rc = st->ops->token_update(st, &t);
+        rc = pat__db_token_update(st, &t);
     /* The old secret now retires: nodes must not keep serving it. */
-    if (rc == PAT_OK)
-        rc = pat__changed(st, t.id);
     if (rc == PAT_OK) {
         expiry_detail(exp, sizeof(exp), t.expires_at);
         pat__detail(detail, sizeof(detail), "{s:i, s:s}", "grace_seconds",
                     grace_seconds, "expires_at", exp);
-        rc = pat__audit(st, who, "token.regenerated", t.user_id, t.id, detail);
+        rc = pat__feed(st, who, "token.regenerated", t.user_id, t.id, detail);
     }
+    if (rc == PAT_OK)
+        rc = pat__audit(st, who, "token.regenerated", t.user_id, t.id, detail);
     if (rc == PAT_OK)
         rc = pat__tx_commit(st);
     else
@@ -432,13 +437,17 @@ revoke_tx(struct pat_store *st, const struct pat_actor *who,
 
     t->revoked_at = pat_store_now(st);
     pat__copy(t->revoked_reason, sizeof(t->revoked_reason), reason);
-    rc = st->ops->token_update(st, t);
-    if (rc == PAT_OK)
-        rc = pat__changed(st, t->id);
-    if (rc != PAT_OK)
-        return rc;
     pat__detail(detail, sizeof(detail), "{s:s, s:s}", "name", t->name, "reason",
                 reason);
+    rc = pat__db_token_update(st, t);
+    /* A leak report's revocation is its own event type for subscribers. */
+    if (rc == PAT_OK)
+        rc = pat__feed(st, who,
+                       strcmp(reason, "leaked") == 0 ? "token.leaked"
+                                                     : "token.revoked",
+                       t->user_id, t->id, detail);
+    if (rc != PAT_OK)
+        return rc;
     return pat__audit(st, who, "token.revoked", t->user_id, t->id, detail);
 }
 
@@ -470,7 +479,7 @@ pat__token_revoke_id(struct pat_store *st, const struct pat_actor *who,
                      const char *id, const char *reason)
 {
     struct pat_token t;
-    int rc = st->ops->token_get(st, id, &t);
+    int rc = pat__db_token_get(st, id, &t);
 
     if (rc == PAT_OK && t.revoked_at == 0)
         rc = revoke_tx(st, who, &t, reason);
@@ -482,6 +491,7 @@ pat_token_revoke_user(struct pat_store *st, const struct pat_actor *who,
                       const char *user, const char *reason, int64_t *count)
 {
     struct pat_user u;
+    struct pat_change ch;
     char detail[PAT_DETAIL_MAX + 1];
     int64_t n = 0;
     int rc;
@@ -494,11 +504,13 @@ pat_token_revoke_user(struct pat_store *st, const struct pat_actor *who,
     if (rc != PAT_OK)
         return rc;
     rc = pat__user_find(st, user, &u);
+    if (rc == PAT_OK) {
+        pat__detail(detail, sizeof(detail), "{s:s}", "reason", reason);
+        rc = pat__feed_fill(st, who, "token.revoked", u.id, NULL, detail, &ch);
+    }
     if (rc == PAT_OK)
-        rc =
-            st->ops->token_revoke_user(st, u.id, pat_store_now(st), reason, &n);
-    if (rc == PAT_OK && n > 0)
-        rc = pat__changed(st, NULL);
+        rc = pat__db_token_revoke_user(st, u.id, pat_store_now(st), reason,
+                                       &ch, &n);
     if (rc == PAT_OK) {
         pat__detail(detail, sizeof(detail), "{s:I, s:s}", "count",
                     (json_int_t)n, "reason", reason);
@@ -519,6 +531,7 @@ pat_token_revoke_bulk(struct pat_store *st, const struct pat_actor *who,
                       bool dry_run, int64_t *count)
 {
     char detail[PAT_DETAIL_MAX + 1], before[PAT_TIME_LEN + 1] = "";
+    struct pat_change ch;
     int64_t n = 0;
     int rc;
 
@@ -530,14 +543,16 @@ pat_token_revoke_bulk(struct pat_store *st, const struct pat_actor *who,
         rc = pat__fail(st, PAT_EINVAL,
                        "give at least one of user_id, scope and "
                        "created_before");
+    if (rc == PAT_OK) {
+        pat__detail(detail, sizeof(detail), "{s:s}", "reason", reason);
+        rc = pat__feed_fill(st, who, "token.revoked", NULL, NULL, detail, &ch);
+    }
     if (rc == PAT_OK)
         rc = pat__tx_begin(st);
     if (rc != PAT_OK)
         return rc;
-    rc = st->ops->token_revoke_where(st, f, pat_store_now(st), reason, dry_run,
-                                     &n);
-    if (rc == PAT_OK && !dry_run && n > 0)
-        rc = pat__changed(st, NULL);
+    rc = pat__db_token_revoke_where(st, f, pat_store_now(st), reason, dry_run,
+                                    &ch, &n);
     if (rc == PAT_OK && !dry_run) {
         if (f->created_before != 0)
             pat_time_format(f->created_before, before, sizeof(before));
@@ -579,7 +594,7 @@ pat_token_revoke_secret(struct pat_store *st, const struct pat_actor *who,
     if (rc != PAT_OK)
         return rc;
     *revoked = false;
-    rc = st->ops->verify_lookup(st, hash, &t, &retire_at, &u);
+    rc = pat__db_verify_lookup(st, hash, &t, &retire_at, &u);
     if (rc == PAT_ENOTFOUND ||
         (rc == PAT_OK && retire_at != 0 && retire_at <= pat_store_now(st)))
         rc = PAT_EUNKNOWN;

@@ -113,12 +113,12 @@ export_head(struct pat_store *st, struct out *o)
     rc = emit(o, json_pack("{s:s, s:i, s:i, s:s, s:s}", "kind", kinds[R_HEADER],
                            "format", FORMAT, "schema_version",
                            pat_store_schema_version(st), "backend",
-                           st->ops->name, "exported_at", at));
+                           st->drv->name, "exported_at", at));
     if (rc == PAT_OK)
         rc = emit(o, json_pack("{s:s, s:s, s:s}", "kind", kinds[R_SETTING],
                                "key", "token_prefix", "value", st->prefix));
     if (rc == PAT_OK)
-        rc = st->ops->policy_get(st, &pol);
+        rc = pat__db_policy_get(st, &pol);
     if (rc != PAT_OK)
         return rc;
     return emit(o, json_pack("{s:s, s:i, s:b, s:i, s:i, s:b}", "kind",
@@ -136,7 +136,7 @@ export_scopes(struct pat_store *st, struct out *o)
 {
     struct pat_scope *sc = calloc(512, sizeof(*sc));
     size_t n = 0, i;
-    int rc = sc ? st->ops->scope_list(st, sc, 512, &n) : PAT_ENOMEM;
+    int rc = sc ? pat__db_scope_list(st, sc, 512, &n) : PAT_ENOMEM;
 
     for (i = 0; rc == PAT_OK && i < n; i++) {
         rc = emit(o, json_pack("{s:s, s:s, s:s, s:b}", "kind", kinds[R_SCOPE],
@@ -156,7 +156,7 @@ export_user(struct pat_store *st, struct out *o, const struct pat_user *u)
     int rc = PAT_OK;
 
     if (u->has_password)
-        rc = st->ops->user_password_get(st, u->id, pw, sizeof(pw));
+        rc = pat__db_user_password_get(st, u->id, pw, sizeof(pw));
     if (rc != PAT_OK)
         return rc;
     v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:o, "
@@ -182,7 +182,7 @@ export_users(struct pat_store *st, struct out *o)
     int rc = u ? PAT_OK : PAT_ENOMEM;
 
     while (rc == PAT_OK && n == PAGE) {
-        rc = st->ops->user_dump(st, after, u, PAGE, &n);
+        rc = pat__db_user_dump(st, after, u, PAGE, &n);
         for (i = 0; rc == PAT_OK && i < n; i++) {
             rc = export_user(st, o, &u[i]);
             after = u[i].seq;
@@ -221,7 +221,7 @@ export_tokens(struct pat_store *st, struct out *o)
     memset(&f, 0, sizeof(f));
     f.status = PAT_STATUS_ALL;
     while (rc == PAT_OK && n == PAGE) {
-        rc = st->ops->token_list(st, &f, pat_store_now(st), t, PAGE, &n);
+        rc = pat__db_token_list(st, &f, pat_store_now(st), t, PAGE, &n);
         for (i = 0; rc == PAT_OK && i < n; i++) {
             rc = export_token(o, &t[i]);
             f.after = t[i].seq;
@@ -242,7 +242,7 @@ export_secrets(struct pat_store *st, struct out *o)
     int rc = s ? PAT_OK : PAT_ENOMEM;
 
     while (rc == PAT_OK && n == PAGE * 16) {
-        rc = st->ops->secret_dump(st, first ? NULL : after, s, PAGE * 16, &n);
+        rc = pat__db_secret_dump(st, first ? NULL : after, s, PAGE * 16, &n);
         for (i = 0; rc == PAT_OK && i < n; i++) {
             hex(s[i].hash, PAT_HASH_LEN, h);
             rc = emit(o, json_pack("{s:s, s:s, s:s, s:I, s:o}", "kind",
@@ -269,7 +269,7 @@ export_audit(struct pat_store *st, struct out *o)
 
     memset(&f, 0, sizeof(f));
     while (rc == PAT_OK && n == PAGE * 4) {
-        rc = st->ops->audit_list(st, &f, ev, PAGE * 4, &n);
+        rc = pat__db_audit_list(st, &f, ev, PAGE * 4, &n);
         for (i = 0; rc == PAT_OK && i < n; i++) {
             const struct pat_audit *e = &ev[i];
             rc = emit(o,
@@ -465,8 +465,8 @@ known(struct in *in, const char *what, const char *id)
     if (row == NULL)
         return PAT_ENOMEM;
     rc = strcmp(what, "user") == 0
-             ? in->st->ops->user_get(in->st, id, &row->u)
-             : in->st->ops->token_get(in->st, id, &row->t);
+             ? pat__db_user_get(in->st, id, &row->u)
+             : pat__db_token_get(in->st, id, &row->t);
     free(row);
     if (rc == PAT_ENOTFOUND)
         return pat__fail(in->st, PAT_EINVAL,
@@ -512,7 +512,7 @@ import_setting(struct in *in)
     if (rc == PAT_OK && pat_prefix_check(value) != PAT_OK)
         return bad(in, "invalid token prefix", value);
     if (rc == PAT_OK)
-        rc = in->st->ops->setting_put(in->st, key, value);
+        rc = pat__db_setting_put(in->st, key, value);
     return rc;
 }
 
@@ -533,7 +533,7 @@ import_policy(struct in *in)
     if (rc == PAT_OK && pat_policy_check(&p) != PAT_OK)
         return bad(in, "policy out of range:", "policy");
     if (rc == PAT_OK)
-        rc = in->st->ops->policy_put(in->st, &p);
+        rc = pat__db_policy_put(in->st, &p);
     return rc;
 }
 
@@ -551,7 +551,7 @@ import_scope(struct in *in)
     if (rc == PAT_OK)
         rc = get_bool(in, "builtin", &sc.builtin);
     if (rc == PAT_OK)
-        rc = in->st->ops->scope_put(in->st, &sc);
+        rc = pat__db_scope_put(in->st, &sc);
     in->n.scopes++;
     return rc;
 }
@@ -590,7 +590,7 @@ import_user(struct in *in)
     if (rc == PAT_OK)
         rc = get_str(in, "password_hash", true, pw, sizeof(pw));
     if (rc == PAT_OK)
-        rc = in->st->ops->user_restore(in->st, &u, pw[0] ? pw : NULL);
+        rc = pat__db_user_restore(in->st, &u, pw[0] ? pw : NULL);
     if (rc == PAT_OK)
         in->n.users++;
     OPENSSL_cleanse(pw, sizeof(pw));
@@ -643,7 +643,7 @@ import_token(struct in *in)
     if (rc == PAT_OK)
         rc = known(in, "user", t->user_id);
     if (rc == PAT_OK)
-        rc = in->st->ops->token_restore(in->st, t);
+        rc = pat__db_token_restore(in->st, t);
     if (rc == PAT_OK)
         in->n.tokens++;
     free(t);
@@ -669,7 +669,7 @@ import_secret(struct in *in)
     if (rc == PAT_OK)
         rc = known(in, "token", s.token_id);
     if (rc == PAT_OK)
-        rc = in->st->ops->secret_restore(in->st, &s);
+        rc = pat__db_secret_restore(in->st, &s);
     if (rc == PAT_OK)
         in->n.secrets++;
     return rc;
@@ -705,7 +705,7 @@ import_audit(struct in *in)
     if (rc == PAT_OK)
         rc = get_str(in, "detail", false, ev->detail, sizeof(ev->detail));
     if (rc == PAT_OK)
-        rc = in->st->ops->audit_insert(in->st, ev);
+        rc = pat__db_audit_insert(in->st, ev);
     if (rc == PAT_OK)
         in->n.audit++;
     free(ev);
@@ -803,7 +803,7 @@ import_target_empty(struct pat_store *st)
     struct pat_user u;
     char probe[PAT_PREFIX_MAX + 1];
     size_t n = 0;
-    int rc = st->ops->setting_get(st, "token_prefix", probe, sizeof(probe));
+    int rc = pat__db_setting_get(st, "token_prefix", probe, sizeof(probe));
 
     if (rc == PAT_OK)
         return pat__fail(st, PAT_EINITED,
@@ -811,7 +811,7 @@ import_target_empty(struct pat_store *st)
                          "import needs an empty one");
     if (rc != PAT_ENOTFOUND)
         return rc;
-    rc = st->ops->user_dump(st, 0, &u, 1, &n);
+    rc = pat__db_user_dump(st, 0, &u, 1, &n);
     if (rc == PAT_OK && n > 0)
         return pat__fail(st, PAT_EINITED,
                          "the target store has users: "

@@ -54,7 +54,7 @@ pat__user_find(struct pat_store *st, const char *key, struct pat_user *out)
     if (key == NULL || key[0] == '\0' ||
         strnlen(key, PAT_USERNAME_MAX + 1) > PAT_USERNAME_MAX)
         return pat__fail(st, PAT_ENOTFOUND, "no such user");
-    rc = st->ops->user_get(st, key, out);
+    rc = pat__db_user_get(st, key, out);
     if (rc == PAT_OK && out->deleted_at != 0)
         rc = PAT_ENOTFOUND;
     if (rc == PAT_ENOTFOUND)
@@ -100,7 +100,7 @@ pat__user_create_tx(struct pat_store *st, const struct pat_actor *who,
     pat__copy(u.email, sizeof(u.email), spec->email);
     u.role = spec->role;
     u.created_at = u.updated_at = pat_store_now(st);
-    rc = st->ops->user_insert(st, &u);
+    rc = pat__db_user_insert(st, &u);
     if (rc == PAT_ECONFLICT)
         return pat__fail(st, rc, "username '%s' is taken", u.username);
     if (rc != PAT_OK)
@@ -108,7 +108,9 @@ pat__user_create_tx(struct pat_store *st, const struct pat_actor *who,
     pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "username",
                 u.username, "role", u.role == PAT_ROLE_ADMIN ? "admin" : "user",
                 "scopes", u.scopes);
-    rc = pat__audit(st, who, "user.created", u.id, NULL, detail);
+    rc = pat__feed(st, who, "user.created", u.id, NULL, detail);
+    if (rc == PAT_OK)
+        rc = pat__audit(st, who, "user.created", u.id, NULL, detail);
     if (rc == PAT_OK && out != NULL)
         *out = u;
     return rc;
@@ -145,17 +147,22 @@ pat_user_list(struct pat_store *st, int64_t after, const char *q,
     *n = 0;
     if (q != NULL && (q[0] == '\0' || strnlen(q, 201) > 200))
         q = q[0] ? "\x01" : NULL; /* an over-long query matches nothing */
-    return st->ops->user_list(st, after, q, out, cap, n);
+    return pat__db_user_list(st, after, q, out, cap, n);
 }
 
-/* Reads the user, applies change, writes it back with an audit event. */
+/*
+ * Reads the user, applies change, writes it back with an audit event
+ * (action) and a feed row (type; "user.disabled" when the change
+ * disabled an enabled user).
+ */
 static int
 user_change(struct pat_store *st, const struct pat_actor *who, const char *key,
-            const char *action, const char *detail,
+            const char *action, const char *type, const char *detail,
             int (*change)(struct pat_store *, struct pat_user *, const void *),
             const void *arg)
 {
     struct pat_user u;
+    bool was_disabled = false;
     int rc = pat__need_init(st);
 
     if (rc != PAT_OK)
@@ -164,19 +171,24 @@ user_change(struct pat_store *st, const struct pat_actor *who, const char *key,
     if (rc != PAT_OK)
         return rc;
     rc = pat__user_find(st, key, &u);
-    if (rc == PAT_OK)
+    if (rc == PAT_OK) {
+        was_disabled = u.disabled;
         rc = change(st, &u, arg);
+    }
     if (rc == PAT_OK) {
         u.updated_at = pat_store_now(st);
-        rc = st->ops->user_update(st, &u);
+        rc = pat__db_user_update(st, &u);
     }
     /*
      * Disabling, deleting and taking scopes away make the user's tokens
      * less valid; enabling and granting make cached refusals stale. Every
-     * user change is announced.
+     * user change goes to the feed, naming the user.
      */
+    if (rc == PAT_OK && u.disabled && !was_disabled &&
+        strcmp(type, "user.updated") == 0)
+        type = "user.disabled";
     if (rc == PAT_OK)
-        rc = pat__changed(st, NULL);
+        rc = pat__feed(st, who, type, u.id, NULL, detail);
     if (rc == PAT_OK)
         rc = pat__audit(st, who, action, u.id, NULL, detail);
     if (rc == PAT_OK)
@@ -198,7 +210,8 @@ pat_user_set_disabled(struct pat_store *st, const struct pat_actor *who,
                       const char *key, bool disabled)
 {
     return user_change(st, who, key,
-                       disabled ? "user.disabled" : "user.enabled", NULL,
+                       disabled ? "user.disabled" : "user.enabled",
+                       disabled ? "user.disabled" : "user.updated", NULL,
                        set_disabled, &disabled);
 }
 
@@ -223,8 +236,8 @@ pat_user_set_scopes(struct pat_store *st, const struct pat_actor *who,
 
     pat__detail(detail, sizeof(detail), "{s:s}", "scopes",
                 scopes ? scopes : "");
-    return user_change(st, who, key, "user.scopes_changed", detail, set_scopes,
-                       scopes ? scopes : "");
+    return user_change(st, who, key, "user.scopes_changed", "user.updated",
+                       detail, set_scopes, scopes ? scopes : "");
 }
 
 static int
@@ -257,7 +270,7 @@ apply_patch(struct pat_store *st, struct pat_user *u, const void *arg)
         u->disabled = p->disabled != 0;
     /* A disabled user's web sessions end with the change. */
     if (rc == PAT_OK && u->disabled)
-        rc = st->ops->session_delete_user(st, u->id);
+        rc = pat__db_session_delete_user(st, u->id);
     return rc;
 }
 
@@ -275,23 +288,29 @@ pat_user_update(struct pat_store *st, const struct pat_actor *who,
                 : p->role   ? "admin"
                             : "user",
                 "scopes", p->scopes, "disabled", p->disabled);
-    rc = user_change(st, who, key, "user.updated", detail, apply_patch, p);
+    rc = user_change(st, who, key, "user.updated", "user.updated", detail,
+                     apply_patch, p);
     if (rc == PAT_OK && out != NULL)
         rc = pat__user_find(st, key, out);
     return rc;
 }
 
+/* arg: the acting user; every token is revoked, each with a feed row. */
 static int
 mark_deleted(struct pat_store *st, struct pat_user *u, const void *arg)
 {
+    struct pat_change ch;
+    char detail[PAT_DETAIL_MAX + 1];
     int64_t n = 0;
     int rc;
 
-    (void)arg;
-    rc = st->ops->token_revoke_user(st, u->id, pat_store_now(st),
-                                    "user_deleted", &n);
+    pat__detail(detail, sizeof(detail), "{s:s}", "reason", "user_deleted");
+    rc = pat__feed_fill(st, arg, "token.revoked", u->id, NULL, detail, &ch);
     if (rc == PAT_OK)
-        rc = st->ops->session_delete_user(st, u->id);
+        rc = pat__db_token_revoke_user(st, u->id, pat_store_now(st),
+                                       "user_deleted", &ch, &n);
+    if (rc == PAT_OK)
+        rc = pat__db_session_delete_user(st, u->id);
     /* The row stays for the audit trail; the name becomes free again. */
     u->deleted_at = pat_store_now(st);
     u->disabled = true;
@@ -302,5 +321,6 @@ int
 pat_user_delete(struct pat_store *st, const struct pat_actor *who,
                 const char *key)
 {
-    return user_change(st, who, key, "user.deleted", NULL, mark_deleted, NULL);
+    return user_change(st, who, key, "user.deleted", "user.deleted", NULL,
+                       mark_deleted, who);
 }

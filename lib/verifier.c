@@ -414,7 +414,7 @@ write_usage(struct pat_store *st, const struct usage *u)
     struct pat_token t;
     char ips[PAT_RECENTSTR_MAX + 1], last[PAT_IP_MAX + 1];
     bool stored_later;
-    int rc = st->ops->token_get(st, u->token_id, &t);
+    int rc = pat__db_token_get(st, u->token_id, &t);
 
     if (rc == PAT_ENOTFOUND)
         return PAT_OK;
@@ -424,9 +424,9 @@ write_usage(struct pat_store *st, const struct usage *u)
     stored_later = t.last_used_at > u->last;
     merge_ips(u, t.recent_ips, stored_later, ips, sizeof(ips));
     if (stored_later)
-        return st->ops->token_usage_put(st, t.id, t.last_used_at,
+        return pat__db_token_usage_put(st, t.id, t.last_used_at,
                                         t.last_used_ip, ips);
-    return st->ops->token_usage_put(
+    return pat__db_token_usage_put(
         st, t.id, u->last,
         u->nips > 0 ? addr_text(&u->ips[0], last) : t.last_used_ip, ips);
 }
@@ -552,7 +552,7 @@ listener_connect(struct pat_verifier *v)
     if (pat_store_open(v->url, 0, &st, err, sizeof(err)) != PAT_OK)
         return NULL;
     pat_store_set_errbuf(st, NULL, 0);
-    if (st->ops->listen_start(st, PAT_CHANGES_CHANNEL) != PAT_OK) {
+    if (st->drv->listen_start(st, PAT_CHANGES_CHANNEL) != PAT_OK) {
         pat_store_close(st);
         return NULL;
     }
@@ -592,7 +592,7 @@ listener_main(void *arg)
             backoff = st != NULL ? 0 : next_backoff(backoff);
             continue;
         }
-        rc = st->ops->listen_wait(st, LISTEN_WAIT_MS, payload, sizeof(payload));
+        rc = st->drv->listen_wait(st, LISTEN_WAIT_MS, payload, sizeof(payload));
         if (rc == PAT_OK) {
             pat_verifier_invalidate(v);
             atomic_fetch_add(&v->notifications, 1);
@@ -646,7 +646,7 @@ pat_verifier_new(const char *url, const struct pat_verifier_options *o,
     pat__copy(v->prefix, sizeof(v->prefix), pat_store_prefix(st));
     v->all[v->nall++] = st;
     v->idle[v->nidle++] = st;
-    if (st->ops->listen_start != NULL) {
+    if (st->drv->listen_start != NULL) {
         if (pthread_create(&v->listener, NULL, listener_main, v) != 0) {
             rc = PAT_ENOMEM;
             goto fail;

@@ -34,7 +34,10 @@ report_reuse(struct pat_store *st, const struct pat_token *t)
         return;
     rc = pat__audit(st, NULL, "token.reuse_detected", t->user_id, t->id, "{}");
     if (rc == PAT_OK)
-        rc = st->ops->policy_get(st, &pol);
+        rc = pat__feed(st, NULL, "token.reuse_detected", t->user_id, t->id,
+                       NULL);
+    if (rc == PAT_OK)
+        rc = pat__db_policy_get(st, &pol);
     if (rc == PAT_OK && pol.revoke_on_reuse)
         rc = pat__token_revoke_id(st, NULL, t->id, "reuse");
     if (rc == PAT_OK)
@@ -62,7 +65,7 @@ pat_verify(struct pat_store *st, const char *token, size_t len,
     rc = pat_token_hash(token, len, hash);
     if (rc != PAT_OK)
         return rc;
-    rc = st->ops->verify_lookup(st, hash, &t, &retire_at, &u);
+    rc = pat__db_verify_lookup(st, hash, &t, &retire_at, &u);
     if (rc == PAT_ENOTFOUND)
         return PAT_EUNKNOWN;
     if (rc != PAT_OK)

@@ -12,6 +12,7 @@
 #include "policy.h"
 #include "token.h"
 #include "audit.h"
+#include "feed.h"
 #include "verify.h"
 #include "session.h"
 #include "text.h"

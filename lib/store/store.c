@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The store handle: choosing a backend from the URL, opening and
- * migrating, transactions and the announcements of changes made in them,
- * the clock, and the one-transaction bootstrap of a new store
- * (pat_store_init).
+ * The store handle: choosing a driver from the URL, opening and
+ * migrating, transactions and the commit signal (what a committed
+ * transaction appended to the change feed, told to the handle's
+ * owner), and the clock. Bootstrapping a new store is the domain's
+ * (lib/init.c).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <openssl/crypto.h>
 
 #include "store/store_int.h"
 
@@ -41,14 +40,14 @@ pat_store_open(const char *url, int flags, struct pat_store **out, char *errbuf,
     if (strncmp(url, "postgres://", 11) == 0 ||
         strncmp(url, "postgresql://", 13) == 0) {
         target = url;
-        st->ops = &pat__postgres_ops;
+        st->drv = &pat__postgres_driver;
     } else {
         target = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
-        st->ops = &pat__sqlite_ops;
+        st->drv = &pat__sqlite_driver;
     }
-    rc = st->ops->open(st, target, flags);
+    rc = st->drv->open(st, target, flags);
     if (rc != PAT_OK) {
-        st->ops = NULL;
+        st->drv = NULL;
         goto fail;
     }
     rc = pat__migrate(st);
@@ -69,8 +68,8 @@ pat_store_close(struct pat_store *st)
 {
     if (st == NULL)
         return;
-    if (st->ops != NULL)
-        st->ops->close(st);
+    if (st->drv != NULL)
+        st->drv->close(st);
     free(st);
 }
 
@@ -112,6 +111,37 @@ pat_store_prefix(const struct pat_store *st)
     return st->prefix[0] ? st->prefix : NULL;
 }
 
+void
+pat_store_on_commit(struct pat_store *st, pat_commit_cb cb, void *arg)
+{
+    st->on_commit = cb;
+    st->on_commit_arg = cb ? arg : NULL;
+}
+
+static void
+refs_clear(struct pat_store *st)
+{
+    st->nrefs = 0;
+    st->refs_over = false;
+}
+
+void
+pat__note_change(struct pat_store *st, int64_t seq, int evict,
+                 const char *user_id, const char *token_id)
+{
+    struct pat_change_ref *r;
+
+    if (st->nrefs == PAT_COMMIT_REFS_MAX) {
+        st->refs_over = true;
+        return;
+    }
+    r = &st->refs[st->nrefs++];
+    r->seq = seq;
+    r->evict = evict;
+    pat__copy(r->user_id, sizeof(r->user_id), user_id ? user_id : "");
+    pat__copy(r->token_id, sizeof(r->token_id), token_id ? token_id : "");
+}
+
 int
 pat__tx_begin(struct pat_store *st)
 {
@@ -119,20 +149,30 @@ pat__tx_begin(struct pat_store *st)
 
     if (st->in_tx)
         return pat__fail(st, PAT_ESTORE, "transaction already open");
-    rc = st->ops->begin(st);
+    refs_clear(st);
+    rc = st->drv->begin(st);
     if (rc == PAT_OK)
         st->in_tx = true;
     return rc;
 }
 
+/*
+ * The commit signal is given after every commit attempt that carried
+ * feed rows, even a failed one: a commit whose answer was lost may have
+ * happened, and forgetting a cached answer that is still right costs
+ * one store read, while keeping a revoked one would be a hole.
+ */
 int
 pat__tx_commit(struct pat_store *st)
 {
-    int rc = st->ops->commit(st);
+    int rc = st->drv->commit(st);
 
     if (rc != PAT_OK)
-        st->ops->rollback(st);
+        st->drv->rollback(st);
     st->in_tx = false;
+    if (st->on_commit != NULL && (st->nrefs > 0 || st->refs_over))
+        st->on_commit(st->on_commit_arg, st->refs, st->nrefs, st->refs_over);
+    refs_clear(st);
     return rc;
 }
 
@@ -141,27 +181,16 @@ pat__tx_rollback(struct pat_store *st)
 {
     if (!st->in_tx)
         return;
-    st->ops->rollback(st);
+    st->drv->rollback(st);
     st->in_tx = false;
-}
-
-int
-pat__changed(struct pat_store *st, const char *token_id)
-{
-    if (st->ops->notify == NULL)
-        return PAT_OK;
-    if (!st->in_tx)
-        return pat__fail(st, PAT_ESTORE,
-                         "a change announced outside a "
-                         "transaction");
-    return st->ops->notify(st, token_id ? token_id : "*");
+    refs_clear(st);
 }
 
 int
 pat__load_prefix(struct pat_store *st)
 {
     char buf[PAT_PREFIX_MAX + 1];
-    int rc = st->ops->setting_get(st, "token_prefix", buf, sizeof(buf));
+    int rc = pat__db_setting_get(st, "token_prefix", buf, sizeof(buf));
 
     if (rc != PAT_OK)
         return rc;
@@ -181,87 +210,3 @@ pat__need_init(struct pat_store *st)
     return PAT_OK;
 }
 
-static const struct pat_scope builtin_scopes[] = {
-    {"patd:admin", "Administer users, tokens, scopes and policy", true},
-    {"patd:introspect", "Call the token introspection endpoint", true},
-    {"patd:self", "Manage one's own tokens through the API", true},
-};
-
-/* Everything pat_store_init writes, inside its one transaction. */
-static int
-init_rows(struct pat_store *st, const char *prefix, const char *admin_name,
-          struct pat_user *admin, struct pat_token *token, char *secret,
-          size_t secret_len)
-{
-    struct pat_user_spec us = {admin_name, "Administrator", NULL,
-                               PAT_ROLE_ADMIN,
-                               "patd:admin patd:introspect patd:self"};
-    struct pat_token_spec ts = {
-        NULL, "bootstrap", "created by patd init", "patd:admin patd:self", NULL,
-        NULL, {0}};
-    struct pat_policy pol;
-    char probe[PAT_PREFIX_MAX + 1];
-    size_t i;
-    int rc;
-
-    rc = st->ops->setting_get(st, "token_prefix", probe, sizeof(probe));
-    if (rc == PAT_OK)
-        return pat__fail(st, PAT_EINITED, "store is already initialised");
-    if (rc != PAT_ENOTFOUND)
-        return rc;
-    rc = st->ops->setting_put(st, "token_prefix", prefix);
-    for (i = 0;
-         rc == PAT_OK && i < sizeof(builtin_scopes) / sizeof(builtin_scopes[0]);
-         i++)
-        rc = st->ops->scope_put(st, &builtin_scopes[i]);
-    if (rc != PAT_OK)
-        return rc;
-    pat_policy_defaults(&pol);
-    rc = st->ops->policy_put(st, &pol);
-    if (rc != PAT_OK)
-        return rc;
-    memcpy(st->prefix, prefix, strlen(prefix) + 1);
-    rc = pat__audit(st, NULL, "store.initialised", NULL, NULL, NULL);
-    if (rc != PAT_OK)
-        return rc;
-    rc = pat__user_create_tx(st, NULL, &us, admin);
-    if (rc != PAT_OK)
-        return rc;
-    ts.user_id = admin->id;
-    return pat__token_create_tx(st, NULL, &ts, token, secret, secret_len);
-}
-
-int
-pat_store_init(struct pat_store *st, const struct pat_init_spec *spec,
-               struct pat_user *admin, struct pat_token *token, char *secret,
-               size_t secret_len)
-{
-    const char *prefix = spec && spec->prefix ? spec->prefix : "pat";
-    const char *name =
-        spec && spec->admin_username ? spec->admin_username : "admin";
-    int rc;
-
-    if (pat_prefix_check(prefix) != PAT_OK) {
-        rc = pat__fail(st, PAT_EINVAL,
-                       "invalid token prefix '%s': 2-16 of [a-z0-9], "
-                       "starting with a letter",
-                       prefix);
-        goto out;
-    }
-    rc = pat__tx_begin(st);
-    if (rc != PAT_OK)
-        goto out;
-    rc = init_rows(st, prefix, name, admin, token, secret, secret_len);
-    if (rc == PAT_OK)
-        rc = pat__tx_commit(st);
-    else
-        pat__tx_rollback(st);
-out:
-    if (rc != PAT_OK) {
-        if (rc != PAT_EINITED)
-            st->prefix[0] = '\0';
-        if (secret != NULL)
-            OPENSSL_cleanse(secret, secret_len);
-    }
-    return rc;
-}

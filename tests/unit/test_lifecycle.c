@@ -836,7 +836,6 @@ static void
 test_pg_connection_lost(void **state)
 {
     struct fx *f = *state;
-    const struct pat_store_ops *ops = f->st->ops;
     struct pat_token t, out;
     struct pat_verdict v;
     char s[PAT_TOKEN_MAX + 1], s2[PAT_TOKEN_MAX + 1];
@@ -850,11 +849,11 @@ test_pg_connection_lost(void **state)
     assert_int_equal(pat_verify(f->st, s, 42, &v), PAT_OK);
     /* A write is not: it may have happened before the connection went. */
     kill_sessions();
-    assert_int_equal(ops->token_usage_put(f->st, t.id, T0, "192.0.2.1", ""),
+    assert_int_equal(pat__db_token_usage_put(f->st, t.id, T0, "192.0.2.1", ""),
                      PAT_EUNAVAIL);
     assert_non_null(strstr(f->err, "postgres: "));
     /* The next call reconnects before it sends anything. */
-    assert_int_equal(ops->token_usage_put(f->st, t.id, T0, "192.0.2.1", ""),
+    assert_int_equal(pat__db_token_usage_put(f->st, t.id, T0, "192.0.2.1", ""),
                      PAT_OK);
     /* BEGIN is safe to send again: nothing had happened yet. */
     kill_sessions();
@@ -862,13 +861,13 @@ test_pg_connection_lost(void **state)
     /* Inside a transaction nothing is retried: the transaction is gone. */
     assert_int_equal(pat__tx_begin(f->st), PAT_OK);
     kill_sessions();
-    assert_int_equal(ops->token_count_live(f->st, f->alice.id, T0, &n),
+    assert_int_equal(pat__db_token_count_live(f->st, f->alice.id, T0, &n),
                      PAT_EUNAVAIL);
-    assert_int_equal(ops->token_count_live(f->st, f->alice.id, T0, &n),
+    assert_int_equal(pat__db_token_count_live(f->st, f->alice.id, T0, &n),
                      PAT_EUNAVAIL);
     pat__tx_rollback(f->st);
     /* After the rollback the handle serves again. */
-    assert_int_equal(ops->token_count_live(f->st, f->alice.id, T0, &n), PAT_OK);
+    assert_int_equal(pat__db_token_count_live(f->st, f->alice.id, T0, &n), PAT_OK);
     assert_int_equal(n, 2);
     assert_int_equal(pat_verify(f->st, s2, 42, &v), PAT_OK);
 }
@@ -877,10 +876,9 @@ static void
 test_pg_errors(void **state)
 {
     struct fx *f = *state;
-    const struct pat_store_ops *ops = f->st->ops;
     size_t tk0, ev0, tk1, ev1;
 
-    assert_int_equal(ops->exec(f->st, "SELEC 1"), PAT_ESTORE);
+    assert_int_equal(f->st->drv->exec(f->st, "SELEC 1"), PAT_ESTORE);
     assert_non_null(strstr(f->err, "postgres: syntax error"));
     /*
      * After a failed statement PostgreSQL answers COMMIT with ROLLBACK
@@ -890,12 +888,12 @@ test_pg_errors(void **state)
     assert_int_equal(pat__tx_begin(f->st), PAT_OK);
     assert_int_equal(pat__audit(f->st, NULL, "test.event", NULL, NULL, NULL),
                      PAT_OK);
-    assert_int_equal(ops->exec(f->st, "SELECT 1 / 0"), PAT_ESTORE);
+    assert_int_equal(f->st->drv->exec(f->st, "SELECT 1 / 0"), PAT_ESTORE);
     assert_int_equal(pat__tx_commit(f->st), PAT_ESTORE);
     census(f, &tk1, &ev1);
     assert_int_equal(ev0, ev1);
     /* A unique key is PAT_ECONFLICT, with the server's words. */
-    assert_int_equal(ops->user_insert(f->st, &f->alice), PAT_ECONFLICT);
+    assert_int_equal(pat__db_user_insert(f->st, &f->alice), PAT_ECONFLICT);
     assert_non_null(strstr(f->err, "duplicate key"));
 }
 

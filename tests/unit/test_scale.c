@@ -155,7 +155,7 @@ heard(struct fx *f, struct pat_store *lst, char *out, size_t cap)
     out[0] = '\0';
     pg_run(f->url, "NOTIFY " PAT_CHANGES_CHANNEL ", 'mark'");
     for (i = 0; i < 100; i++) {
-        int rc = lst->ops->listen_wait(lst, 100, payload, sizeof(payload));
+        int rc = lst->drv->listen_wait(lst, 100, payload, sizeof(payload));
         if (rc == PAT_ENOTFOUND)
             continue;
         assert_int_equal(rc, PAT_OK);
@@ -196,8 +196,8 @@ test_notify_each_change(void **state)
     if (pg_base == NULL)
         skip();
     assert_int_equal(pat_store_open(f->url, 0, &lst, NULL, 0), PAT_OK);
-    assert_non_null(lst->ops->listen_start);
-    assert_int_equal(lst->ops->listen_start(lst, PAT_CHANGES_CHANNEL), PAT_OK);
+    assert_non_null(lst->drv->listen_start);
+    assert_int_equal(lst->drv->listen_start(lst, PAT_CHANGES_CHANNEL), PAT_OK);
 
     /* Creation and renaming make nothing less valid: silence. */
     make(f, "alice", "one", &t1, s1);
@@ -452,7 +452,7 @@ test_usage_latest_wins(void **state)
     assert_int_equal(pat_verifier_check(v, secret, strlen(secret), &c, &out),
                      PAT_OK);
     assert_int_equal(
-        f->st->ops->token_usage_put(f->st, t.id, later, "10.9.9.9", "10.9.9.9"),
+        pat__db_token_usage_put(f->st, t.id, later, "10.9.9.9", "10.9.9.9"),
         PAT_OK);
     assert_int_equal(pat_verifier_flush(v), PAT_OK);
     assert_int_equal(pat_token_get(f->st, NULL, t.id, &got), PAT_OK);
@@ -461,7 +461,7 @@ test_usage_latest_wins(void **state)
     assert_string_equal(got.recent_ips, "10.9.9.9 10.0.0.1");
 
     /* And a newer batch leads: its time, its address first. */
-    assert_int_equal(f->st->ops->token_usage_put(f->st, t.id, 1000, "10.9.9.9",
+    assert_int_equal(pat__db_token_usage_put(f->st, t.id, 1000, "10.9.9.9",
                                                  "10.9.9.9 10.0.0.1"),
                      PAT_OK);
     c.ip = "10.0.0.2";
