@@ -141,15 +141,38 @@ sleep_ms(long ms)
 }
 
 /*
+ * A notification's payload is the seq of a feed row: described here as
+ * "type id", with the token's id, else the user's, else nothing.
+ */
+static void
+describe(struct fx *f, const char *payload, char *out, size_t cap)
+{
+    struct pat_change ch;
+    size_t n = 0;
+    long long seq = strtoll(payload, NULL, 10);
+
+    assert_true(seq > 0);
+    assert_int_equal(pat_changes_list(f->st, seq - 1, &ch, 1, &n), PAT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(ch.seq, seq);
+    if (ch.token_id[0] != '\0')
+        snprintf(out, cap, "%s %s", ch.type, ch.token_id);
+    else if (ch.user_id[0] != '\0')
+        snprintf(out, cap, "%s %s", ch.type, ch.user_id);
+    else
+        snprintf(out, cap, "%s", ch.type);
+}
+
+/*
  * The notifications the listener lst has received since the last call,
- * as "p1 p2 ..." in out. A marker sent last (its own transaction)
- * arrives after everything committed before it, so nothing is missed
- * and nothing is waited for blindly.
+ * described as "d1, d2, ..." in out. A marker sent last (its own
+ * transaction) arrives after everything committed before it, so nothing
+ * is missed and nothing is waited for blindly.
  */
 static void
 heard(struct fx *f, struct pat_store *lst, char *out, size_t cap)
 {
-    char payload[PAT_PAYLOAD_MAX + 1];
+    char payload[PAT_PAYLOAD_MAX + 1], d[128];
     int i;
 
     out[0] = '\0';
@@ -161,18 +184,26 @@ heard(struct fx *f, struct pat_store *lst, char *out, size_t cap)
         assert_int_equal(rc, PAT_OK);
         if (strcmp(payload, "mark") == 0)
             return;
+        describe(f, payload, d, sizeof(d));
         if (out[0] != '\0')
-            strncat(out, " ", cap - strlen(out) - 1);
-        strncat(out, payload, cap - strlen(out) - 1);
+            strncat(out, ", ", cap - strlen(out) - 1);
+        strncat(out, d, cap - strlen(out) - 1);
     }
     fail_msg("the marker never came");
 }
 
 static void
-expect_heard(struct fx *f, struct pat_store *lst, const char *want)
+expect_heard(struct fx *f, struct pat_store *lst, const char *type,
+             const char *id)
 {
-    char got[512];
+    char got[512], want[128];
 
+    if (type == NULL)
+        want[0] = '\0';
+    else if (id == NULL)
+        snprintf(want, sizeof(want), "%s", type);
+    else
+        snprintf(want, sizeof(want), "%s %s", type, id);
     heard(f, lst, got, sizeof(got));
     if (strcmp(got, want) != 0)
         fail_msg("heard '%s', want '%s'", got, want);
@@ -204,66 +235,66 @@ test_notify_each_change(void **state)
     make(f, "alice", "two", &t2, s2);
     assert_int_equal(
         pat_token_update(f->st, NULL, NULL, t1.id, "uno", NULL, NULL), PAT_OK);
-    expect_heard(f, lst, "");
+    expect_heard(f, lst, NULL, NULL);
 
     assert_int_equal(pat_token_revoke(f->st, NULL, NULL, t1.id, NULL), PAT_OK);
-    expect_heard(f, lst, t1.id);
+    expect_heard(f, lst, "token.revoked", t1.id);
     /* Revoked already, or refused: nothing changed, nothing said. */
     assert_int_equal(pat_token_revoke(f->st, NULL, NULL, t1.id, NULL), PAT_OK);
     assert_int_equal(pat_token_revoke(f->st, NULL, NULL, t2.id, "Bad Reason"),
                      PAT_EINVAL);
-    expect_heard(f, lst, "");
+    expect_heard(f, lst, NULL, NULL);
 
     assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t2.id, NULL, 0,
                                           &out, s3, sizeof(s3)),
                      PAT_OK);
-    expect_heard(f, lst, t2.id);
+    expect_heard(f, lst, "token.regenerated", t2.id);
 
     assert_int_equal(pat_token_revoke_secret(f->st, NULL, s3, strlen(s3),
                                              "leaked", &revoked),
                      PAT_OK);
     assert_true(revoked);
-    expect_heard(f, lst, t2.id);
+    expect_heard(f, lst, "token.leaked", t2.id);
 
     make(f, "alice", "three", &t3, s4);
     assert_int_equal(pat_token_revoke_bulk(f->st, NULL, &bulk, NULL, true, &n),
                      PAT_OK);
     assert_int_equal(n, 1);
-    expect_heard(f, lst, ""); /* a dry run */
+    expect_heard(f, lst, NULL, NULL); /* a dry run */
     assert_int_equal(pat_token_revoke_bulk(f->st, NULL, &bulk, NULL, false, &n),
                      PAT_OK);
-    expect_heard(f, lst, "*");
+    expect_heard(f, lst, "token.revoked", t3.id);
 
     make(f, "alice", "four", &t4, s5);
     assert_int_equal(pat_token_revoke_user(f->st, NULL, "alice", NULL, &n),
                      PAT_OK);
     assert_int_equal(n, 1);
-    expect_heard(f, lst, "*");
+    expect_heard(f, lst, "token.revoked", t4.id);
     assert_int_equal(pat_token_revoke_user(f->st, NULL, "alice", NULL, &n),
                      PAT_OK);
     assert_int_equal(n, 0);
-    expect_heard(f, lst, "");
+    expect_heard(f, lst, NULL, NULL);
 
     /* Every user change; the scope catalog; the policy. */
     assert_int_equal(pat_user_set_scopes(f->st, NULL, "alice", "patd:self"),
                      PAT_OK);
-    expect_heard(f, lst, "*");
+    expect_heard(f, lst, "user.updated", f->alice.id);
     assert_int_equal(pat_user_set_disabled(f->st, NULL, "alice", true), PAT_OK);
-    expect_heard(f, lst, "*");
+    expect_heard(f, lst, "user.disabled", f->alice.id);
     assert_int_equal(pat_user_set_disabled(f->st, NULL, "nobody", true),
                      PAT_ENOTFOUND);
-    expect_heard(f, lst, "");
+    expect_heard(f, lst, NULL, NULL);
     snprintf(keep[0].name, sizeof(keep[0].name), "repo:read");
     snprintf(keep[0].description, sizeof(keep[0].description), "Read");
     keep[0].builtin = false;
     assert_int_equal(pat_scope_replace(f->st, NULL, keep, 1), PAT_OK);
-    expect_heard(f, lst, "*");
+    expect_heard(f, lst, "scopes.changed", NULL);
     assert_int_equal(pat_policy_get(f->st, &pol), PAT_OK);
     pol.revoke_on_reuse = true;
     assert_int_equal(pat_policy_put(f->st, NULL, &pol), PAT_OK);
-    expect_heard(f, lst, "*");
+    expect_heard(f, lst, "policy.changed", NULL);
     assert_int_equal(pat_user_delete(f->st, NULL, "alice"), PAT_OK);
-    expect_heard(f, lst, "*");
+    expect_heard(f, lst, "user.deleted", f->alice.id);
 
     /* Reuse of a retired secret under revoke_on_reuse revokes: said. */
     {
@@ -275,9 +306,9 @@ test_notify_each_change(void **state)
         assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t1.id, NULL, 0,
                                               &out, s2, sizeof(s2)),
                          PAT_OK);
-        expect_heard(f, lst, t1.id);
+        expect_heard(f, lst, "token.regenerated", t1.id);
         assert_int_equal(pat_verify(f->st, s1, strlen(s1), &v), PAT_EREUSED);
-        expect_heard(f, lst, t1.id);
+        expect_heard(f, lst, "token.revoked", t1.id);
     }
     pat_store_close(lst);
 }
