@@ -73,9 +73,8 @@ int pat__feed(struct pat_store *st, const struct pat_actor *who,
 
 /* Fills ch (not its seq) as pat__feed would append it. */
 int pat__feed_fill(struct pat_store *st, const struct pat_actor *who,
-                   const char *type, const char *user_id,
-                   const char *token_id, const char *data,
-                   struct pat_change *ch);
+                   const char *type, const char *user_id, const char *token_id,
+                   const char *data, struct pat_change *ch);
 
 /* "usr_" / "tok_" + 16 base62 from the CSPRNG into out (PAT_ID_LEN + 1). */
 int pat__random_id(const char *kind, char *out, size_t outlen);

@@ -66,7 +66,7 @@ pat_session_get(struct pat_store *st, const char *cookie, size_t len,
 
     if (rc == PAT_OK)
         rc = pat__db_session_get(st, hash, pat_store_now(st), user_id,
-                                  sizeof(user_id), csrf, csrf_len);
+                                 sizeof(user_id), csrf, csrf_len);
     if (rc == PAT_OK)
         rc = pat__user_find(st, user_id, u);
     if (rc == PAT_OK && u->disabled)

@@ -509,8 +509,8 @@ pat_token_revoke_user(struct pat_store *st, const struct pat_actor *who,
         rc = pat__feed_fill(st, who, "token.revoked", u.id, NULL, detail, &ch);
     }
     if (rc == PAT_OK)
-        rc = pat__db_token_revoke_user(st, u.id, pat_store_now(st), reason,
-                                       &ch, &n);
+        rc = pat__db_token_revoke_user(st, u.id, pat_store_now(st), reason, &ch,
+                                       &n);
     if (rc == PAT_OK) {
         pat__detail(detail, sizeof(detail), "{s:I, s:s}", "count",
                     (json_int_t)n, "reason", reason);

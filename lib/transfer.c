@@ -464,9 +464,8 @@ known(struct in *in, const char *what, const char *id)
 
     if (row == NULL)
         return PAT_ENOMEM;
-    rc = strcmp(what, "user") == 0
-             ? pat__db_user_get(in->st, id, &row->u)
-             : pat__db_token_get(in->st, id, &row->t);
+    rc = strcmp(what, "user") == 0 ? pat__db_user_get(in->st, id, &row->u)
+                                   : pat__db_token_get(in->st, id, &row->t);
     free(row);
     if (rc == PAT_ENOTFOUND)
         return pat__fail(in->st, PAT_EINVAL,

@@ -424,8 +424,8 @@ write_usage(struct pat_store *st, const struct usage *u)
     stored_later = t.last_used_at > u->last;
     merge_ips(u, t.recent_ips, stored_later, ips, sizeof(ips));
     if (stored_later)
-        return pat__db_token_usage_put(st, t.id, t.last_used_at,
-                                        t.last_used_ip, ips);
+        return pat__db_token_usage_put(st, t.id, t.last_used_at, t.last_used_ip,
+                                       ips);
     return pat__db_token_usage_put(
         st, t.id, u->last,
         u->nips > 0 ? addr_text(&u->ips[0], last) : t.last_used_ip, ips);

@@ -96,8 +96,7 @@ read_scope(struct pat_store *st, struct pat_stmt *s, int i, void *scope)
 }
 
 int
-pat__db_scope_get(struct pat_store *st, const char *name,
-                  struct pat_scope *out)
+pat__db_scope_get(struct pat_store *st, const char *name, struct pat_scope *out)
 {
     struct pat_stmt *s;
     int rc = q_prepare(st, Q_SCOPE_GET, &s);

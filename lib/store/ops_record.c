@@ -119,8 +119,8 @@ read_change(struct pat_store *st, struct pat_stmt *s, int i, void *change)
 }
 
 int
-pat__db_change_list(struct pat_store *st, int64_t after,
-                    struct pat_change *out, size_t cap, size_t *n)
+pat__db_change_list(struct pat_store *st, int64_t after, struct pat_change *out,
+                    size_t cap, size_t *n)
 {
     struct pat_stmt *s;
     int rc = q_prepare(st, Q_CHANGE_LIST, &s);

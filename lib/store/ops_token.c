@@ -97,8 +97,8 @@ pat__db_token_list(struct pat_store *st, const struct pat_token_filter *f,
                    int64_t now, struct pat_token *out, size_t cap, size_t *n)
 {
     struct pat_stmt *s;
-    int rc = q_prepare(st, f->user_id ? Q_TOKEN_LIST_USER : Q_TOKEN_LIST_ALL,
-                       &s);
+    int rc =
+        q_prepare(st, f->user_id ? Q_TOKEN_LIST_USER : Q_TOKEN_LIST_ALL, &s);
 
     *n = 0;
     if (rc != PAT_OK)
@@ -116,8 +116,8 @@ pat__db_token_list(struct pat_store *st, const struct pat_token_filter *f,
 }
 
 int
-pat__db_token_count_live(struct pat_store *st, const char *user_id,
-                         int64_t now, int64_t *n)
+pat__db_token_count_live(struct pat_store *st, const char *user_id, int64_t now,
+                         int64_t *n)
 {
     struct pat_stmt *s;
     int rc = q_prepare(st, Q_TOKEN_COUNT_LIVE, &s);
@@ -163,9 +163,9 @@ feed_bulk(struct pat_store *st, struct pat_stmt *s, int first,
 }
 
 int
-pat__db_token_revoke_user(struct pat_store *st, const char *user_id,
-                          int64_t at, const char *reason,
-                          const struct pat_change *ch, int64_t *n)
+pat__db_token_revoke_user(struct pat_store *st, const char *user_id, int64_t at,
+                          const char *reason, const struct pat_change *ch,
+                          int64_t *n)
 {
     struct pat_stmt *s;
     int rc = q_prepare(st, Q_TOKEN_FEED_USER, &s);
@@ -200,8 +200,8 @@ pat__db_token_revoke_where(struct pat_store *st,
                            const struct pat_change *ch, int64_t *n)
 {
     struct pat_stmt *s;
-    int rc = q_prepare(st, dry_run ? Q_TOKEN_COUNT_WHERE : Q_TOKEN_FEED_WHERE,
-                       &s);
+    int rc =
+        q_prepare(st, dry_run ? Q_TOKEN_COUNT_WHERE : Q_TOKEN_FEED_WHERE, &s);
 
     if (rc != PAT_OK)
         return rc;
@@ -305,9 +305,9 @@ pat__db_secret_dump(struct pat_store *st, const uint8_t *after,
         struct pat_secret *sec = &out[(*n)++];
 
         if (!st->drv->col_blob(s, 0, sec->hash, PAT_HASH_LEN)) {
-            rc = pat__fail(st, PAT_ESTORE,
-                           "%s: a secret's hash is not 32 bytes",
-                           st->drv->name);
+            rc =
+                pat__fail(st, PAT_ESTORE, "%s: a secret's hash is not 32 bytes",
+                          st->drv->name);
             break;
         }
         c_text(st, s, 1, sec->token_id, sizeof(sec->token_id));

@@ -122,8 +122,8 @@ pat__db_user_dump(struct pat_store *st, int64_t after, struct pat_user *out,
 }
 
 int
-pat__db_user_password_get(struct pat_store *st, const char *user_id,
-                          char *buf, size_t cap)
+pat__db_user_password_get(struct pat_store *st, const char *user_id, char *buf,
+                          size_t cap)
 {
     struct pat_stmt *s;
     int rc = q_prepare(st, Q_USER_PW_GET, &s);
@@ -173,8 +173,7 @@ pat__db_session_insert(struct pat_store *st, const uint8_t *hash,
 
 int
 pat__db_session_get(struct pat_store *st, const uint8_t *hash, int64_t now,
-                    char *user_id, size_t user_cap, char *csrf,
-                    size_t csrf_cap)
+                    char *user_id, size_t user_cap, char *csrf, size_t csrf_cap)
 {
     struct pat_stmt *s;
     int rc = q_prepare(st, Q_SESSION_GET, &s);

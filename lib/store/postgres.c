@@ -189,7 +189,6 @@ ready(struct pat_store *st)
     return reconnect(st);
 }
 
-
 /* Prepares q on first use in this session, then runs it. */
 static PGresult *
 send_stmt(struct conn *c, const struct pg_stmt *s)

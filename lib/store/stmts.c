@@ -41,14 +41,19 @@
 
 /* ?2 status mask, ?3 now, ?4 scope, ?5..?7 bounds, ?8 cursor, ?9 limit. */
 #define TOKEN_FILTER                                                           \
-    " AND (((?2 & 1) <> 0 AND" LIVE("t.", "?3") ")"                            \
-    "   OR ((?2 & 2) <> 0 AND t.revoked_at IS NULL AND t.expires_at <= ?3)"    \
-    "   OR ((?2 & 4) <> 0 AND t.revoked_at IS NOT NULL))"                      \
-    " AND (?4 IS NULL OR " HAS_ITEM("t.scopes", "?4") ")"                      \
-    " AND (?5 = 0 OR t.expires_at < ?5)"                                       \
-    " AND (?6 = 0 OR t.last_used_at IS NULL OR t.last_used_at < ?6)"           \
-    " AND (?7 = 0 OR t.created_at < ?7)"                                       \
-    " AND t.seq > ?8 ORDER BY t.seq LIMIT ?9"
+    " AND (((?2 & 1) <> 0 AND" LIVE(                                           \
+        "t.", "?3") ")"                                                        \
+                    "   OR ((?2 & 2) <> 0 AND t.revoked_at IS NULL AND "       \
+                    "t.expires_at <= ?3)"                                      \
+                    "   OR ((?2 & 4) <> 0 AND t.revoked_at IS NOT NULL))"      \
+                    " AND (?4 IS NULL OR " HAS_ITEM(                           \
+                        "t.scopes",                                            \
+                        "?4") ")"                                              \
+                              " AND (?5 = 0 OR t.expires_at < ?5)"             \
+                              " AND (?6 = 0 OR t.last_used_at IS NULL OR "     \
+                              "t.last_used_at < ?6)"                           \
+                              " AND (?7 = 0 OR t.created_at < ?7)"             \
+                              " AND t.seq > ?8 ORDER BY t.seq LIMIT ?9"
 #define TOKEN_FILTER_TYPES "tiitiiiii"
 
 /*
@@ -58,8 +63,9 @@
 #define BULK_FILTER                                                            \
     " WHERE revoked_at IS NULL"                                                \
     " AND (?1 IS NULL OR user_id = ?1)"                                        \
-    " AND (?2 IS NULL OR " HAS_ITEM("scopes", "?2") ")"                        \
-    " AND (?3 = 0 OR created_at < ?3)"
+    " AND (?2 IS NULL OR " HAS_ITEM("scopes",                                  \
+                                    "?2") ")"                                  \
+                                          " AND (?3 = 0 OR created_at < ?3)"
 
 const struct pat_stmt_def pat__stmts[Q_COUNT] = {
     [Q_SCHEMA_VERSION] = {"SELECT coalesce(max(version), 0)"
@@ -68,9 +74,10 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
     [Q_SCHEMA_RECORD] = {"INSERT INTO schema_migrations VALUES (?1, ?2, ?3)",
                          "iti", false},
     [Q_SETTING_GET] = {"SELECT value FROM settings WHERE key = ?1", "t", true},
-    [Q_SETTING_PUT] = {"INSERT INTO settings VALUES (?1, ?2)"
-                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                       "tt", false},
+    [Q_SETTING_PUT] =
+        {"INSERT INTO settings VALUES (?1, ?2)"
+         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+         "tt", false},
 
     [Q_USER_INSERT] = {"INSERT INTO users (id, username, display_name, email,"
                        " role, scopes, disabled, created_at, updated_at)"
@@ -111,8 +118,8 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
                       "i", true},
     [Q_SCOPE_DELETE] = {"DELETE FROM scopes WHERE name = ?1 AND builtin = 0",
                         "t", false},
-    [Q_SCOPE_IN_USE] = {"SELECT count(*) FROM tokens WHERE" LIVE("", "?2")
-                        " AND " HAS_ITEM("scopes", "?1"),
+    [Q_SCOPE_IN_USE] = {"SELECT count(*) FROM tokens WHERE" LIVE(
+                            "", "?2") " AND " HAS_ITEM("scopes", "?1"),
                         "ti", true},
     [Q_SCOPE_STRIP] = {"UPDATE users SET scopes = trim(replace(' ' || scopes"
                        " || ' ', ' ' || ?1 || ' ', ' '))"
@@ -141,8 +148,8 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
                         " hint = ?4, expires_at = ?5, revoked_at = ?6,"
                         " revoked_reason = ?7 WHERE id = ?1",
                         "ttttiit", false},
-    [Q_TOKEN_GET] = {"SELECT " TOKEN_COLS " FROM tokens t WHERE t.id = ?1",
-                     "t", true},
+    [Q_TOKEN_GET] = {"SELECT " TOKEN_COLS " FROM tokens t WHERE t.id = ?1", "t",
+                     true},
     [Q_TOKEN_LIST_ALL] = {"SELECT " TOKEN_COLS " FROM tokens t"
                           " WHERE ?1 IS NULL" TOKEN_FILTER,
                           TOKEN_FILTER_TYPES, true},
@@ -152,10 +159,13 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
     [Q_TOKEN_COUNT_LIVE] = {"SELECT count(*) FROM tokens WHERE user_id = ?1"
                             " AND" LIVE("", "?2"),
                             "ti", true},
-    /* Before a revocation: one feed row for each token it will revoke. */
+    /*
+     * Before a bulk revocation: one feed row for each token it will revoke,
+     * in the order the tokens were created.
+     */
     [Q_TOKEN_FEED_USER] = {CHANGE_INTO "SELECT ?2, ?3, ?4, user_id, id, ?5, ?6"
                                        " FROM tokens WHERE user_id = ?1"
-                                       " AND revoked_at IS NULL"
+                                       " AND revoked_at IS NULL ORDER BY seq"
                                        " RETURNING seq, user_id, token_id",
                            "tittit", false},
     [Q_TOKEN_REVOKE_USER] = {"UPDATE tokens SET revoked_at = ?2,"
@@ -164,6 +174,7 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
                              "tit", false},
     [Q_TOKEN_FEED_WHERE] = {CHANGE_INTO "SELECT ?4, ?5, ?6, user_id, id, ?7, ?8"
                                         " FROM tokens" BULK_FILTER
+                                        " ORDER BY seq"
                                         " RETURNING seq, user_id, token_id",
                             "ttiittit", false},
     [Q_TOKEN_REVOKE_WHERE] = {"UPDATE tokens SET revoked_at = ?4,"
@@ -227,11 +238,12 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
     [Q_USER_DUMP] = {"SELECT " USER_COLS " FROM users WHERE seq > ?1"
                      " ORDER BY seq LIMIT ?2",
                      "ii", true},
-    [Q_USER_RESTORE] = {"INSERT INTO users (id, username, display_name, email,"
-                        " role, scopes, disabled, password_hash, created_at,"
-                        " updated_at, deleted_at)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                        "ttttttitiii", false},
+    [Q_USER_RESTORE] =
+        {"INSERT INTO users (id, username, display_name, email,"
+         " role, scopes, disabled, password_hash, created_at,"
+         " updated_at, deleted_at)"
+         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         "ttttttitiii", false},
     [Q_TOKEN_RESTORE] = {"INSERT INTO tokens (id, user_id, name, description,"
                          " scopes, audiences, allowed_cidrs, hint, created_at,"
                          " expires_at, revoked_at, revoked_reason,"
@@ -303,8 +315,7 @@ put(char *out, size_t cap, size_t *w, const char *s, size_t n)
 
 /* The ?N at *p (p[0] == '?') for PostgreSQL, advancing *p past it. */
 static bool
-placeholder(const char **p, const char *types, char *out, size_t cap,
-            size_t *w)
+placeholder(const char **p, const char *types, char *out, size_t cap, size_t *w)
 {
     const char *q = *p + 1;
     char buf[32];

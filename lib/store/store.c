@@ -209,4 +209,3 @@ pat__need_init(struct pat_store *st)
                          "store is not initialised; run 'patd init'");
     return PAT_OK;
 }
-

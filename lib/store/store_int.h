@@ -62,8 +62,8 @@ int pat__db_user_password_set(struct pat_store *st, const char *user_id,
 int pat__db_scope_put(struct pat_store *st, const struct pat_scope *s);
 int pat__db_scope_get(struct pat_store *st, const char *name,
                       struct pat_scope *out);
-int pat__db_scope_list(struct pat_store *st, struct pat_scope *out,
-                       size_t cap, size_t *n);
+int pat__db_scope_list(struct pat_store *st, struct pat_scope *out, size_t cap,
+                       size_t *n);
 int pat__db_scope_delete(struct pat_store *st, const char *name);
 /* Live tokens (at now) that hold the scope. */
 int pat__db_scope_in_use(struct pat_store *st, const char *name, int64_t now,
@@ -123,9 +123,9 @@ int pat__db_session_insert(struct pat_store *st, const uint8_t *hash,
                            const char *user_id, const char *csrf,
                            int64_t created_at, int64_t expires_at);
 /* The unexpired session with this hash (at now). */
-int pat__db_session_get(struct pat_store *st, const uint8_t *hash,
-                        int64_t now, char *user_id, size_t user_cap,
-                        char *csrf, size_t csrf_cap);
+int pat__db_session_get(struct pat_store *st, const uint8_t *hash, int64_t now,
+                        char *user_id, size_t user_cap, char *csrf,
+                        size_t csrf_cap);
 int pat__db_session_delete(struct pat_store *st, const uint8_t *hash);
 int pat__db_session_delete_user(struct pat_store *st, const char *user_id);
 
@@ -151,8 +151,8 @@ int pat__db_change_prune(struct pat_store *st, int64_t before, int64_t *n);
  * with its revocation and usage; the secrets by hash after `after`
  * (NULL: from the first), and one secret as it was.
  */
-int pat__db_user_dump(struct pat_store *st, int64_t after,
-                      struct pat_user *out, size_t cap, size_t *n);
+int pat__db_user_dump(struct pat_store *st, int64_t after, struct pat_user *out,
+                      size_t cap, size_t *n);
 int pat__db_user_restore(struct pat_store *st, const struct pat_user *u,
                          const char *password_hash);
 int pat__db_token_restore(struct pat_store *st, const struct pat_token *t);

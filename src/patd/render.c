@@ -89,6 +89,19 @@ render_audit(const struct pat_audit *ev)
                      detail ? detail : json_object());
 }
 
+/* A feed row; data is stored as JSON text and goes out as an object. */
+json_t *
+render_change(const struct pat_change *c)
+{
+    json_t *data = json_loads(c->data, 0, NULL);
+
+    return json_pack("{s:I, s:o, s:s, s:s, s:o, s:o, s:o}", "seq",
+                     (json_int_t)c->seq, "at", json_time(c->at), "type",
+                     c->type, "actor", c->actor, "user_id",
+                     json_opt(c->user_id), "token_id", json_opt(c->token_id),
+                     "data", data ? data : json_object());
+}
+
 json_t *
 render_policy(const struct pat_policy *p)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* JSON renderings of users, tokens, audit events and the policy. */
+/* JSON renderings of users, tokens, audit events, feed rows, the policy. */
 #ifndef PATD_RENDER_H
 #define PATD_RENDER_H
 
@@ -11,6 +11,7 @@
 json_t *render_user(const struct pat_user *u);
 json_t *render_token(const struct pat_token *t, int64_t now);
 json_t *render_audit(const struct pat_audit *ev);
+json_t *render_change(const struct pat_change *c);
 json_t *render_policy(const struct pat_policy *p);
 
 #endif

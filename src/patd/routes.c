@@ -49,6 +49,7 @@ const struct route routes[] = {
     {"GET", "/v1/policy", AUTH_SELF, h_policy_get, 0},
     {"PUT", "/v1/policy", AUTH_ADMIN, h_policy_put, 0},
     {"GET", "/v1/audit", AUTH_ADMIN, h_audit_list, 0},
+    {"GET", "/v1/events", AUTH_ADMIN, h_events_list, 0},
 
     {"POST", "/oauth2/introspect", AUTH_NONE, h_introspect,
      ROUTE_STORELESS | ROUTE_READONLY | ROUTE_FORM},

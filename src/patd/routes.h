@@ -76,6 +76,7 @@ int h_scopes_put(struct req *r);
 int h_policy_get(struct req *r);
 int h_policy_put(struct req *r);
 int h_audit_list(struct req *r);
+int h_events_list(struct req *r);
 
 int h_auth(struct req *r);
 int h_introspect(struct req *r);

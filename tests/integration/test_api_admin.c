@@ -5,8 +5,8 @@
  * user's tokens (list, mint, revoke all), the token inventory with each
  * filter, reading and revoking any token, bulk revocation (a dry run
  * first), the scope catalog (including the 409 for a scope in use), the
- * policy, and the audit trail with its filters. Each change is checked
- * through its effect on the tokens concerned, not only its answer.
+ * policy, the audit trail with its filters, and the change feed. Each change is
+ * checked through its effect on the tokens concerned, not only its answer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -711,6 +711,93 @@ test_user_delete(struct ctx *c)
     }
 }
 
+/* The newest feed row's seq, or -1 after recording a failure. */
+static long long
+feed_last(struct ctx *c)
+{
+    struct h *h = &c->h;
+    long long after = 0;
+    struct resp *r;
+
+    for (;;) {
+        r = http(h, "GET", hfmt(h, "/v1/events?after=%lld&limit=200", after),
+                 c->adm, NULL, NULL);
+        if (!EXPECT_STATUS(r, 200))
+            return -1;
+        if (nitems(r) == 0)
+            return jint(r->json, "next_after");
+        after = jint(r->json, "next_after");
+    }
+}
+
+static void
+test_events(struct ctx *c)
+{
+    struct h *h = &c->h;
+    struct resp *r;
+    const char *frank, *tok, *tok_id = NULL;
+    long long after, seq;
+    json_t *v;
+
+    h_section("events: the change feed, in order, for admins only");
+    after = feed_last(c);
+    CHECK(after > 0, "the feed is empty after all that: %lld", after);
+    frank = h_user(h, "frank", NULL, NULL);
+    tok = h_token(h, frank, "feed", "[\"patd:self\"]", &tok_id);
+    r = httpf(h, "DELETE", hfmt(h, "/v1/tokens/%s", tok_id), c->adm, NULL);
+    EXPECT_STATUS(r, 204);
+    r = http(h, "GET", hfmt(h, "/v1/events?after=%lld", after), c->adm, NULL,
+             NULL);
+    EXPECT_STATUS(r, 200);
+    CHECK(nitems(r) == 3, "three rows after user, token, revoke: %s", r->body);
+    if (nitems(r) == 3) {
+        v = json_array_get(jitems(r), 0);
+        CHECK(str_is(jstr(v, "type"), "user.created") &&
+                  str_is(jstr(v, "user_id"), frank) && jnull(v, "token_id") &&
+                  str_is(jstr(v, "actor"), h->admin_id),
+              "first row: %s", r->body);
+        seq = jint(v, "seq");
+        CHECK(seq > after, "seq %lld after %lld", seq, after);
+        v = json_array_get(jitems(r), 1);
+        CHECK(str_is(jstr(v, "type"), "token.created") &&
+                  str_is(jstr(v, "token_id"), tok_id) &&
+                  str_is(jstr(json_object_get(v, "data"), "name"), "feed") &&
+                  jint(v, "seq") > seq,
+              "second row: %s", r->body);
+        v = json_array_get(jitems(r), 2);
+        CHECK(str_is(jstr(v, "type"), "token.revoked") &&
+                  str_is(jstr(v, "token_id"), tok_id) &&
+                  str_is(jstr(v, "user_id"), frank) &&
+                  jint(r->json, "next_after") == jint(v, "seq"),
+              "third row and next_after: %s", r->body);
+        CHECK(strstr(r->body, tok) == NULL, "the feed shows a secret");
+    }
+    /* Paging by one; an empty page keeps the place. */
+    r = http(h, "GET", hfmt(h, "/v1/events?after=%lld&limit=1", after), c->adm,
+             NULL, NULL);
+    EXPECT_STATUS(r, 200);
+    CHECK(nitems(r) == 1 && jint(r->json, "next_after") > after, "one row: %s",
+          r->body);
+    seq = feed_last(c);
+    r = http(h, "GET", hfmt(h, "/v1/events?after=%lld", seq), c->adm, NULL,
+             NULL);
+    CHECK(nitems(r) == 0 && jint(r->json, "next_after") == seq,
+          "past the end: %s", r->body);
+
+    r = http(h, "GET", "/v1/events?after=-1", c->adm, NULL, NULL);
+    EXPECT_ERROR(r, 400, "invalid_request");
+    r = http(h, "GET", "/v1/events?after=x", c->adm, NULL, NULL);
+    EXPECT_ERROR(r, 400, "invalid_request");
+    r = http(h, "GET", "/v1/events?limit=0", c->adm, NULL, NULL);
+    EXPECT_ERROR(r, 400, "invalid_request");
+    r = http(h, "GET", "/v1/events?limit=201", c->adm, NULL, NULL);
+    EXPECT_ERROR(r, 400, "invalid_request");
+    r = http(h, "GET", "/v1/events", c->carol, NULL, NULL);
+    EXPECT_ERROR(r, 403, "forbidden");
+    r = http(h, "GET", "/v1/events", NULL, NULL, NULL);
+    EXPECT_STATUS(r, 401);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -730,6 +817,7 @@ main(int argc, char **argv)
             test_bulk_revoke(&c);
             test_policy(&c);
             test_audit(&c);
+            test_events(&c);
             test_self_protection(&c);
             test_user_delete(&c);
         }

@@ -206,18 +206,66 @@ make(struct fx *f, const char *name, const char *scopes, struct pat_expiry exp,
 
 static const struct pat_expiry NOEXP = {0, 0, false};
 
-/* Number of tokens and audit events: what a refusal must not change. */
+/*
+ * Number of tokens, and of audit events plus feed rows: what a refusal
+ * must not change.
+ */
 static void
 census(struct fx *f, size_t *tokens, size_t *events)
 {
     static struct pat_token tl[256];
     static struct pat_audit al[256];
+    static struct pat_change cl[256];
     struct pat_token_filter all = {0};
     struct pat_audit_filter any = {0};
+    size_t changes = 0;
 
     all.status = PAT_STATUS_ALL;
     assert_int_equal(pat_token_list(f->st, &all, tl, 256, tokens), PAT_OK);
     assert_int_equal(pat_audit_list(f->st, &any, al, 256, events), PAT_OK);
+    assert_int_equal(pat_changes_list(f->st, 0, cl, 256, &changes), PAT_OK);
+    *events += changes;
+}
+
+/*
+ * The feed rows appended since *after, as "type id/evict; ..." (id: the
+ * token's, else the user's, else "-"), moving *after past them. Checks
+ * what every row must hold: a time, an actor, JSON data.
+ */
+static void
+feed_since(struct fx *f, int64_t *after, char *out, size_t cap)
+{
+    static struct pat_change cl[256];
+    size_t n = 0, i;
+    int w = 0;
+
+    out[0] = '\0';
+    assert_int_equal(pat_changes_list(f->st, *after, cl, 256, &n), PAT_OK);
+    for (i = 0; i < n; i++) {
+        const struct pat_change *c = &cl[i];
+        const char *id = c->token_id[0]  ? c->token_id
+                         : c->user_id[0] ? c->user_id
+                                         : "-";
+
+        assert_true(c->seq > *after);
+        assert_int_equal(c->at, f->now);
+        assert_true(c->actor[0] != '\0');
+        assert_int_equal(c->data[0], '{');
+        w += snprintf(out + w, cap - (size_t)w, "%s%s %s/%d", i ? "; " : "",
+                      c->type, id, c->evict);
+        assert_true((size_t)w < cap);
+        *after = c->seq;
+    }
+}
+
+static void
+expect_feed(struct fx *f, int64_t *after, const char *want)
+{
+    char got[2048];
+
+    feed_since(f, after, got, sizeof(got));
+    if (strcmp(got, want) != 0)
+        fail_msg("feed: got '%s', want '%s'", got, want);
 }
 
 static void
@@ -867,7 +915,8 @@ test_pg_connection_lost(void **state)
                      PAT_EUNAVAIL);
     pat__tx_rollback(f->st);
     /* After the rollback the handle serves again. */
-    assert_int_equal(pat__db_token_count_live(f->st, f->alice.id, T0, &n), PAT_OK);
+    assert_int_equal(pat__db_token_count_live(f->st, f->alice.id, T0, &n),
+                     PAT_OK);
     assert_int_equal(n, 2);
     assert_int_equal(pat_verify(f->st, s2, 42, &v), PAT_OK);
 }
@@ -897,6 +946,233 @@ test_pg_errors(void **state)
     assert_non_null(strstr(f->err, "duplicate key"));
 }
 
+/* Every lifecycle call appends exactly its feed rows, never a secret. */
+static void
+test_feed_rows(void **state)
+{
+    struct fx *f = *state;
+    struct pat_actor admin = {f->admin.id, NULL, NULL, 0, "192.0.2.1", NULL};
+    struct pat_token t1, t2, t3, out;
+    struct pat_verdict v;
+    struct pat_bulk_filter bulk = {NULL, "repo:read", 0};
+    struct pat_user_patch patch = {"Alice A.", NULL, -1, NULL, -1};
+    struct pat_policy pol;
+    struct pat_scope keep[2] = {{"repo:read", "Read", false},
+                                {"repo:write", "Write", false}};
+    struct pat_change all[256];
+    char s1[PAT_TOKEN_MAX + 1], s2[PAT_TOKEN_MAX + 1], s3[PAT_TOKEN_MAX + 1];
+    char want[512];
+    int64_t after = 0, n = 0;
+    bool revoked = false;
+    size_t i, count;
+
+    assert_int_equal(pat_changes_last(f->st, &after), PAT_OK);
+    assert_true(after > 0); /* init and setup wrote rows */
+
+    assert_int_equal(make(f, "one", "repo:read", NOEXP, &t1, s1), PAT_OK);
+    snprintf(want, sizeof(want), "token.created %s/0", t1.id);
+    expect_feed(f, &after, want);
+    assert_int_equal(
+        pat_token_update(f->st, &admin, NULL, t1.id, "uno", NULL, NULL),
+        PAT_OK);
+    snprintf(want, sizeof(want), "token.renamed %s/0", t1.id);
+    expect_feed(f, &after, want);
+    assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t1.id, NULL, 60,
+                                          &out, s2, sizeof(s2)),
+                     PAT_OK);
+    snprintf(want, sizeof(want), "token.regenerated %s/1", t1.id);
+    expect_feed(f, &after, want);
+    /* The retired secret presented after its grace: a reuse, recorded. */
+    f->now += 61;
+    assert_int_equal(pat_verify(f->st, s1, strlen(s1), &v), PAT_EREUSED);
+    snprintf(want, sizeof(want), "token.reuse_detected %s/0", t1.id);
+    expect_feed(f, &after, want);
+    assert_int_equal(pat_token_revoke_secret(f->st, NULL, s2, strlen(s2),
+                                             "leaked", &revoked),
+                     PAT_OK);
+    assert_true(revoked);
+    snprintf(want, sizeof(want), "token.leaked %s/1", t1.id);
+    expect_feed(f, &after, want);
+    /* Nothing changed, nothing written. */
+    assert_int_equal(pat_token_revoke(f->st, NULL, NULL, t1.id, NULL), PAT_OK);
+    expect_feed(f, &after, "");
+
+    assert_int_equal(make(f, "two", "repo:read", NOEXP, &t2, s2), PAT_OK);
+    assert_int_equal(make(f, "three", "repo:read", NOEXP, &t3, s3), PAT_OK);
+    after += 2;
+    assert_int_equal(pat_token_revoke_bulk(f->st, NULL, &bulk, NULL, true, &n),
+                     PAT_OK);
+    assert_int_equal(n, 2);
+    expect_feed(f, &after, "");
+    assert_int_equal(pat_token_revoke_bulk(f->st, NULL, &bulk, NULL, false, &n),
+                     PAT_OK);
+    snprintf(want, sizeof(want), "token.revoked %s/1; token.revoked %s/1",
+             t2.id, t3.id);
+    expect_feed(f, &after, want);
+
+    assert_int_equal(make(f, "four", "repo:read", NOEXP, &t2, s2), PAT_OK);
+    after++;
+    assert_int_equal(pat_token_revoke_user(f->st, &admin, "alice", NULL, &n),
+                     PAT_OK);
+    snprintf(want, sizeof(want), "token.revoked %s/1", t2.id);
+    expect_feed(f, &after, want);
+
+    assert_int_equal(pat_user_set_scopes(f->st, NULL, "alice", "patd:self"),
+                     PAT_OK);
+    assert_int_equal(pat_user_set_disabled(f->st, NULL, "alice", true), PAT_OK);
+    assert_int_equal(pat_user_set_disabled(f->st, NULL, "alice", false),
+                     PAT_OK);
+    assert_int_equal(pat_user_update(f->st, NULL, "alice", &patch, NULL),
+                     PAT_OK);
+    assert_int_equal(
+        pat_user_set_password(f->st, NULL, "alice", "a long password"), PAT_OK);
+    snprintf(want, sizeof(want),
+             "user.updated %s/2; user.disabled %s/2; user.updated %s/2; "
+             "user.updated %s/2; user.updated %s/2",
+             f->alice.id, f->alice.id, f->alice.id, f->alice.id, f->alice.id);
+    expect_feed(f, &after, want);
+
+    assert_int_equal(pat_scope_put(f->st, NULL, "repo:admin", "Admin"), PAT_OK);
+    assert_int_equal(pat_scope_replace(f->st, NULL, keep, 2), PAT_OK);
+    assert_int_equal(pat_policy_get(f->st, &pol), PAT_OK);
+    pol.revoke_on_reuse = true;
+    assert_int_equal(pat_policy_put(f->st, NULL, &pol), PAT_OK);
+    expect_feed(f, &after,
+                "scopes.changed -/3; scopes.changed -/3; policy.changed -/3");
+
+    assert_int_equal(
+        pat_user_set_scopes(f->st, NULL, "alice", "patd:self repo:read"),
+        PAT_OK);
+    snprintf(want, sizeof(want), "user.updated %s/2", f->alice.id);
+    expect_feed(f, &after, want);
+    assert_int_equal(make(f, "five", "repo:read", NOEXP, &t3, s3), PAT_OK);
+    after++;
+    assert_int_equal(pat_user_delete(f->st, &admin, "alice"), PAT_OK);
+    snprintf(want, sizeof(want), "token.revoked %s/1; user.deleted %s/2", t3.id,
+             f->alice.id);
+    expect_feed(f, &after, want);
+
+    /* No row holds a plaintext; the acting admin is named. */
+    assert_int_equal(pat_changes_list(f->st, 0, all, 256, &count), PAT_OK);
+    for (i = 0; i < count; i++) {
+        assert_null(strstr(all[i].data, s1));
+        assert_null(strstr(all[i].data, s2));
+        assert_null(strstr(all[i].data, s3));
+        assert_null(strstr(all[i].data, "a long password"));
+        if (strcmp(all[i].type, "user.deleted") == 0)
+            assert_string_equal(all[i].actor, f->admin.id);
+    }
+}
+
+static int commits;
+static struct pat_change_ref last_refs[PAT_COMMIT_REFS_MAX];
+static size_t last_n;
+static bool last_over;
+
+static void
+on_commit(void *arg, const struct pat_change_ref *refs, size_t n, bool overflow)
+{
+    (void)arg;
+    commits++;
+    memcpy(last_refs, refs, n * sizeof(*refs));
+    last_n = n;
+    last_over = overflow;
+}
+
+/*
+ * A rolled-back change leaves no row and no signal; a committed one
+ * signals what it names; more than the signal holds is an overflow.
+ */
+static void
+test_feed_commit_signal(void **state)
+{
+    struct fx *f = *state;
+    struct pat_token t, out;
+    struct pat_policy pol;
+    struct pat_bulk_filter bulk = {NULL, "repo:read", 0};
+    char s[PAT_TOKEN_MAX + 1], name[16];
+    int64_t before, last, n;
+    int i;
+
+    pat_store_on_commit(f->st, on_commit, f);
+    commits = 0;
+    assert_int_equal(pat_changes_last(f->st, &before), PAT_OK);
+    assert_int_equal(pat__tx_begin(f->st), PAT_OK);
+    assert_int_equal(
+        pat__feed(f->st, NULL, "token.revoked", f->alice.id, NULL, NULL),
+        PAT_OK);
+    pat__tx_rollback(f->st);
+    assert_int_equal(pat_changes_last(f->st, &last), PAT_OK);
+    assert_int_equal(last, before);
+    assert_int_equal(commits, 0);
+    /* An unknown type is refused; a row outside a transaction too. */
+    assert_int_equal(pat__tx_begin(f->st), PAT_OK);
+    assert_int_equal(pat__feed(f->st, NULL, "token.eaten", NULL, NULL, NULL),
+                     PAT_EINVAL);
+    pat__tx_rollback(f->st);
+    assert_int_equal(pat__feed(f->st, NULL, "token.revoked", NULL, NULL, NULL),
+                     PAT_ESTORE);
+    /* A refused call writes nothing and signals nothing. */
+    assert_int_equal(make(f, "a", "repo:read", NOEXP, &t, s), PAT_OK);
+    assert_int_equal(make(f, "a", "repo:read", NOEXP, &out, s), PAT_ECONFLICT);
+    assert_int_equal(commits, 0); /* creation makes nothing less valid */
+
+    assert_int_equal(pat_token_revoke(f->st, NULL, NULL, t.id, NULL), PAT_OK);
+    assert_int_equal(commits, 1);
+    assert_int_equal(last_n, 1);
+    assert_false(last_over);
+    assert_string_equal(last_refs[0].token_id, t.id);
+    assert_string_equal(last_refs[0].user_id, f->alice.id);
+    assert_int_equal(last_refs[0].evict, PAT_EVICT_TOKEN);
+    assert_int_equal(pat_changes_last(f->st, &last), PAT_OK);
+    assert_int_equal(last_refs[0].seq, last);
+
+    assert_int_equal(pat_policy_get(f->st, &pol), PAT_OK);
+    pol.max_tokens_per_user = 1000;
+    assert_int_equal(pat_policy_put(f->st, NULL, &pol), PAT_OK);
+    assert_int_equal(commits, 2);
+    assert_int_equal(last_refs[0].evict, PAT_EVICT_ALL);
+
+    for (i = 0; i < PAT_COMMIT_REFS_MAX + 1; i++) {
+        snprintf(name, sizeof(name), "b%d", i);
+        assert_int_equal(make(f, name, "repo:read", NOEXP, &t, s), PAT_OK);
+    }
+    assert_int_equal(pat_token_revoke_bulk(f->st, NULL, &bulk, NULL, false, &n),
+                     PAT_OK);
+    assert_int_equal(n, PAT_COMMIT_REFS_MAX + 1);
+    assert_int_equal(commits, 3);
+    assert_int_equal(last_n, PAT_COMMIT_REFS_MAX);
+    assert_true(last_over);
+    pat_store_on_commit(f->st, NULL, NULL);
+}
+
+/* Pruning drops old rows; the sequence never goes back, even when empty. */
+static void
+test_feed_prune(void **state)
+{
+    struct fx *f = *state;
+    struct pat_change c[4];
+    struct pat_token t;
+    char s[PAT_TOKEN_MAX + 1];
+    int64_t last, n = 0;
+    size_t got = 0;
+
+    assert_int_equal(pat_changes_last(f->st, &last), PAT_OK);
+    assert_int_equal(pat_changes_list(f->st, -1, c, 4, &got), PAT_EINVAL);
+    f->now += DAY;
+    assert_int_equal(pat_changes_prune(f->st, f->now, &n), PAT_OK);
+    assert_int_equal(n, last);
+    assert_int_equal(pat_changes_list(f->st, 0, c, 4, &got), PAT_OK);
+    assert_int_equal(got, 0);
+    assert_int_equal(make(f, "after", "repo:read", NOEXP, &t, s), PAT_OK);
+    assert_int_equal(pat_changes_list(f->st, 0, c, 4, &got), PAT_OK);
+    assert_int_equal(got, 1);
+    assert_true(c[0].seq > last);
+    reopen(f);
+    assert_int_equal(pat_changes_prune(f->st, f->now, &n), PAT_OK);
+    assert_int_equal(n, 0); /* not older than the bound */
+}
+
 int
 main(void)
 {
@@ -915,6 +1191,9 @@ main(void)
         T(test_list_filters),
         T(test_audit_actor),
         T(test_not_utf8),
+        T(test_feed_rows),
+        T(test_feed_commit_signal),
+        T(test_feed_prune),
     };
     const struct CMUnitTest pg_tests[] = {
         T(test_pg_connection_lost),

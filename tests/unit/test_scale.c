@@ -493,7 +493,7 @@ test_usage_latest_wins(void **state)
 
     /* And a newer batch leads: its time, its address first. */
     assert_int_equal(pat__db_token_usage_put(f->st, t.id, 1000, "10.9.9.9",
-                                                 "10.9.9.9 10.0.0.1"),
+                                             "10.9.9.9 10.0.0.1"),
                      PAT_OK);
     c.ip = "10.0.0.2";
     assert_int_equal(pat_verifier_check(v, secret, strlen(secret), &c, &out),
