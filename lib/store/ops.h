@@ -84,6 +84,13 @@ int pat__q_run(struct pat_store *st, struct pat_stmt *s, int64_t *changed);
 int pat__q_run_text(struct pat_store *st, enum pat_q q, const char *v);
 
 /*
+ * Runs statement q with one text parameter for the first column of its
+ * one row, as text into buf[cap]: PAT_ENOTFOUND without a row.
+ */
+int pat__q_text_get(struct pat_store *st, enum pat_q q, const char *v,
+                    char *buf, size_t cap);
+
+/*
  * Runs a statement whose first row holds a number in its first column,
  * then ends it. No row reads as 0.
  */

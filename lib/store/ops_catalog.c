@@ -45,17 +45,7 @@ int
 pat__db_setting_get(struct pat_store *st, const char *key, char *buf,
                     size_t cap)
 {
-    struct pat_stmt *s;
-    int rc = q_prepare(st, Q_SETTING_GET, &s);
-
-    if (rc != PAT_OK)
-        return rc;
-    b_text(st, s, 1, key);
-    rc = q_step(st, s);
-    if (rc == PAT_OK)
-        c_text(st, s, 0, buf, cap);
-    q_done(st, s);
-    return rc;
+    return pat__q_text_get(st, Q_SETTING_GET, key, buf, cap);
 }
 
 int

@@ -35,6 +35,23 @@ pat__q_run_text(struct pat_store *st, enum pat_q q, const char *v)
 }
 
 int
+pat__q_text_get(struct pat_store *st, enum pat_q q, const char *v, char *buf,
+                size_t cap)
+{
+    struct pat_stmt *s;
+    int rc = q_prepare(st, q, &s);
+
+    if (rc != PAT_OK)
+        return rc;
+    b_text(st, s, 1, v);
+    rc = q_step(st, s);
+    if (rc == PAT_OK)
+        c_text(st, s, 0, buf, cap);
+    q_done(st, s);
+    return rc;
+}
+
+int
 pat__q_number(struct pat_store *st, struct pat_stmt *s, int64_t *n)
 {
     int rc = q_step(st, s);

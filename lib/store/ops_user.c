@@ -125,17 +125,7 @@ int
 pat__db_user_password_get(struct pat_store *st, const char *user_id, char *buf,
                           size_t cap)
 {
-    struct pat_stmt *s;
-    int rc = q_prepare(st, Q_USER_PW_GET, &s);
-
-    if (rc != PAT_OK)
-        return rc;
-    b_text(st, s, 1, user_id);
-    rc = q_step(st, s);
-    if (rc == PAT_OK)
-        c_text(st, s, 0, buf, cap);
-    q_done(st, s);
-    return rc;
+    return pat__q_text_get(st, Q_USER_PW_GET, user_id, buf, cap);
 }
 
 int
