@@ -180,8 +180,16 @@ miss(struct pat_verifier *v, const char *token, size_t len, const uint8_t *hash,
     rc = pat_verify(st, token, len, out);
     pool_put(v, st);
     note_latency(v, mono_ns() - t0);
-    if (rc == PAT_EUNAVAIL || rc == PAT_ESTORE || rc == PAT_ENOMEM ||
-        rc == PAT_ENOTINIT) {
+    /*
+     * A store that cannot answer gives no verdict: nothing is cached and
+     * the caller fails closed on PAT_EUNAVAIL. A store that says it is
+     * not initialised counts too (a refusal elsewhere, here the store lost
+     * its schema under a running verifier). ECRYPTO, transient as well,
+     * has always been cached like a verdict; that is kept as it was, as
+     * changing it would be a change of behaviour of its own.
+     */
+    if (rc == PAT_ENOTINIT ||
+        (pat_err_class(rc) == PAT_CLASS_TRANSIENT && rc != PAT_ECRYPTO)) {
         atomic_fetch_add(&v->store_errors, 1);
         return PAT_EUNAVAIL;
     }

@@ -260,7 +260,11 @@ auth_bearer(struct req *r, const char *hdr, enum auth_need need)
         struct pat_check check = {r->ip, NULL, NULL, false};
         rc = pat_verifier_check(r->verifier, tok, len, &check, &r->token);
     }
-    if (rc == PAT_EUNAVAIL || rc == PAT_ESTORE)
+    /*
+     * A failing store is 503. ECRYPTO (hashing the token failed) is
+     * transient too, but has always answered 401 here.
+     */
+    if (pat_err_class(rc) == PAT_CLASS_TRANSIENT && rc != PAT_ECRYPTO)
         return reply_pat(r, PAT_EUNAVAIL);
     if (rc != PAT_OK)
         return invalid_token(r, pat_strerror(rc));
@@ -295,7 +299,12 @@ auth_session(struct req *r, const char *cookie, enum auth_need need)
                            "this endpoint needs a token");
     rc = pat_session_get(r->st, cookie, strlen(cookie), &r->user, csrf,
                          sizeof(r->csrf));
-    if (rc == PAT_EUNAVAIL || rc == PAT_ESTORE)
+    /*
+     * A failing store is 503. ENOMEM and ECRYPTO (hashing the cookie or
+     * reading it failed) are transient too, but have always answered 401.
+     */
+    if (pat_err_class(rc) == PAT_CLASS_TRANSIENT && rc != PAT_ENOMEM &&
+        rc != PAT_ECRYPTO)
         return reply_pat(r, PAT_EUNAVAIL);
     if (rc != PAT_OK)
         return reply_error(r, 401, "invalid_token",
