@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pat_strerror and pat_errname, generated from the one table in
- * include/pat/err.h, and the detail-buffer helpers every other file uses.
+ * pat_strerror, pat_errname and pat_err_class, generated from the one
+ * table in include/pat/err.h, and the detail-buffer helpers every other
+ * file uses.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,7 +15,7 @@ pat_strerror(int err)
     switch (err) {
     case PAT_OK:
         return "success";
-#define PAT_ERR_MSG(name, value, msg)                                          \
+#define PAT_ERR_MSG(name, value, cls, msg)                                     \
     case PAT_##name:                                                           \
         return msg;
         PAT_ERR_MAP(PAT_ERR_MSG)
@@ -29,13 +30,28 @@ pat_errname(int err)
     switch (err) {
     case PAT_OK:
         return "OK";
-#define PAT_ERR_NAME(name, value, msg)                                         \
+#define PAT_ERR_NAME(name, value, cls, msg)                                    \
     case PAT_##name:                                                           \
         return #name;
         PAT_ERR_MAP(PAT_ERR_NAME)
 #undef PAT_ERR_NAME
     }
     return "EUNKNOWNERR";
+}
+
+int
+pat_err_class(int err)
+{
+    switch (err) {
+    case PAT_OK:
+        return PAT_CLASS_OK;
+#define PAT_ERR_CLASS(name, value, cls, msg)                                   \
+    case PAT_##name:                                                           \
+        return PAT_CLASS_##cls;
+        PAT_ERR_MAP(PAT_ERR_CLASS)
+#undef PAT_ERR_CLASS
+    }
+    return PAT_CLASS_BUG;
 }
 
 static void

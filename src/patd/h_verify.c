@@ -177,7 +177,7 @@ count_failure(struct req *r, enum limit_kind kind)
 static int
 refuse_token(struct req *r, int rc)
 {
-    if (rc == PAT_EUNAVAIL || rc == PAT_ECRYPTO) {
+    if (pat_err_class(rc) == PAT_CLASS_TRANSIENT) {
         snprintf(r->retry_after, sizeof(r->retry_after), "5");
         return reply_error(r, 503, "unavailable",
                            "cannot verify tokens right now");
@@ -414,7 +414,11 @@ h_oauth_revoke(struct req *r)
     /* RFC 7009 2.2: unknown and invalid tokens are not an error. */
     if (rc == PAT_OK || rc == PAT_EUNKNOWN || rc == PAT_EMALFORMED)
         return reply(r, 200, NULL);
-    return reply_pat(r, rc == PAT_ESTORE ? PAT_EUNAVAIL : rc);
+    /* ENOMEM and ECRYPTO have always answered 500 here, not 503. */
+    if (pat_err_class(rc) == PAT_CLASS_TRANSIENT && rc != PAT_ENOMEM &&
+        rc != PAT_ECRYPTO)
+        rc = PAT_EUNAVAIL;
+    return reply_pat(r, rc);
 }
 
 int
@@ -422,7 +426,7 @@ h_credentials_revoke(struct req *r)
 {
     static const char *const fields[] = {"credentials", NULL};
     json_t *list, *item;
-    bool revoked = false, any = false;
+    bool revoked = false, any = false, down = false;
     size_t i;
     int rc = PAT_OK;
 
@@ -444,12 +448,19 @@ h_credentials_revoke(struct req *r)
         rc = pat_token_revoke_secret(
             r->st, &r->actor, s, json_string_length(item), "leaked", &revoked);
         any |= revoked;
-        if (rc == PAT_EUNAVAIL || rc == PAT_ESTORE)
+        /*
+         * A failing store ends the report with 503. ENOMEM and ECRYPTO
+         * are transient too, but have always been passed over like a
+         * credential that is not a token.
+         */
+        down = pat_err_class(rc) == PAT_CLASS_TRANSIENT && rc != PAT_ENOMEM &&
+               rc != PAT_ECRYPTO;
+        if (down)
             break;
     }
     if (any)
         pat_verifier_invalidate(r->verifier);
-    if (rc == PAT_EUNAVAIL || rc == PAT_ESTORE)
+    if (down)
         return reply_pat(r, PAT_EUNAVAIL);
     /* The same answer whatever was found: a report reveals nothing. */
     return reply(

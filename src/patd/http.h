@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The request as handlers see it, and the helpers they answer with. The
- * server (server.c) bounds and parses the request before a handler runs:
- * the body is at most max_body_bytes, JSON at most max_json_depth deep
- * and valid UTF-8, and the caller is authenticated as the route demands.
+ * server bounds and parses the request before a handler runs (server.c,
+ * request.c, auth.c): the body is at most max_body_bytes, JSON at most
+ * max_json_depth deep and valid UTF-8, and the caller is authenticated
+ * as the route demands.
  * Handlers never build SQL and never see a secret they did not create.
  */
 #ifndef PATD_HTTP_H

@@ -44,6 +44,7 @@ const struct route *route_match(struct req *r, const char *method,
 /* Handlers, by file. */
 int h_healthz(struct req *r);
 int h_readyz(struct req *r);
+
 int h_session_get(struct req *r);
 int h_session_create(struct req *r);
 int h_session_delete(struct req *r);

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libmicrohttpd glue (see server.h). A request goes through: bounded
- * accumulation of the body (413 beyond max_body_bytes), route lookup,
- * authentication, JSON parsing with a depth bound, the handler, the
- * answer, and one access-log line. Nothing here knows the token format;
- * tokens are checked by libpat.
+ * libmicrohttpd glue (see server.h): the daemon's start and graceful
+ * stop, a store connection per worker thread, and the path of a request:
+ * bounded accumulation of the body (413 beyond max_body_bytes), route
+ * lookup, authentication (auth.c), body parsing (request.c), the
+ * handler, the answer with its security headers, and one access-log line
+ * (access_log.c). Nothing here knows the token format; tokens are checked
+ * by libpat.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -16,17 +17,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
-#include <openssl/crypto.h>
 
+#include "access_log.h"
+#include "auth.h"
 #include "cli.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "request.h"
 #include "routes.h"
 #include "server.h"
 #include "banned.h"
@@ -44,24 +46,20 @@ struct conn_state {
 };
 
 /*
- * Process-wide server state. cfg is constant while serving; the log file
- * is swapped under log_lock on SIGHUP; stores lists every per-thread
- * connection so that shutdown can close them (under stores_lock).
+ * Process-wide server state. cfg is constant while serving; stores lists
+ * every per-thread connection so that shutdown can close them (under
+ * stores_lock).
  */
 static struct {
     const struct patd_config *cfg;
     struct ratelimit *logins;
     struct ratelimit *fails;
     struct pat_verifier *verifier;
-    pthread_mutex_t log_lock;
-    FILE *log;
-    bool log_off; /* [log] access = off; constant while serving */
     pthread_mutex_t stores_lock;
     struct pat_store *stores[256];
     size_t nstores;
     atomic_long in_flight;
 } srv = {
-    .log_lock = PTHREAD_MUTEX_INITIALIZER,
     .stores_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
@@ -88,250 +86,11 @@ thread_store(char *err, size_t errlen)
     return tls_store;
 }
 
-static void
-peer_ip(struct MHD_Connection *c, char *out, size_t cap)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-
-    snprintf(out, cap, "unknown");
-    if (sa == NULL)
-        return;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET,
-                  &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-                  out, (socklen_t)cap);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6,
-                  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                  out, (socklen_t)cap);
-}
-
-/*
- * The client address: the peer, or, when the peer is a trusted proxy, the
- * right-most address of X-Forwarded-For that is not a trusted proxy
- * itself (the left part of the header is whatever the client sent).
- */
-static void
-client_ip(struct MHD_Connection *c, char *out, size_t cap)
-{
-    const char *xff, *end;
-
-    peer_ip(c, out, cap);
-    if (srv.cfg->trusted_proxies[0] == '\0' ||
-        !pat_cidr_list_match(srv.cfg->trusted_proxies, out))
-        return;
-    xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
-    if (xff == NULL)
-        return;
-    end = xff + strlen(xff);
-    while (end > xff) {
-        const char *start = end;
-        char ip[PAT_IP_MAX + 1];
-        size_t len;
-
-        while (start > xff && start[-1] != ',')
-            start--;
-        while (start < end && *start == ' ')
-            start++;
-        len = (size_t)(end - start);
-        while (len > 0 && start[len - 1] == ' ')
-            len--;
-        if (len == 0 || len > PAT_IP_MAX)
-            return; /* garbage: keep the proxy's own address */
-        memcpy(ip, start, len);
-        ip[len] = '\0';
-        if (pat_cidr_list_check(ip) != PAT_OK)
-            return;
-        snprintf(out, cap, "%s", ip);
-        if (!pat_cidr_list_match(srv.cfg->trusted_proxies, ip))
-            return;
-        end = start;
-        while (end > xff && (end[-1] == ',' || end[-1] == ' '))
-            end--;
-    }
-}
-
-/* Deepest nesting of arrays and objects in a JSON text (strings skipped). */
-static long
-json_depth(const char *s, size_t len)
-{
-    long depth = 0, max = 0;
-    bool in_str = false;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        char ch = s[i];
-        if (in_str) {
-            if (ch == '\\')
-                i++;
-            else if (ch == '"')
-                in_str = false;
-        } else if (ch == '"') {
-            in_str = true;
-        } else if (ch == '[' || ch == '{') {
-            if (++depth > max)
-                max = depth;
-        } else if (ch == ']' || ch == '}') {
-            depth--;
-        }
-    }
-    return max;
-}
-
-/*
- * Parses the body of a POST, PUT or PATCH into r->body, or for a form
- * route (RFC 7662/7009) keeps it in r->form; 0 or the status answered.
- * Everything else is JSON whatever its Content-Type says: "curl -d"
- * labels JSON as a form, and ignoring such a body would be worse.
- */
+/* The body accumulated so far, as a JSON object or a form (request.h). */
 static int
 parse_body(struct conn_state *cs, bool form)
 {
-    struct req *r = &cs->r;
-    json_error_t jerr;
-
-    const char *type =
-        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
-
-    if (cs->len == 0)
-        return 0;
-    if (form && type != NULL &&
-        strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0) {
-        r->form = cs->body;
-        r->form_len = cs->len;
-        return 0;
-    }
-    if (json_depth(cs->body, cs->len) > r->cfg->max_json_depth)
-        return reply_error(r, 400, "invalid_request",
-                           "JSON is nested deeper than %ld levels",
-                           r->cfg->max_json_depth);
-    r->body = json_loadb(cs->body, cs->len, JSON_REJECT_DUPLICATES, &jerr);
-    if (r->body == NULL)
-        return reply_error(r, 400, "invalid_request",
-                           "malformed JSON at line %d, column %d: %s",
-                           jerr.line, jerr.column, jerr.text);
-    if (!json_is_object(r->body))
-        return reply_error(r, 400, "invalid_request",
-                           "the body must be a JSON object");
-    return 0;
-}
-
-static int
-insufficient(struct req *r, const char *scope)
-{
-    snprintf(r->www_auth, sizeof(r->www_auth),
-             "Bearer realm=\"patd\", error=\"insufficient_scope\", "
-             "scope=\"%s\"",
-             scope);
-    return reply_error(r, 403, "insufficient_scope",
-                       "this endpoint needs a token with scope '%s'", scope);
-}
-
-static int
-invalid_token(struct req *r, const char *why)
-{
-    snprintf(r->www_auth, sizeof(r->www_auth),
-             "Bearer realm=\"patd\", error=\"invalid_token\"");
-    return reply_error(r, 401, "invalid_token", "%s", why);
-}
-
-/* Authenticates a Bearer PAT; 0 or the status answered. */
-static int
-auth_bearer(struct req *r, const char *hdr, enum auth_need need)
-{
-    const char *tok;
-    size_t len;
-    int rc;
-
-    if (strncasecmp(hdr, "Bearer ", 7) != 0) {
-        snprintf(r->www_auth, sizeof(r->www_auth),
-                 "Bearer realm=\"patd\", error=\"invalid_request\"");
-        return reply_error(r, 400, "invalid_request",
-                           "the Authorization header must be 'Bearer "
-                           "<token>'");
-    }
-    tok = hdr + 7;
-    while (*tok == ' ')
-        tok++;
-    len = strnlen(tok, PAT_TOKEN_MAX + 1);
-    {
-        struct pat_check check = {r->ip, NULL, NULL, false};
-        rc = pat_verifier_check(r->verifier, tok, len, &check, &r->token);
-    }
-    if (rc == PAT_EUNAVAIL || rc == PAT_ESTORE)
-        return reply_pat(r, PAT_EUNAVAIL);
-    if (rc != PAT_OK)
-        return invalid_token(r, pat_strerror(rc));
-    rc = pat_user_get(r->st, r->token.user_id, &r->user);
-    if (rc != PAT_OK)
-        return rc == PAT_ENOTFOUND ? invalid_token(r, "user not found")
-                                   : reply_pat(r, rc);
-    r->authed = AUTHED_TOKEN;
-    r->actor.token_id = r->token.token_id;
-    r->actor.token_scopes = r->token.scopes;
-    r->actor.token_expires_at = r->token.expires_at;
-    if (need == AUTH_SELF && !pat_verdict_has_scope(&r->token, "patd:self"))
-        return insufficient(r, "patd:self");
-    if (need == AUTH_ADMIN && r->user.role != PAT_ROLE_ADMIN)
-        return reply_error(r, 403, "forbidden", "administrators only");
-    if (need == AUTH_ADMIN && !pat_verdict_has_scope(&r->token, "patd:admin"))
-        return insufficient(r, "patd:admin");
-    return 0;
-}
-
-/* Authenticates a session cookie, with CSRF on state changes. */
-static int
-auth_session(struct req *r, const char *cookie, enum auth_need need)
-{
-    char *csrf = r->csrf;
-    const char *sent;
-    bool safe = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
-    int rc;
-
-    if (need == AUTH_TOKEN)
-        return reply_error(r, 401, "invalid_token",
-                           "this endpoint needs a token");
-    rc = pat_session_get(r->st, cookie, strlen(cookie), &r->user, csrf,
-                         sizeof(r->csrf));
-    if (rc == PAT_EUNAVAIL || rc == PAT_ESTORE)
-        return reply_pat(r, PAT_EUNAVAIL);
-    if (rc != PAT_OK)
-        return reply_error(r, 401, "invalid_token",
-                           "the session has ended; sign in again");
-    r->authed = AUTHED_SESSION;
-    sent =
-        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-CSRF-Token");
-    if (!safe && (sent == NULL || strlen(sent) != PAT_CSRF_LEN ||
-                  CRYPTO_memcmp(sent, csrf, PAT_CSRF_LEN) != 0))
-        return reply_error(r, 403, "forbidden",
-                           "missing or wrong X-CSRF-Token header");
-    if (need == AUTH_ADMIN && r->user.role != PAT_ROLE_ADMIN)
-        return reply_error(r, 403, "forbidden", "administrators only");
-    return 0;
-}
-
-static int
-authenticate(struct req *r, enum auth_need need)
-{
-    const char *hdr =
-        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
-    const char *cookie =
-        MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, "patd_session");
-    int rc;
-
-    if (need == AUTH_NONE)
-        return 0;
-    if (hdr != NULL)
-        rc = auth_bearer(r, hdr, need);
-    else if (cookie != NULL)
-        rc = auth_session(r, cookie, need);
-    else
-        return reply_error(r, 401, "invalid_token", "authentication required");
-    if (r->authed != AUTHED_NONE)
-        r->actor.user_id = r->user.id;
-    return rc;
+    return request_parse_body(&cs->r, cs->body, cs->len, form);
 }
 
 /* Routes, authenticates and runs the handler; r->status is the answer. */
@@ -377,7 +136,7 @@ handle(struct conn_state *cs)
         return;
     }
     pat_store_set_errbuf(r->st, r->errdetail, sizeof(r->errdetail));
-    if (authenticate(r, rt->auth) != 0)
+    if (auth_request(r, rt->auth) != 0)
         return;
     if (with_body && parse_body(cs, rt->flags & ROUTE_FORM) != 0)
         return;
@@ -478,7 +237,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
         cs->route = route_count();
         cs->r.method = method;
         cs->r.path = url;
-        client_ip(c, cs->r.ip, sizeof(cs->r.ip));
+        request_client_ip(c, srv.cfg->trusted_proxies, cs->r.ip,
+                          sizeof(cs->r.ip));
         cs->r.user_agent =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
         cs->r.actor.ip = cs->r.ip;
@@ -527,74 +287,6 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
     return respond(c, cs);
 }
 
-/* Copies a path for the log: printable ASCII, token-shaped parts hidden. */
-static void
-log_path(const char *path, char *out, size_t cap)
-{
-    size_t w = 0;
-    const char *p = path ? path : "";
-
-    while (*p != '\0' && w + 8 < cap) {
-        size_t seg = strcspn(p + (*p == '/'), "/") + (*p == '/');
-        const char *s = p + (*p == '/');
-        size_t sl = seg - (*p == '/'), i;
-
-        if (*p == '/')
-            out[w++] = '/';
-        if (pat_token_check_any(s, sl) == PAT_OK) {
-            memcpy(out + w, "[token]", 7);
-            w += 7;
-        } else {
-            for (i = 0; i < sl && w + 1 < cap; i++) {
-                unsigned char ch = (unsigned char)s[i];
-                out[w++] =
-                    (ch >= 0x21 && ch < 0x7f && ch != '"') ? (char)ch : '?';
-            }
-        }
-        p += seg;
-    }
-    out[w] = '\0';
-}
-
-static void
-access_log(const struct conn_state *cs)
-{
-    if (srv.log_off) /* build nothing */
-        return;
-    const struct req *r = &cs->r;
-    struct timespec end;
-    char when[PAT_TIME_LEN + 1], path[512];
-    double ms;
-    json_t *line;
-    char *text;
-
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    ms = (double)(end.tv_sec - cs->start.tv_sec) * 1e3 +
-         (double)(end.tv_nsec - cs->start.tv_nsec) / 1e6;
-    pat_time_format((int64_t)time(NULL), when, sizeof(when));
-    log_path(r->path, path, sizeof(path));
-    line = json_pack("{s:s, s:s, s:s, s:i, s:I, s:f, s:s, s:s?, s:s?}", "time",
-                     when, "method", r->method ? r->method : "-", "path", path,
-                     "status", r->status, "bytes", (json_int_t)cs->sent,
-                     "duration_ms", ms, "client", r->ip, "user_id",
-                     r->authed ? r->user.id : NULL, "token_id",
-                     r->authed == AUTHED_TOKEN ? r->token.token_id : NULL);
-    if (line == NULL)
-        return;
-    text = json_dumps(line, JSON_COMPACT);
-    json_decref(line);
-    if (text == NULL)
-        return;
-    /* One write per line, so lines never interleave with other output. */
-    pthread_mutex_lock(&srv.log_lock);
-    if (srv.log != NULL) {
-        fprintf(srv.log, "%s\n", text);
-        fflush(srv.log);
-    }
-    pthread_mutex_unlock(&srv.log_lock);
-    free(text);
-}
-
 static void
 on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
              enum MHD_RequestTerminationCode toe)
@@ -606,7 +298,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     if (cs == NULL)
         return;
-    access_log(cs);
+    access_log_write(&cs->r, &cs->start, cs->sent);
     json_decref(cs->r.body);
     json_decref(cs->r.resp);
     free(cs->r.raw);
@@ -614,29 +306,6 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     free(cs);
     *con_cls = NULL;
     atomic_fetch_sub(&srv.in_flight, 1);
-}
-
-static int
-open_log(void)
-{
-    FILE *f = stderr;
-
-    if (strcmp(srv.cfg->access_log, "off") == 0)
-        f = NULL;
-    else if (strcmp(srv.cfg->access_log, "-") != 0) {
-        f = fopen(srv.cfg->access_log, "ae");
-        if (f == NULL) {
-            fprintf(stderr, "patd: cannot open '%s': %s\n", srv.cfg->access_log,
-                    strerror(errno));
-            return -1;
-        }
-    }
-    pthread_mutex_lock(&srv.log_lock);
-    if (srv.log != NULL && srv.log != stderr)
-        fclose(srv.log);
-    srv.log = f;
-    pthread_mutex_unlock(&srv.log_lock);
-    return 0;
 }
 
 static int
@@ -695,7 +364,6 @@ server_run(const struct patd_config *cfg)
     int sig = 0, status = 1;
 
     srv.cfg = cfg;
-    srv.log_off = strcmp(cfg->access_log, "off") == 0;
     if (parse_listen(cfg->listen, &sa) != 0) {
         fprintf(stderr, "patd: cannot listen on '%s': use IPV4:PORT\n",
                 cfg->listen);
@@ -724,7 +392,8 @@ server_run(const struct patd_config *cfg)
     }
     srv.logins = ratelimit_new(8192);
     srv.fails = ratelimit_new(65536);
-    if (srv.logins == NULL || srv.fails == NULL || open_log() != 0)
+    if (srv.logins == NULL || srv.fails == NULL ||
+        access_log_open(cfg->access_log) != 0)
         goto out;
     signal(SIGPIPE, SIG_IGN);
     flags = MHD_USE_ITC | MHD_USE_INTERNAL_POLLING_THREAD |
@@ -751,7 +420,7 @@ server_run(const struct patd_config *cfg)
         if (sigwait(&sigs, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            open_log();
+            access_log_reopen();
             continue;
         }
         break;
@@ -772,7 +441,6 @@ out:
     pat_verifier_free(srv.verifier); /* writes the pending usage */
     ratelimit_free(srv.logins);
     ratelimit_free(srv.fails);
-    if (srv.log != NULL && srv.log != stderr)
-        fclose(srv.log);
+    access_log_close();
     return status;
 }

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Health, readiness and web sign-in (sessions). */
+/*
+ * Web sign-in: a session is created from a username and password, read
+ * back after a page reload, and ended. The cookie is HttpOnly and
+ * SameSite=Strict, and failed sign-ins are limited per user and per
+ * address so that passwords cannot be guessed at speed.
+ */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,23 +15,6 @@
 #include "ratelimit.h"
 #include "routes.h"
 #include "banned.h"
-
-int
-h_healthz(struct req *r)
-{
-    return reply(r, 200, json_pack("{s:s}", "status", "ok"));
-}
-
-int
-h_readyz(struct req *r)
-{
-    struct pat_policy p;
-    int rc = pat_policy_get(r->st, &p);
-
-    if (rc != PAT_OK)
-        return reply_error(r, 503, "unavailable", "the store is unavailable");
-    return reply(r, 200, json_pack("{s:s}", "status", "ready"));
-}
 
 /* Refuses a sign-in while the user or the address has too many failures. */
 static int

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The verifier's state, shared by the files that make it up: the hot
+ * path, its connection pool and the lifecycle (verifier.c), usage
+ * batches (usage.c) and the listener for changes made by other nodes
+ * (listener.c). Not installed.
+ */
+#ifndef PAT_VERIFIER_INT_H
+#define PAT_VERIFIER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "usage.h" /* first: it includes system headers before banned.h */
+#include "cache.h"
+
+#define POOL_MAX 256
+
+/*
+ * Invariants: idle[0..nidle) are connections not in use; all[0..nall)
+ * every connection opened (pool_lock guards both). Counters are atomics
+ * read without locks. The flusher runs while flusher_on, the listener
+ * while listener_on; stop and stop_cond (under stop_lock) end both. The
+ * listener's store handle belongs to the listener thread alone. usage
+ * has locks of its own (usage.h).
+ */
+struct pat_verifier {
+    char *url;
+    char prefix[PAT_PREFIX_MAX + 1];
+    struct pat_cache *cache;
+    int ttl;
+    int usage_interval;
+    atomic_uint_fast64_t gen;
+
+    pthread_mutex_t pool_lock;
+    struct pat_store *idle[POOL_MAX];
+    size_t nidle;
+    struct pat_store *all[POOL_MAX];
+    size_t nall;
+
+    struct pat_usage usage;
+
+    pthread_t flusher;
+    bool flusher_on;
+    pthread_t listener;
+    bool listener_on;
+    atomic_int listener_up;
+    atomic_uint_fast64_t notifications, listener_connects;
+    pthread_mutex_t stop_lock;
+    pthread_cond_t stop_cond;
+    bool stop;
+
+    atomic_uint_fast64_t hits, misses, store_errors, usage_batches,
+        usage_writes, miss_ns;
+    atomic_uint_fast64_t latency[PAT_LATENCY_BUCKETS + 1];
+};
+
+/*
+ * Borrows a store connection from v's pool, opening one when none is
+ * idle; NULL when none can be opened or POOL_MAX are open. The handle
+ * has no error buffer. Give it back with pat__verifier_pool_put.
+ */
+struct pat_store *pat__verifier_pool_get(struct pat_verifier *v);
+void pat__verifier_pool_put(struct pat_verifier *v, struct pat_store *st);
+
+/*
+ * Thread bodies that pat_verifier_new starts with v as arg: the usage
+ * flusher (usage.c) and the listener (listener.c). Both return once
+ * pat_verifier_free sets v->stop.
+ */
+void *pat__flusher_main(void *arg);
+void *pat__listener_main(void *arg);
+
+#endif
