@@ -41,6 +41,7 @@ pat__verifier_pool_get(struct pat_verifier *v)
         return NULL;
     /* err is gone when this returns; the handle must not keep it. */
     pat_store_set_errbuf(st, NULL, 0);
+    pat_store_on_commit(st, pat_verifier_on_commit, v);
     pthread_mutex_lock(&v->pool_lock);
     if (v->nall < POOL_MAX) {
         v->all[v->nall++] = st;
@@ -99,22 +100,19 @@ miss(struct pat_verifier *v, const char *token, size_t len, const uint8_t *hash,
     pat__verifier_pool_put(v, st);
     note_latency(v, mono_ns() - t0);
     /*
-     * A store that cannot answer gives no verdict: nothing is cached and
-     * the caller fails closed on PAT_EUNAVAIL. A store that says it is
-     * not initialised counts too (a refusal elsewhere, here the store lost
-     * its schema under a running verifier). ECRYPTO, transient as well,
-     * has always been cached like a verdict; that is kept as it was, as
-     * changing it would be a change of behaviour of its own.
+     * A failure that is not an answer about the token gives no verdict:
+     * nothing is cached and the caller fails closed on PAT_EUNAVAIL. A
+     * store that says it is not initialised counts too (a refusal
+     * elsewhere, here the store lost its schema under a running
+     * verifier). A reuse that revoked the token (revoke_on_reuse) was
+     * committed on this pool handle: its commit signal made the cache
+     * stale before this returns.
      */
-    if (rc == PAT_ENOTINIT ||
-        (pat_err_class(rc) == PAT_CLASS_TRANSIENT && rc != PAT_ECRYPTO)) {
+    if (rc == PAT_ENOTINIT || pat_err_class(rc) == PAT_CLASS_TRANSIENT) {
         atomic_fetch_add(&v->store_errors, 1);
         return PAT_EUNAVAIL;
     }
     (void)pat__cache_put(v->cache, hash, gen, now, rc, out);
-    /* A reuse may have revoked the token (revoke_on_reuse): re-read all. */
-    if (rc == PAT_EREUSED)
-        pat_verifier_invalidate(v);
     return rc;
 }
 
@@ -186,6 +184,20 @@ pat_verifier_invalidate(struct pat_verifier *v)
     atomic_fetch_add(&v->gen, 1);
 }
 
+/*
+ * Every ref names something less valid (the store notes no others), so
+ * any ref makes the cache stale. The refs say exactly what; evicting only
+ * that is the next step (docs/internals/verifier.md).
+ */
+void
+pat_verifier_on_commit(void *verifier, const struct pat_change_ref *refs,
+                       size_t n, bool overflow)
+{
+    (void)refs;
+    if (n > 0 || overflow)
+        pat_verifier_invalidate(verifier);
+}
+
 int
 pat_verifier_new(const char *url, const struct pat_verifier_options *o,
                  struct pat_verifier **out, char *errbuf, size_t errlen)
@@ -221,6 +233,7 @@ pat_verifier_new(const char *url, const struct pat_verifier_options *o,
         goto fail;
     }
     pat__copy(v->prefix, sizeof(v->prefix), pat_store_prefix(st));
+    pat_store_on_commit(st, pat_verifier_on_commit, v);
     v->all[v->nall++] = st;
     v->idle[v->nidle++] = st;
     if (st->drv->listen_start != NULL) {

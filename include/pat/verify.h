@@ -7,6 +7,7 @@
 #ifndef PAT_VERIFY_H
 #define PAT_VERIFY_H
 
+#include "feed.h"
 #include "store.h"
 
 struct pat_verdict {
@@ -96,13 +97,23 @@ int pat_verifier_check(struct pat_verifier *v, const char *token, size_t len,
                        const struct pat_check *c, struct pat_verdict *out);
 
 /*
- * Makes every cached answer stale. Call it after any change that can make
- * a token less valid, before acknowledging the change: the next check of
- * every token reads the store again. On a store shared by several nodes
- * (PostgreSQL) the verifier also calls it itself whenever any node
- * commits such a change (see docs/scaling.md).
+ * Makes every cached answer stale: the next check of every token reads
+ * the store again. Changes made through a store handle registered with
+ * pat_verifier_on_commit (and, on PostgreSQL, by any node) reach the
+ * verifier by themselves; this is for changes it cannot hear of.
  */
 void pat_verifier_invalidate(struct pat_verifier *v);
+
+/*
+ * A pat_commit_cb (include/pat/feed.h) for the store handles whose
+ * changes verifier must hear of at once:
+ * pat_store_on_commit(st, pat_verifier_on_commit, v). It runs on the
+ * committing thread before the change is acknowledged, so a revocation
+ * is refused by the very next check on this node. verifier must outlive
+ * the registration.
+ */
+void pat_verifier_on_commit(void *verifier, const struct pat_change_ref *refs,
+                            size_t n, bool overflow);
 
 /* Writes the pending usage now (the daemon's shutdown calls it). */
 int pat_verifier_flush(struct pat_verifier *v);

@@ -57,11 +57,8 @@ auth_bearer(struct req *r, const char *hdr, enum auth_need need)
         struct pat_check check = {r->ip, NULL, NULL, false};
         rc = pat_verifier_check(r->verifier, tok, len, &check, &r->token);
     }
-    /*
-     * A failing store is 503. ECRYPTO (hashing the token failed) is
-     * transient too, but has always answered 401 here.
-     */
-    if (pat_err_class(rc) == PAT_CLASS_TRANSIENT && rc != PAT_ECRYPTO)
+    /* A failure that says nothing about the token is 503, never 401. */
+    if (pat_err_class(rc) == PAT_CLASS_TRANSIENT)
         return reply_pat(r, PAT_EUNAVAIL);
     if (rc != PAT_OK)
         return invalid_token(r, pat_strerror(rc));
@@ -96,12 +93,8 @@ auth_session(struct req *r, const char *cookie, enum auth_need need)
                            "this endpoint needs a token");
     rc = pat_session_get(r->st, cookie, strlen(cookie), &r->user, csrf,
                          sizeof(r->csrf));
-    /*
-     * A failing store is 503. ENOMEM and ECRYPTO (hashing the cookie or
-     * reading it failed) are transient too, but have always answered 401.
-     */
-    if (pat_err_class(rc) == PAT_CLASS_TRANSIENT && rc != PAT_ENOMEM &&
-        rc != PAT_ECRYPTO)
+    /* A failure that says nothing about the cookie is 503, never 401. */
+    if (pat_err_class(rc) == PAT_CLASS_TRANSIENT)
         return reply_pat(r, PAT_EUNAVAIL);
     if (rc != PAT_OK)
         return reply_error(r, 401, "invalid_token",

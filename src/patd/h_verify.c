@@ -409,14 +409,11 @@ h_oauth_revoke(struct req *r)
     rc = pat_token_revoke_secret(r->st, &r->actor, tok, strlen(tok),
                                  "oauth_revoke", &revoked);
     OPENSSL_cleanse(tok, sizeof(tok));
-    if (revoked)
-        pat_verifier_invalidate(r->verifier);
     /* RFC 7009 2.2: unknown and invalid tokens are not an error. */
     if (rc == PAT_OK || rc == PAT_EUNKNOWN || rc == PAT_EMALFORMED)
         return reply(r, 200, NULL);
-    /* ENOMEM and ECRYPTO have always answered 500 here, not 503. */
-    if (pat_err_class(rc) == PAT_CLASS_TRANSIENT && rc != PAT_ENOMEM &&
-        rc != PAT_ECRYPTO)
+    /* RFC 7009 2.2.1: 503 when the revocation could not be made. */
+    if (pat_err_class(rc) == PAT_CLASS_TRANSIENT)
         rc = PAT_EUNAVAIL;
     return reply_pat(r, rc);
 }
@@ -426,7 +423,7 @@ h_credentials_revoke(struct req *r)
 {
     static const char *const fields[] = {"credentials", NULL};
     json_t *list, *item;
-    bool revoked = false, any = false, down = false;
+    bool revoked = false, down = false;
     size_t i;
     int rc = PAT_OK;
 
@@ -447,19 +444,14 @@ h_credentials_revoke(struct req *r)
             continue; /* malformed entries are skipped, silently */
         rc = pat_token_revoke_secret(
             r->st, &r->actor, s, json_string_length(item), "leaked", &revoked);
-        any |= revoked;
         /*
-         * A failing store ends the report with 503. ENOMEM and ECRYPTO
-         * are transient too, but have always been passed over like a
-         * credential that is not a token.
+         * A failure that is not about the credential ends the report with
+         * 503: the reporter must send it again, not believe it was taken.
          */
-        down = pat_err_class(rc) == PAT_CLASS_TRANSIENT && rc != PAT_ENOMEM &&
-               rc != PAT_ECRYPTO;
+        down = pat_err_class(rc) == PAT_CLASS_TRANSIENT;
         if (down)
             break;
     }
-    if (any)
-        pat_verifier_invalidate(r->verifier);
     if (down)
         return reply_pat(r, PAT_EUNAVAIL);
     /* The same answer whatever was found: a report reveals nothing. */

@@ -19,7 +19,6 @@ struct route {
 
 enum {
     ROUTE_STORELESS = 1, /* needs no store connection of its own */
-    ROUTE_READONLY = 2,  /* cannot make a token less valid: no cache flush */
     ROUTE_NOBODY = 4,    /* a body, if any, is ignored (forward auth) */
     ROUTE_FORM = 8,      /* takes application/x-www-form-urlencoded */
 };

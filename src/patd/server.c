@@ -75,6 +75,8 @@ thread_store(char *err, size_t errlen)
         return tls_store;
     if (pat_store_open(srv.cfg->store, 0, &st, err, errlen) != PAT_OK)
         return NULL;
+    /* Whatever a handler changes reaches the cache at its commit. */
+    pat_store_on_commit(st, pat_verifier_on_commit, srv.verifier);
     pthread_mutex_lock(&srv.stores_lock);
     if (srv.nstores < sizeof(srv.stores) / sizeof(srv.stores[0])) {
         srv.stores[srv.nstores++] = st;
@@ -143,15 +145,6 @@ handle(struct conn_state *cs)
     r->errdetail[0] = '\0';
     rt->fn(r);
     pat_store_set_errbuf(r->st, NULL, 0);
-    /*
-     * A change that can make a token less valid is seen by the very next
-     * verification on this node. Routes that cannot (creation, renaming,
-     * sessions) keep the cache; the unauthenticated revocation routes
-     * flush it themselves, and only when they revoked something.
-     */
-    if ((with_body || strcmp(r->method, "DELETE") == 0) &&
-        !(rt->flags & ROUTE_READONLY) && r->status < 400)
-        pat_verifier_invalidate(srv.verifier);
 }
 
 static void

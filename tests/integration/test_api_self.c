@@ -525,11 +525,10 @@ test_reuse(struct ctx *c)
     r = http(h, "GET", "/v1/token", old, NULL, NULL);
     EXPECT_ERROR(r, 401, "invalid_token");
     /*
-     * SERVER BUG (found here): the reuse revokes the token in the store,
-     * but nothing invalidates the verifier's cache, which still holds the
-     * current secret's positive answer; the revoked token keeps working
-     * for up to cache.ttl (10 s). The fix: pat_verifier_invalidate() (or
-     * evict the token's entries) when pat_verify answers PAT_EREUSED.
+     * The reuse revokes the token in a transaction on the verifier's own
+     * store handle, behind no route: its commit must reach the cache,
+     * which still holds the current secret's positive answer. (Found as
+     * a bug once: the revoked token kept working for cache.ttl.)
      */
     r = http(h, "GET", "/v1/token", fresh, NULL, NULL);
     CHECK(r->status == 401 && jstr(r->json, "error") &&
