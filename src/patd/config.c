@@ -62,6 +62,7 @@ static const struct key keys[] = {
     L("cache", "max_entries", cache_entries, 1000, 100000000),
     L("cache", "ttl", cache_ttl, 1, 3600),
     L("usage", "interval", usage_interval, 1, 3600),
+    L("feed", "retention_days", feed_retention_days, 1, 3650),
     L("auth", "max_failures_per_ip", auth_max_failures, 1, 1000000),
     L("auth", "window", auth_window, 1, 86400),
     L("auth", "max_leak_reports_per_ip", leak_max_reports, 1, 1000000),
@@ -93,6 +94,7 @@ patd_config_defaults(struct patd_config *c)
     c->cache_entries = 1000000;
     c->cache_ttl = 10;
     c->usage_interval = 60;
+    c->feed_retention_days = 30;
     c->auth_max_failures = 100;
     c->auth_window = 60;
     c->leak_max_reports = 10;

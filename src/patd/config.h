@@ -38,6 +38,8 @@ struct patd_config {
     long cache_ttl; /* seconds; the backstop for other nodes */
     /* [usage] */
     long usage_interval; /* seconds between usage writes */
+    /* [feed] */
+    long feed_retention_days; /* change feed rows older than this go */
     /* [auth] */
     long auth_max_failures; /* failed verifications per address */
     long auth_window;       /* seconds */

@@ -24,6 +24,7 @@
 #include <microhttpd.h>
 
 #include "access_log.h"
+#include "maintenance.h"
 #include "auth.h"
 #include "cli.h"
 #include "metrics.h"
@@ -386,7 +387,7 @@ server_run(const struct patd_config *cfg)
     srv.logins = ratelimit_new(8192);
     srv.fails = ratelimit_new(65536);
     if (srv.logins == NULL || srv.fails == NULL ||
-        access_log_open(cfg->access_log) != 0)
+        access_log_open(cfg->access_log) != 0 || maintenance_start(cfg) != 0)
         goto out;
     signal(SIGPIPE, SIG_IGN);
     flags = MHD_USE_ITC | MHD_USE_INTERNAL_POLLING_THREAD |
@@ -430,6 +431,7 @@ server_run(const struct patd_config *cfg)
 out:
     if (d != NULL)
         MHD_stop_daemon(d);
+    maintenance_stop();
     close_stores();
     pat_verifier_free(srv.verifier); /* writes the pending usage */
     ratelimit_free(srv.logins);

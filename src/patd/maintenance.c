@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Housekeeping that patd serve runs beside the requests, on a thread of
+ * its own with its own store handle: pruning the change feed past its
+ * retention ([feed] retention_days), at start and then every hour. On
+ * several nodes each prunes; the deletes are idempotent.
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "pat/pat.h"
+
+#include "maintenance.h"
+#include "banned.h"
+
+#define PERIOD_S 3600
+
+static struct {
+    pthread_t thread;
+    bool on;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool stop;
+    const struct patd_config *cfg;
+} m = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .cond = PTHREAD_COND_INITIALIZER,
+};
+
+static void
+prune(struct pat_store **st)
+{
+    char err[256] = "";
+    int64_t n = 0, before;
+    int rc;
+
+    if (*st == NULL &&
+        pat_store_open(m.cfg->store, 0, st, err, sizeof(err)) != PAT_OK) {
+        fprintf(stderr, "patd: feed pruning: cannot open the store: %s\n", err);
+        return;
+    }
+    pat_store_set_errbuf(*st, err, sizeof(err));
+    before = pat_store_now(*st) - (int64_t)m.cfg->feed_retention_days * 86400;
+    rc = pat_changes_prune(*st, before, &n);
+    if (rc != PAT_OK) {
+        fprintf(stderr, "patd: feed pruning failed: %s\n",
+                err[0] ? err : pat_strerror(rc));
+        /* A handle that failed may be broken: open a new one next time. */
+        pat_store_close(*st);
+        *st = NULL;
+        return;
+    }
+    pat_store_set_errbuf(*st, NULL, 0);
+}
+
+/* Waits up to PERIOD_S; true when asked to stop. */
+static bool
+wait_or_stop(void)
+{
+    struct timespec until;
+    bool stop;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += PERIOD_S;
+    pthread_mutex_lock(&m.lock);
+    while (!m.stop && pthread_cond_timedwait(&m.cond, &m.lock, &until) == 0)
+        ;
+    stop = m.stop;
+    pthread_mutex_unlock(&m.lock);
+    return stop;
+}
+
+static void *
+main_loop(void *arg)
+{
+    struct pat_store *st = NULL;
+
+    (void)arg;
+    do {
+        prune(&st);
+    } while (!wait_or_stop());
+    pat_store_close(st);
+    return NULL;
+}
+
+int
+maintenance_start(const struct patd_config *cfg)
+{
+    m.cfg = cfg;
+    m.stop = false;
+    if (pthread_create(&m.thread, NULL, main_loop, NULL) != 0)
+        return -1;
+    m.on = true;
+    return 0;
+}
+
+void
+maintenance_stop(void)
+{
+    if (!m.on)
+        return;
+    pthread_mutex_lock(&m.lock);
+    m.stop = true;
+    pthread_cond_broadcast(&m.cond);
+    pthread_mutex_unlock(&m.lock);
+    pthread_join(m.thread, NULL);
+    m.on = false;
+}
