@@ -744,7 +744,7 @@ test_events(struct ctx *c)
     CHECK(after > 0, "the feed is empty after all that: %lld", after);
     frank = h_user(h, "frank", NULL, NULL);
     tok = h_token(h, frank, "feed", "[\"patd:self\"]", &tok_id);
-    r = httpf(h, "DELETE", hfmt(h, "/v1/tokens/%s", tok_id), c->adm, NULL);
+    r = http(h, "DELETE", hfmt(h, "/v1/tokens/%s", tok_id), c->adm, NULL, NULL);
     EXPECT_STATUS(r, 204);
     r = http(h, "GET", hfmt(h, "/v1/events?after=%lld", after), c->adm, NULL,
              NULL);
