@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "admin_cmd.h"
 
 /* The longest line an import accepts (an export's longest is ~20 KiB). */
 #define LINE_MAX_BYTES (256 * 1024)
@@ -62,7 +62,7 @@ print_counts(const char *verb, const struct pat_transfer_counts *n,
             "and %lld audit events (%s)\n",
             verb, (long long)n->users, (long long)n->tokens,
             (long long)n->secrets, (long long)n->scopes, (long long)n->audit,
-            cli_redact(store, shown, sizeof(shown)));
+            admin_redact(store, shown, sizeof(shown)));
 }
 
 /* A new file, 0600, never an existing one; NULL with errno set. */
@@ -88,7 +88,7 @@ cmd_export(struct cli *c, int argc, char **argv)
                                 "[--output FILE]   (JSON lines; stdout "
                                 "without --output)";
     static const struct option opts[] = {
-        CLI_COMMON_OPTS,
+        ADMIN_COMMON_OPTS,
         {"output", required_argument, NULL, 'f'},
         {NULL, 0, NULL, 0},
     };
@@ -103,7 +103,7 @@ cmd_export(struct cli *c, int argc, char **argv)
         return status;
     if (optind != argc)
         return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    status = cli_open(c, 0, &st);
+    status = admin_open(c, 0, &st);
     if (status != EXIT_DONE)
         return status;
     if (a.path != NULL) {
@@ -126,7 +126,7 @@ cmd_export(struct cli *c, int argc, char **argv)
         fprintf(stderr, "patd: cannot write the export: %s\n", strerror(s.err));
         status = EXIT_REFUSED;
     } else if (rc != PAT_OK) {
-        status = cli_refuse(c, "cannot export the store", rc);
+        status = admin_refuse(c, "cannot export the store", rc);
     } else {
         print_counts("exported", &n, c->db);
     }
@@ -174,7 +174,7 @@ cmd_import(struct cli *c, int argc, char **argv)
                                 "[--input FILE]   (an empty store; stdin "
                                 "without --input)";
     static const struct option opts[] = {
-        CLI_COMMON_OPTS,
+        ADMIN_COMMON_OPTS,
         {"input", required_argument, NULL, 'f'},
         {NULL, 0, NULL, 0},
     };
@@ -203,7 +203,7 @@ cmd_import(struct cli *c, int argc, char **argv)
         status = EXIT_REFUSED;
         goto out;
     }
-    status = cli_open(c, PAT_OPEN_CREATE, &st);
+    status = admin_open(c, PAT_OPEN_CREATE, &st);
     if (status != EXIT_DONE)
         goto out;
     rc = pat_store_import(st, read_line, &s, &n);
@@ -217,7 +217,7 @@ cmd_import(struct cli *c, int argc, char **argv)
         fprintf(stderr, "patd: cannot read the export: %s\n", strerror(s.err));
         status = EXIT_REFUSED;
     } else if (rc != PAT_OK) {
-        status = cli_refuse(c, "cannot import; nothing was imported", rc);
+        status = admin_refuse(c, "cannot import; nothing was imported", rc);
     } else {
         print_counts("imported", &n, c->db);
     }

@@ -11,7 +11,7 @@
 
 #include <openssl/crypto.h>
 
-#include "cli.h"
+#include "admin_cmd.h"
 
 /* Opens FILE for the token: new, 0600, never an existing file. */
 static int
@@ -46,7 +46,7 @@ print_init(struct cli *c, const struct pat_user *admin,
         json_t *o =
             json_pack("{s:o, s:o, s:s}", "user", render_user(admin),
                       "token_object", render_token(tok, now), "token", secret);
-        cli_print_json(o);
+        admin_print_json(o);
         return;
     }
     fprintf(stderr,
@@ -54,8 +54,9 @@ print_init(struct cli *c, const struct pat_user *admin,
             "patd: admin user '%s' (%s)\n"
             "patd: the admin's first token (scopes: %s; expires %s) is "
             "printed below; it will not be shown again\n",
-            cli_redact(c->db, url, sizeof(url)), admin->username, admin->id,
-            tok->scopes, cli_time(tok->expires_at, "never", exp, sizeof(exp)));
+            admin_redact(c->db, url, sizeof(url)), admin->username, admin->id,
+            tok->scopes,
+            admin_time(tok->expires_at, "never", exp, sizeof(exp)));
     printf("%s\n", secret);
 }
 
@@ -92,7 +93,7 @@ cmd_init(struct cli *c, int argc, char **argv)
         "init [--db PATH] [--admin NAME] [--prefix PREFIX] "
         "[--token-file FILE] [--json]";
     static const struct option opts[] = {
-        CLI_COMMON_OPTS,
+        ADMIN_COMMON_OPTS,
         {"admin", required_argument, NULL, 'a'},
         {"prefix", required_argument, NULL, 'p'},
         {"token-file", required_argument, NULL, 't'},
@@ -130,12 +131,12 @@ cmd_init(struct cli *c, int argc, char **argv)
             return EXIT_REFUSED;
         }
     }
-    status = cli_open(c, PAT_OPEN_CREATE, &st);
+    status = admin_open(c, PAT_OPEN_CREATE, &st);
     if (status != EXIT_DONE)
         goto out;
     rc = pat_store_init(st, &spec, &admin, &tok, secret, sizeof(secret));
     if (rc != PAT_OK) {
-        status = cli_refuse(c, "cannot initialise the store", rc);
+        status = admin_refuse(c, "cannot initialise the store", rc);
         goto out;
     }
     if (fd >= 0 && (!write_all(fd, secret, strlen(secret)) ||
@@ -159,7 +160,7 @@ int
 cmd_migrate(struct cli *c, int argc, char **argv)
 {
     static const char usage[] = "migrate [--db PATH | --store URL] [--json]";
-    static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {ADMIN_COMMON_OPTS, {NULL, 0, NULL, 0}};
     struct pat_store *st = NULL;
     int status;
 
@@ -169,13 +170,13 @@ cmd_migrate(struct cli *c, int argc, char **argv)
     if (optind != argc)
         return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     /* A store not initialised yet may be migrated (before an import). */
-    status = cli_open(c, CLI_OPEN_UNINIT, &st);
+    status = admin_open(c, ADMIN_OPEN_UNINIT, &st);
     if (status != EXIT_DONE)
         return status;
     if (c->json)
-        cli_print_json(json_pack("{s:i, s:i}", "schema_version",
-                                 pat_store_schema_version(st), "applied",
-                                 pat_store_migrations_applied(st)));
+        admin_print_json(json_pack("{s:i, s:i}", "schema_version",
+                                   pat_store_schema_version(st), "applied",
+                                   pat_store_migrations_applied(st)));
     else
         printf("schema version %d (%d migration%s applied now)\n",
                pat_store_schema_version(st), pat_store_migrations_applied(st),

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "admin_cmd.h"
 #include "config.h"
 #include "routes.h"
 #include "server.h"
@@ -60,7 +60,7 @@ cmd_serve(struct cli *c, int argc, char **argv)
         "serve [--config FILE] [--db PATH | --store URL] "
         "[--listen ADDR:PORT]";
     static const struct option opts[] = {
-        CLI_COMMON_OPTS,
+        ADMIN_COMMON_OPTS,
         {"config", required_argument, NULL, 'c'},
         {"listen", required_argument, NULL, 'l'},
         {NULL, 0, NULL, 0},

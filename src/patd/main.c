@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "admin_cmd.h"
 
 static int
 cmd_version(struct cli *c, int argc, char **argv)

@@ -24,7 +24,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
-#include "cli.h"
+#include "admin_cmd.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "routes.h"
@@ -745,7 +745,7 @@ server_run(const struct patd_config *cfg)
     {
         char shown[1024]; /* the store URL without its password */
         fprintf(stderr, "patd: serving on http://%s (store %s)\n", cfg->listen,
-                cli_redact(cfg->store, shown, sizeof(shown)));
+                admin_redact(cfg->store, shown, sizeof(shown)));
     }
     for (;;) {
         if (sigwait(&sigs, &sig) != 0)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Plumbing shared by the local admin commands (see cli.h): where the store
- * is, how refusals are reported, and how objects are printed.
+ * Plumbing shared by the local admin commands (see admin_cmd.h): where the
+ * store is, how refusals are reported, and how objects are printed.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
+#include "admin_cmd.h"
 
 void
 cli_usage(FILE *f, const char *usage)
@@ -19,7 +19,7 @@ cli_usage(FILE *f, const char *usage)
 }
 
 bool
-cli_common_opt(struct cli *c, int opt, const char *arg)
+admin_common_opt(struct cli *c, int opt, const char *arg)
 {
     switch (opt) {
     case 'D':
@@ -87,7 +87,7 @@ make_parent(const char *path)
 }
 
 int
-cli_open(struct cli *c, int flags, struct pat_store **st)
+admin_open(struct cli *c, int flags, struct pat_store **st)
 {
     const char *db = c->db;
     int rc;
@@ -105,8 +105,8 @@ cli_open(struct cli *c, int flags, struct pat_store **st)
     rc =
         pat_store_open(db, flags & PAT_OPEN_CREATE, st, c->err, sizeof(c->err));
     if (rc != PAT_OK)
-        return cli_refuse(c, "cannot open the store", rc);
-    if (!(flags & (PAT_OPEN_CREATE | CLI_OPEN_UNINIT)) &&
+        return admin_refuse(c, "cannot open the store", rc);
+    if (!(flags & (PAT_OPEN_CREATE | ADMIN_OPEN_UNINIT)) &&
         pat_store_prefix(*st) == NULL) {
         pat_store_close(*st);
         *st = NULL;
@@ -117,7 +117,7 @@ cli_open(struct cli *c, int flags, struct pat_store **st)
 }
 
 const char *
-cli_redact(const char *url, char *buf, size_t cap)
+admin_redact(const char *url, char *buf, size_t cap)
 {
     const char *scheme = strstr(url, "://"), *at, *colon;
 
@@ -132,7 +132,7 @@ cli_redact(const char *url, char *buf, size_t cap)
 }
 
 int
-cli_refuse(struct cli *c, const char *what, int rc)
+admin_refuse(struct cli *c, const char *what, int rc)
 {
     if (c->err[0] != '\0')
         fprintf(stderr, "patd: %s: %s\n", what, c->err);
@@ -143,7 +143,7 @@ cli_refuse(struct cli *c, const char *what, int rc)
 }
 
 bool
-cli_list_add(char *list, size_t cap, const char *item)
+admin_list_add(char *list, size_t cap, const char *item)
 {
     size_t len = strlen(list), il = strlen(item);
 
@@ -156,7 +156,7 @@ cli_list_add(char *list, size_t cap, const char *item)
 }
 
 bool
-cli_read_token(char *buf, size_t cap)
+admin_read_token(char *buf, size_t cap)
 {
     size_t n = 0;
     int ch;
@@ -175,7 +175,7 @@ cli_read_token(char *buf, size_t cap)
 }
 
 const char *
-cli_time(int64_t t, const char *none, char *buf, size_t cap)
+admin_time(int64_t t, const char *none, char *buf, size_t cap)
 {
     if (t == 0 || pat_time_format(t, buf, cap) != PAT_OK)
         return none;
@@ -183,7 +183,7 @@ cli_time(int64_t t, const char *none, char *buf, size_t cap)
 }
 
 void
-cli_print_json(json_t *v)
+admin_print_json(json_t *v)
 {
     if (v == NULL) {
         fputs("patd: out of memory\n", stderr);
@@ -202,7 +202,7 @@ cli_parse(struct cli *c, int argc, char **argv, const struct option *opts,
 
     optind = 0;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (cli_common_opt(c, opt, optarg))
+        if (admin_common_opt(c, opt, optarg))
             continue;
         if (opt == 'h') {
             cli_usage(stdout, usage);

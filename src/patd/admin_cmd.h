@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Shared plumbing of the local admin commands: option parsing, opening the
+ * What the local admin commands (cmd_*.c) share: option parsing, opening the
  * store named by --db / PATD_DB / the default, reporting refusals, and
  * rendering objects as JSON or tables. Exit status: 0 done, 1 refused
  * (one line on stderr says why), 2 usage.
  */
-#ifndef PATD_CLI_H
-#define PATD_CLI_H
+#ifndef PATD_ADMIN_CMD_H
+#define PATD_ADMIN_CMD_H
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,7 +20,7 @@ enum { EXIT_DONE = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 
 #define PATD_DEFAULT_DB "./var/patd.db"
 
-/* Options every store command takes; filled by cli_common_opt. */
+/* Options every store command takes; filled by admin_common_opt. */
 struct cli {
     const char *db;
     bool json;
@@ -35,7 +35,7 @@ struct cli_cmd {
 };
 
 /* Long options shared by every store command. */
-#define CLI_COMMON_OPTS                                                        \
+#define ADMIN_COMMON_OPTS                                                      \
     {"db", required_argument, NULL, 'D'},                                      \
         {"store", required_argument, NULL, 'D'},                               \
         {"json", no_argument, NULL, 'J'},                                      \
@@ -47,7 +47,7 @@ struct cli_cmd {
  * Handles a shared option (returns true) or says it is not one. For 'h'
  * it prints usage and sets *exit_code to 0.
  */
-bool cli_common_opt(struct cli *c, int opt, const char *arg);
+bool admin_common_opt(struct cli *c, int opt, const char *arg);
 
 /*
  * Parses argv with getopt_long: shared options are handled here, others
@@ -70,39 +70,39 @@ void cli_usage(FILE *f, const char *usage);
 /*
  * Opens the store; on failure prints why and returns the exit status.
  * flags: PAT_OPEN_CREATE (which also accepts a store not initialised
- * yet), or CLI_OPEN_UNINIT to accept one without creating it.
+ * yet), or ADMIN_OPEN_UNINIT to accept one without creating it.
  */
-#define CLI_OPEN_UNINIT 0x100
-int cli_open(struct cli *c, int flags, struct pat_store **st);
+#define ADMIN_OPEN_UNINIT 0x100
+int admin_open(struct cli *c, int flags, struct pat_store **st);
 
 /*
  * A store URL fit to print: a password in it ("postgres://u:pw@h/db")
  * becomes "***". Returns url itself when there is none, else buf.
  */
-const char *cli_redact(const char *url, char *buf, size_t cap);
+const char *admin_redact(const char *url, char *buf, size_t cap);
 
 /* Reports a refused operation: "patd: what: detail", returns 1. */
-int cli_refuse(struct cli *c, const char *what, int rc);
+int admin_refuse(struct cli *c, const char *what, int rc);
 
 /* Prints a usage error and returns 2. */
 int cli_usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Appends item to a space-separated list buffer; false if it is full. */
-bool cli_list_add(char *list, size_t cap, const char *item);
+bool admin_list_add(char *list, size_t cap, const char *item);
 
 /*
  * Reads one token from stdin (at most PAT_TOKEN_MAX + some slack),
  * without its line end, into buf. false if there is none or it is too
  * long.
  */
-bool cli_read_token(char *buf, size_t cap);
+bool admin_read_token(char *buf, size_t cap);
 
 /* Prints v as indented JSON on stdout and drops the reference. */
-void cli_print_json(json_t *v);
+void admin_print_json(json_t *v);
 
 /* Formats t (0: "-" or never) for tables into buf. */
-const char *cli_time(int64_t t, const char *none, char *buf, size_t cap);
+const char *admin_time(int64_t t, const char *none, char *buf, size_t cap);
 
 /* Commands, one file each. */
 int cmd_init(struct cli *c, int argc, char **argv);
