@@ -1,71 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Plumbing shared by the local admin commands (see admin_cmd.h): where the
- * store is, how refusals are reported, and how objects are printed.
+ * What the local admin commands share (see admin_cmd.h): their common
+ * options, where the store is, how its refusals are reported, and how
+ * objects are printed.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "admin_cmd.h"
 
-void
-cli_usage(FILE *f, const char *usage)
-{
-    fprintf(f, "usage: patd %s\n", usage);
-}
-
-bool
-admin_common_opt(struct cli *c, int opt, const char *arg)
+int
+admin_common_opt(struct cmd_ctx *c, int opt, const char *arg)
 {
     switch (opt) {
     case 'D':
         c->db = arg;
-        return true;
+        return CLI_OPT_TAKEN;
     case 'J':
         c->json = true;
-        return true;
+        return CLI_OPT_TAKEN;
     default:
-        return false;
+        return CLI_OPT_OTHER;
     }
-}
-
-int
-cli_usage_error(const char *usage, const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("patd: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    cli_usage(stderr, usage);
-    return EXIT_USAGE;
-}
-
-int
-cli_dispatch(struct cli *c, const char *group, const struct cli_cmd *cmds,
-             int argc, char **argv)
-{
-    const struct cli_cmd *cmd;
-    bool help;
-
-    help = argc < 2 || strcmp(argv[1], "--help") == 0 ||
-           strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0;
-    for (cmd = cmds; !help && cmd->name != NULL; cmd++) {
-        if (strcmp(cmd->name, argv[1]) == 0)
-            return cmd->run(c, argc - 1, argv + 1);
-    }
-    if (!help)
-        fprintf(stderr, "patd: unknown command '%s%s%s'\n", group,
-                group[0] ? " " : "", argv[1]);
-    for (cmd = cmds; cmd->name != NULL; cmd++)
-        cli_usage(help ? stdout : stderr, cmd->usage);
-    return help && argc >= 2 ? EXIT_DONE : EXIT_USAGE;
 }
 
 /* Creates the directory of path (one level, 0700) if it is missing. */
@@ -87,7 +45,7 @@ make_parent(const char *path)
 }
 
 int
-admin_open(struct cli *c, int flags, struct pat_store **st)
+admin_open(struct cmd_ctx *c, int flags, struct pat_store **st)
 {
     const char *db = c->db;
     int rc;
@@ -110,8 +68,7 @@ admin_open(struct cli *c, int flags, struct pat_store **st)
         pat_store_prefix(*st) == NULL) {
         pat_store_close(*st);
         *st = NULL;
-        fprintf(stderr, "patd: '%s' is not initialised; run 'patd init'\n", db);
-        return EXIT_REFUSED;
+        return cli_refuse("'%s' is not initialised; run 'patd init'", db);
     }
     return EXIT_DONE;
 }
@@ -132,14 +89,13 @@ admin_redact(const char *url, char *buf, size_t cap)
 }
 
 int
-admin_refuse(struct cli *c, const char *what, int rc)
+admin_refuse(struct cmd_ctx *c, const char *what, int rc)
 {
-    if (c->err[0] != '\0')
-        fprintf(stderr, "patd: %s: %s\n", what, c->err);
-    else
-        fprintf(stderr, "patd: %s: %s\n", what, pat_strerror(rc));
+    int status = cli_refuse("%s: %s", what,
+                            c->err[0] != '\0' ? c->err : pat_strerror(rc));
+
     c->err[0] = '\0';
-    return EXIT_REFUSED;
+    return status;
 }
 
 bool
@@ -192,26 +148,4 @@ admin_print_json(json_t *v)
     json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);
     json_decref(v);
-}
-
-int
-cli_parse(struct cli *c, int argc, char **argv, const struct option *opts,
-          const char *usage, cli_opt_cb fn, void *ctx)
-{
-    int opt;
-
-    optind = 0;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (admin_common_opt(c, opt, optarg))
-            continue;
-        if (opt == 'h') {
-            cli_usage(stdout, usage);
-            return EXIT_DONE;
-        }
-        if (opt == '?' || fn == NULL || fn(opt, optarg, ctx) != 0) {
-            cli_usage(stderr, usage);
-            return EXIT_USAGE;
-        }
-    }
-    return -1;
 }

@@ -39,7 +39,7 @@ print_event(const struct pat_audit *ev)
 }
 
 static int
-audit_list(struct cli *c, int argc, char **argv)
+audit_list(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "audit list [--user USER_ID] [--action ACTION] [--target ID] "
@@ -99,7 +99,7 @@ out:
 }
 
 int
-cmd_audit(struct cli *c, int argc, char **argv)
+cmd_audit(struct cmd_ctx *c, int argc, char **argv)
 {
     static const struct cli_cmd cmds[] = {
         {"list",
@@ -109,5 +109,5 @@ cmd_audit(struct cli *c, int argc, char **argv)
         {NULL, NULL, NULL},
     };
 
-    return cli_dispatch(c, "audit", cmds, argc, argv);
+    return cli_dispatch(c, cmds, argc, argv);
 }

@@ -82,7 +82,7 @@ create_private(const char *path)
 }
 
 int
-cmd_export(struct cli *c, int argc, char **argv)
+cmd_export(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "export [--db PATH | --store URL] "
                                 "[--output FILE]   (JSON lines; stdout "
@@ -168,7 +168,7 @@ read_line(void *arg, const char **line, size_t *len)
 }
 
 int
-cmd_import(struct cli *c, int argc, char **argv)
+cmd_import(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "import [--db PATH | --store URL] "
                                 "[--input FILE]   (an empty store; stdin "

@@ -37,7 +37,7 @@ write_all(int fd, const char *s, size_t len)
 }
 
 static void
-print_init(struct cli *c, const struct pat_user *admin,
+print_init(struct cmd_ctx *c, const struct pat_user *admin,
            const struct pat_token *tok, const char *secret, int64_t now)
 {
     char exp[PAT_TIME_LEN + 1], url[1024];
@@ -87,7 +87,7 @@ init_opt(int opt, const char *arg, void *ctx)
 }
 
 int
-cmd_init(struct cli *c, int argc, char **argv)
+cmd_init(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "init [--db PATH] [--admin NAME] [--prefix PREFIX] "
@@ -157,7 +157,7 @@ out:
 }
 
 int
-cmd_migrate(struct cli *c, int argc, char **argv)
+cmd_migrate(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "migrate [--db PATH | --store URL] [--json]";
     static const struct option opts[] = {ADMIN_COMMON_OPTS, {NULL, 0, NULL, 0}};

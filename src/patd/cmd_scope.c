@@ -15,7 +15,7 @@ scope_opt(int opt, const char *arg, void *ctx)
 }
 
 static int
-scope_add(struct cli *c, int argc, char **argv)
+scope_add(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "scope add NAME [--description TEXT] [--db PATH]";
@@ -44,7 +44,7 @@ scope_add(struct cli *c, int argc, char **argv)
 }
 
 static int
-scope_list(struct cli *c, int argc, char **argv)
+scope_list(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "scope list [--db PATH] [--json]";
     static const struct option opts[] = {ADMIN_COMMON_OPTS, {NULL, 0, NULL, 0}};
@@ -82,7 +82,7 @@ scope_list(struct cli *c, int argc, char **argv)
 }
 
 int
-cmd_scope(struct cli *c, int argc, char **argv)
+cmd_scope(struct cmd_ctx *c, int argc, char **argv)
 {
     static const struct cli_cmd cmds[] = {
         {"add", "scope add NAME [--description TEXT] [--db PATH]", scope_add},
@@ -90,5 +90,5 @@ cmd_scope(struct cli *c, int argc, char **argv)
         {NULL, NULL, NULL},
     };
 
-    return cli_dispatch(c, "scope", cmds, argc, argv);
+    return cli_dispatch(c, cmds, argc, argv);
 }

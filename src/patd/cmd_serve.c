@@ -54,7 +54,7 @@ check_store(const struct patd_config *cfg)
 }
 
 int
-cmd_serve(struct cli *c, int argc, char **argv)
+cmd_serve(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "serve [--config FILE] [--db PATH | --store URL] "
@@ -94,7 +94,7 @@ cmd_serve(struct cli *c, int argc, char **argv)
 }
 
 int
-cmd_routes(struct cli *c, int argc, char **argv)
+cmd_routes(struct cmd_ctx *c, int argc, char **argv)
 {
     const struct route *rt;
 

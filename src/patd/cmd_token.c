@@ -104,7 +104,7 @@ static const struct option token_opts[] = {
 
 /* Parses the options into a; returns -1 to go on, else an exit status. */
 static int
-token_parse(struct cli *c, int argc, char **argv, const char *usage,
+token_parse(struct cmd_ctx *c, int argc, char **argv, const char *usage,
             struct token_args *a, int positional)
 {
     int status;
@@ -124,7 +124,7 @@ token_parse(struct cli *c, int argc, char **argv, const char *usage,
 }
 
 static void
-print_token(struct cli *c, const struct pat_token *t, int64_t now)
+print_token(struct cmd_ctx *c, const struct pat_token *t, int64_t now)
 {
     char t1[PAT_TIME_LEN + 1], t2[PAT_TIME_LEN + 1], t3[PAT_TIME_LEN + 1],
         t4[PAT_TIME_LEN + 1];
@@ -157,7 +157,7 @@ print_token(struct cli *c, const struct pat_token *t, int64_t now)
 
 /* Prints a new token: alone on stdout, or inside the JSON object. */
 static void
-print_secret(struct cli *c, const struct pat_token *t, const char *secret,
+print_secret(struct cmd_ctx *c, const struct pat_token *t, const char *secret,
              int64_t now)
 {
     if (c->json) {
@@ -170,7 +170,7 @@ print_secret(struct cli *c, const struct pat_token *t, const char *secret,
 }
 
 static int
-token_create(struct cli *c, int argc, char **argv)
+token_create(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "token create --user USER --name NAME --scope SCOPE... "
@@ -206,7 +206,7 @@ token_create(struct cli *c, int argc, char **argv)
 }
 
 static int
-token_list(struct cli *c, int argc, char **argv)
+token_list(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "token list [--user USER] [--status active|expired|revoked|all] "
@@ -281,7 +281,7 @@ out:
 }
 
 static int
-token_show(struct cli *c, int argc, char **argv)
+token_show(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "token show ID [--db PATH] [--json]";
     struct token_args a;
@@ -305,7 +305,7 @@ token_show(struct cli *c, int argc, char **argv)
 }
 
 static int
-token_rename(struct cli *c, int argc, char **argv)
+token_rename(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "token rename ID NEW_NAME [--description TEXT] [--db PATH] [--json]";
@@ -331,7 +331,7 @@ token_rename(struct cli *c, int argc, char **argv)
 }
 
 static int
-token_regenerate(struct cli *c, int argc, char **argv)
+token_regenerate(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "token regenerate ID [--grace SECONDS] [--expires-in-days N | "
@@ -360,7 +360,7 @@ token_regenerate(struct cli *c, int argc, char **argv)
 }
 
 static int
-token_revoke(struct cli *c, int argc, char **argv)
+token_revoke(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "token revoke ID [--reason REASON] [--db PATH] | "
@@ -395,7 +395,7 @@ token_revoke(struct cli *c, int argc, char **argv)
 }
 
 static int
-token_verify(struct cli *c, int argc, char **argv)
+token_verify(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "token verify [--db PATH] [--json]   (reads the token from stdin)";
@@ -444,7 +444,7 @@ token_verify(struct cli *c, int argc, char **argv)
 }
 
 int
-cmd_token(struct cli *c, int argc, char **argv)
+cmd_token(struct cmd_ctx *c, int argc, char **argv)
 {
     static const struct cli_cmd cmds[] = {
         {"create",
@@ -470,5 +470,5 @@ cmd_token(struct cli *c, int argc, char **argv)
         {NULL, NULL, NULL},
     };
 
-    return cli_dispatch(c, "token", cmds, argc, argv);
+    return cli_dispatch(c, cmds, argc, argv);
 }

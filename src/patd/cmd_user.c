@@ -41,7 +41,7 @@ user_opt(int opt, const char *arg, void *ctx)
 }
 
 static void
-print_user(struct cli *c, const struct pat_user *u)
+print_user(struct cmd_ctx *c, const struct pat_user *u)
 {
     char t1[PAT_TIME_LEN + 1], t2[PAT_TIME_LEN + 1];
 
@@ -66,7 +66,7 @@ print_user(struct cli *c, const struct pat_user *u)
 }
 
 static int
-user_add(struct cli *c, int argc, char **argv)
+user_add(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "user add NAME [--display-name TEXT] [--email ADDR] [--admin] "
@@ -109,7 +109,7 @@ user_add(struct cli *c, int argc, char **argv)
 }
 
 static int
-user_list(struct cli *c, int argc, char **argv)
+user_list(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "user list [--db PATH] [--json]";
     static const struct option opts[] = {ADMIN_COMMON_OPTS, {NULL, 0, NULL, 0}};
@@ -167,8 +167,8 @@ out:
 
 /* user show|disable|enable|set-scopes USER [ARGS]. */
 static int
-user_one(struct cli *c, int argc, char **argv, const char *usage, int min_args,
-         int max_args)
+user_one(struct cmd_ctx *c, int argc, char **argv, const char *usage,
+         int min_args, int max_args)
 {
     static const struct option opts[] = {ADMIN_COMMON_OPTS, {NULL, 0, NULL, 0}};
     char scopes[PAT_SCOPESTR_MAX + 1] = "";
@@ -207,27 +207,27 @@ user_one(struct cli *c, int argc, char **argv, const char *usage, int min_args,
 }
 
 static int
-user_show(struct cli *c, int argc, char **argv)
+user_show(struct cmd_ctx *c, int argc, char **argv)
 {
     return user_one(c, argc, argv, "user show USER [--db PATH] [--json]", 1, 1);
 }
 
 static int
-user_disable(struct cli *c, int argc, char **argv)
+user_disable(struct cmd_ctx *c, int argc, char **argv)
 {
     return user_one(c, argc, argv, "user disable USER [--db PATH] [--json]", 1,
                     1);
 }
 
 static int
-user_enable(struct cli *c, int argc, char **argv)
+user_enable(struct cmd_ctx *c, int argc, char **argv)
 {
     return user_one(c, argc, argv, "user enable USER [--db PATH] [--json]", 1,
                     1);
 }
 
 static int
-user_set_scopes(struct cli *c, int argc, char **argv)
+user_set_scopes(struct cmd_ctx *c, int argc, char **argv)
 {
     return user_one(c, argc, argv,
                     "user set-scopes USER [SCOPE...] [--db PATH] [--json]", 1,
@@ -250,7 +250,7 @@ read_password(char *buf, size_t cap)
 }
 
 static int
-user_passwd(struct cli *c, int argc, char **argv)
+user_passwd(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "user passwd USER [--db PATH]   (the password is read from stdin)";
@@ -282,7 +282,7 @@ user_passwd(struct cli *c, int argc, char **argv)
 }
 
 int
-cmd_user(struct cli *c, int argc, char **argv)
+cmd_user(struct cmd_ctx *c, int argc, char **argv)
 {
     static const struct cli_cmd cmds[] = {
         {"add",
@@ -300,5 +300,5 @@ cmd_user(struct cli *c, int argc, char **argv)
         {NULL, NULL, NULL},
     };
 
-    return cli_dispatch(c, "user", cmds, argc, argv);
+    return cli_dispatch(c, cmds, argc, argv);
 }
