@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "write_all.h"
 #include "admin_cmd.h"
 
 /* Opens FILE for the token: new, 0600, never an existing file. */
@@ -19,21 +20,6 @@ open_token_file(const char *path)
 {
     return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                 0600);
-}
-
-static bool
-write_all(int fd, const char *s, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, s, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        s += n;
-        len -= (size_t)n;
-    }
-    return true;
 }
 
 static void
@@ -139,8 +125,8 @@ cmd_init(struct cmd_ctx *c, int argc, char **argv)
         status = admin_refuse(c, "cannot initialise the store", rc);
         goto out;
     }
-    if (fd >= 0 && (!write_all(fd, secret, strlen(secret)) ||
-                    !write_all(fd, "\n", 1) || fsync(fd) != 0)) {
+    if (fd >= 0 && (!cli_write_all(fd, secret, strlen(secret)) ||
+                    !cli_write_all(fd, "\n", 1) || fsync(fd) != 0)) {
         fprintf(stderr, "patd: cannot write '%s': %s\n", token_file,
                 strerror(errno));
     }
