@@ -109,10 +109,10 @@ cmd_export(struct cmd_ctx *c, int argc, char **argv)
     if (a.path != NULL) {
         s.f = create_private(a.path);
         if (s.f == NULL) {
-            fprintf(stderr, "patd: cannot create '%s': %s\n", a.path,
-                    strerror(errno));
+            status =
+                cli_refuse("cannot create '%s': %s", a.path, strerror(errno));
             pat_store_close(st);
-            return EXIT_REFUSED;
+            return status;
         }
     }
     rc = pat_store_export(st, write_line, &s, &n);
@@ -123,8 +123,7 @@ cmd_export(struct cmd_ctx *c, int argc, char **argv)
     if (s.f != stdout && fclose(s.f) != 0 && s.err == 0)
         s.err = errno;
     if (s.err != 0) {
-        fprintf(stderr, "patd: cannot write the export: %s\n", strerror(s.err));
-        status = EXIT_REFUSED;
+        status = cli_refuse("cannot write the export: %s", strerror(s.err));
     } else if (rc != PAT_OK) {
         status = admin_refuse(c, "cannot export the store", rc);
     } else {
@@ -191,16 +190,12 @@ cmd_import(struct cmd_ctx *c, int argc, char **argv)
         return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     if (a.path != NULL) {
         s.f = fopen(a.path, "re");
-        if (s.f == NULL) {
-            fprintf(stderr, "patd: cannot open '%s': %s\n", a.path,
-                    strerror(errno));
-            return EXIT_REFUSED;
-        }
+        if (s.f == NULL)
+            return cli_refuse("cannot open '%s': %s", a.path, strerror(errno));
     }
     s.buf = malloc(LINE_MAX_BYTES);
     if (s.buf == NULL) {
-        fputs("patd: out of memory\n", stderr);
-        status = EXIT_REFUSED;
+        status = cli_refuse("out of memory");
         goto out;
     }
     status = admin_open(c, PAT_OPEN_CREATE, &st);
@@ -208,14 +203,11 @@ cmd_import(struct cmd_ctx *c, int argc, char **argv)
         goto out;
     rc = pat_store_import(st, read_line, &s, &n);
     if (s.too_long) {
-        fprintf(stderr,
-                "patd: cannot import: a line is longer than %d bytes; "
-                "nothing was imported\n",
-                LINE_MAX_BYTES);
-        status = EXIT_REFUSED;
+        status = cli_refuse("cannot import: a line is longer than %d bytes; "
+                            "nothing was imported",
+                            LINE_MAX_BYTES);
     } else if (s.err != 0) {
-        fprintf(stderr, "patd: cannot read the export: %s\n", strerror(s.err));
-        status = EXIT_REFUSED;
+        status = cli_refuse("cannot read the export: %s", strerror(s.err));
     } else if (rc != PAT_OK) {
         status = admin_refuse(c, "cannot import; nothing was imported", rc);
     } else {

@@ -103,19 +103,15 @@ cmd_init(struct cmd_ctx *c, int argc, char **argv)
     if (optind != argc)
         return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     if (spec.prefix != NULL && pat_prefix_check(spec.prefix) != PAT_OK) {
-        fprintf(stderr,
-                "patd: invalid token prefix '%s': 2-16 of [a-z0-9], "
-                "starting with a letter\n",
-                spec.prefix);
-        return EXIT_REFUSED;
+        return cli_refuse("invalid token prefix '%s': 2-16 of [a-z0-9], "
+                          "starting with a letter",
+                          spec.prefix);
     }
     if (token_file != NULL) {
         fd = open_token_file(token_file);
-        if (fd < 0) {
-            fprintf(stderr, "patd: cannot create '%s': %s\n", token_file,
-                    strerror(errno));
-            return EXIT_REFUSED;
-        }
+        if (fd < 0)
+            return cli_refuse("cannot create '%s': %s", token_file,
+                              strerror(errno));
     }
     status = admin_open(c, PAT_OPEN_CREATE, &st);
     if (status != EXIT_DONE)

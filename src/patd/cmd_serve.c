@@ -35,7 +35,10 @@ serve_opt(int opt, const char *arg, void *ctx)
     }
 }
 
-/* Opens the store once before serving: migrates it and fails fast. */
+/*
+ * Opens the store once before serving: migrates it and fails fast.
+ * Returns EXIT_DONE, or EXIT_REFUSED after saying why.
+ */
 static int
 check_store(const struct patd_config *cfg)
 {
@@ -47,10 +50,9 @@ check_store(const struct patd_config *cfg)
         rc = PAT_ENOTINIT;
     pat_store_close(st);
     if (rc == PAT_OK)
-        return 0;
-    fprintf(stderr, "patd: cannot serve '%s': %s\n", cfg->store,
-            err[0] ? err : pat_strerror(rc));
-    return -1;
+        return EXIT_DONE;
+    return cli_refuse("cannot serve '%s': %s", cfg->store,
+                      err[0] ? err : pat_strerror(rc));
 }
 
 int
@@ -88,8 +90,9 @@ cmd_serve(struct cmd_ctx *c, int argc, char **argv)
         fprintf(stderr, "patd: %s\n", err);
         return EXIT_USAGE;
     }
-    if (check_store(&cfg) != 0)
-        return EXIT_REFUSED;
+    status = check_store(&cfg);
+    if (status != EXIT_DONE)
+        return status;
     return server_run(&cfg);
 }
 

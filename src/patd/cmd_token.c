@@ -410,10 +410,8 @@ token_verify(struct cmd_ctx *c, int argc, char **argv)
         return status;
     if (!admin_read_token(tok, sizeof(tok))) {
         OPENSSL_cleanse(tok, sizeof(tok));
-        fputs("patd: token verify: no token on standard input, or one "
-              "longer than any token\n",
-              stderr);
-        return EXIT_REFUSED;
+        return cli_refuse("token verify: no token on standard input, or one "
+                          "longer than any token");
     }
     status = admin_open(c, 0, &st);
     if (status == EXIT_DONE) {
@@ -433,10 +431,8 @@ token_verify(struct cmd_ctx *c, int argc, char **argv)
             printf("valid: token %s of %s (%s); scopes: %s; expires %s\n",
                    v.token_id, v.username, v.user_id, v.scopes,
                    admin_time(v.expires_at, "never", exp, sizeof(exp)));
-        if (rc != PAT_OK) {
-            fprintf(stderr, "patd: token is not valid: %s\n", pat_strerror(rc));
-            status = EXIT_REFUSED;
-        }
+        if (rc != PAT_OK)
+            status = cli_refuse("token is not valid: %s", pat_strerror(rc));
     }
     OPENSSL_cleanse(tok, sizeof(tok));
     pat_store_close(st);

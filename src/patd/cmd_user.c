@@ -265,10 +265,8 @@ user_passwd(struct cmd_ctx *c, int argc, char **argv)
     if (argc - optind != 1)
         return cli_usage_error(usage, "expected one user");
     if (!read_password(pw, sizeof(pw))) {
-        fputs("patd: user passwd: no password on standard input, or one "
-              "longer than 256 bytes\n",
-              stderr);
-        return EXIT_REFUSED;
+        return cli_refuse("user passwd: no password on standard input, or "
+                          "one longer than 256 bytes");
     }
     status = admin_open(c, 0, &st);
     if (status == EXIT_DONE) {
