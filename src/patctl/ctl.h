@@ -18,7 +18,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "config.h"
-#include "http.h"
+#include "http_client.h"
 #include "render.h"
 
 /*

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Helpers handlers answer with (see http.h): errors in the shape of
+ * Helpers handlers answer with (see request.h): errors in the shape of
  * DESIGN.md section 4, libpat codes mapped to HTTP, and typed, bounded
  * readers of JSON bodies that refuse unknown and read-only fields.
  */
@@ -11,7 +11,7 @@
 
 #include <microhttpd.h>
 
-#include "http.h"
+#include "request.h"
 #include "banned.h"
 
 int

@@ -6,8 +6,8 @@
  * and valid UTF-8, and the caller is authenticated as the route demands.
  * Handlers never build SQL and never see a secret they did not create.
  */
-#ifndef PATD_HTTP_H
-#define PATD_HTTP_H
+#ifndef PATD_REQUEST_H
+#define PATD_REQUEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -100,7 +100,7 @@ int reply_error(struct req *r, int status, const char *code, const char *fmt,
 
 /*
  * Answers the error a libpat call returned: status and code from the
- * table in http.c, the store's detail as the description.
+ * table in request.c, the store's detail as the description.
  */
 int reply_pat(struct req *r, int rc);
 
