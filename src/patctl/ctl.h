@@ -19,7 +19,7 @@
 #include "cli.h"
 #include "config.h"
 #include "http_client.h"
-#include "render.h"
+#include "output.h"
 
 /*
  * patctl's state of one run (cli.h). url_flag and token_file borrow

@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 #include "ctl.h"
-#include "render.h"
+#include "output.h"
 
 /* The most a server may return per page, and what patctl asks for. */
 #define LIST_PAGE_MAX 200

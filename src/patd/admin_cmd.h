@@ -16,7 +16,7 @@
 
 #include "pat/pat.h"
 #include "cli.h"
-#include "render.h"
+#include "model_json.h"
 
 #define PATD_DEFAULT_DB "./var/patd.db"
 

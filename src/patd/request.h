@@ -15,7 +15,7 @@
 #include <jansson.h>
 
 #include "pat/pat.h"
-#include "render.h"
+#include "model_json.h"
 
 struct MHD_Connection;
 struct patd_config;
