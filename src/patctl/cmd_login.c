@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "client_config.h"
 #include "ctl.h"
 #include "prompt.h"
 #include "views.h"

@@ -17,7 +17,7 @@
 
 #include "buf.h"
 #include "cli.h"
-#include "config.h"
+#include "client_config.h"
 #include "http_client.h"
 #include "output.h"
 
@@ -54,7 +54,7 @@ struct cmd_ctx {
 int ctl_common_opt(struct cmd_ctx *c, int opt, const char *arg);
 
 /*
- * Resolves the server and token (config.h) and starts the HTTP client.
+ * Resolves the server and token (client_config.h) and starts the HTTP client.
  * Returns EXIT_DONE, or EXIT_REFUSED after saying why.
  */
 int ctl_connect(struct cmd_ctx *c);

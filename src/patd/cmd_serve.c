@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "admin_cmd.h"
-#include "config.h"
+#include "serve_config.h"
 #include "routes.h"
 #include "server.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The settings of config.h: the config file format, its location, and
+ * The settings of client_config.h: the config file format, its location, and
  * the order in which flags, environment and file are consulted. The file
  * is small INI-like text, one "key = value" a line:
  *
@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "config.h"
+#include "client_config.h"
 #include "write_all.h"
 #include "banned.h"
 
