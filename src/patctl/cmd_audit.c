@@ -53,7 +53,7 @@ audit_opt(int opt, const char *arg, void *ctx)
 }
 
 int
-cmd_audit(struct ctl *c, int argc, char **argv)
+cmd_audit(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "audit [--since TIME] [--action ACTION] [--actor USER_ID] "
@@ -74,15 +74,15 @@ cmd_audit(struct ctl *c, int argc, char **argv)
     int status;
 
     memset(&a, 0, sizeof(a));
-    status = ctl_parse(c, argc, argv, opts, usage, audit_opt, &a);
+    status = cli_parse(c, argc, argv, opts, usage, audit_opt, &a);
     if (status != -1)
         return status;
     if (a.bad != NULL)
-        return ctl_usage_error(usage, "invalid value '%s'", a.bad);
+        return cli_usage_error(usage, "invalid value '%s'", a.bad);
     if (optind != argc)
-        return ctl_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+        return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     if (a.mine && (a.since || a.action || a.actor || a.target))
-        return ctl_usage_error(usage, "--mine takes no filters");
+        return cli_usage_error(usage, "--mine takes no filters");
     buf_init(&path, 0);
     status = ctl_path(c, &path, a.mine ? "/v1/me/audit" : "/v1/audit", NULL);
     if (status == EXIT_DONE)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "client_config.h"
 #include "ctl.h"
 #include "prompt.h"
 #include "views.h"
@@ -42,7 +42,7 @@ default_url(const struct config *cfg, char *out, size_t outcap)
 
 /* Gets the server URL from --url or by asking. */
 static int
-login_url(struct ctl *c, char *url, size_t urlcap)
+login_url(struct cmd_ctx *c, char *url, size_t urlcap)
 {
     char answer[CONFIG_URL_MAX + 2], fallback[CONFIG_URL_MAX + 1];
     char question[CONFIG_URL_MAX + 64], err[256];
@@ -55,38 +55,38 @@ login_url(struct ctl *c, char *url, size_t urlcap)
                  fallback[0] ? "]" : "");
         if (!prompt_line(question, false, answer, sizeof(answer), err,
                          sizeof(err)))
-            return ctl_refuse("cannot read the server URL: %s", err);
+            return cli_refuse("cannot read the server URL: %s", err);
         given = answer[0] != '\0' ? answer : fallback;
     }
     if (!config_url_check(given, url, urlcap, err, sizeof(err)))
-        return ctl_refuse("%s", err);
+        return cli_refuse("%s", err);
     return EXIT_DONE;
 }
 
 /* Gets the token from --token-file or by asking, without echo. */
 static int
-login_token(struct ctl *c, char *token, size_t tokencap)
+login_token(struct cmd_ctx *c, char *token, size_t tokencap)
 {
     char err[CONFIG_PATH_MAX + 128];
 
     if (c->token_file != NULL) {
         if (!config_read_token_file(c->token_file, token, tokencap, err,
                                     sizeof(err)))
-            return ctl_refuse("%s", err);
+            return cli_refuse("%s", err);
         return EXIT_DONE;
     }
     if (!prompt_line("Token (input hidden): ", true, token, tokencap, err,
                      sizeof(err)))
-        return ctl_refuse("cannot read the token: %s", err);
+        return cli_refuse("cannot read the token: %s", err);
     if (!config_token_ok(token)) {
         explicit_bzero(token, tokencap);
-        return ctl_refuse("that is not a token");
+        return cli_refuse("that is not a token");
     }
     return EXIT_DONE;
 }
 
 int
-cmd_login(struct ctl *c, int argc, char **argv)
+cmd_login(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "login [--url URL] [--token-file FILE] [--json]";
@@ -95,14 +95,14 @@ cmd_login(struct ctl *c, int argc, char **argv)
     json_t *me = NULL;
     int status;
 
-    status = ctl_parse(c, argc, argv, plain_opts, usage, NULL, NULL);
+    status = cli_parse(c, argc, argv, plain_opts, usage, NULL, NULL);
     if (status != -1)
         return status;
     if (optind != argc)
-        return ctl_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+        return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     memset(&c->cfg, 0, sizeof(c->cfg));
     if (!config_find(&c->cfg, err, sizeof(err)))
-        return ctl_refuse("%s", err);
+        return cli_refuse("%s", err);
     status = login_url(c, c->cfg.url, sizeof(c->cfg.url));
     if (status == EXIT_DONE)
         status = login_token(c, c->cfg.token, sizeof(c->cfg.token));
@@ -114,7 +114,7 @@ cmd_login(struct ctl *c, int argc, char **argv)
     if (status != EXIT_DONE)
         goto out;
     if (!config_save(c->cfg.path, c->cfg.url, c->cfg.token, err, sizeof(err))) {
-        status = ctl_refuse("%s", err);
+        status = cli_refuse("%s", err);
         goto out;
     }
     if (c->json) {
@@ -132,8 +132,19 @@ out:
     return status;
 }
 
+/* logout's one option of its own: --revoke. */
+static int
+logout_opt(int opt, const char *arg, void *ctx)
+{
+    (void)arg;
+    if (opt != 'R')
+        return 1;
+    *(bool *)ctx = true;
+    return 0;
+}
+
 int
-cmd_logout(struct ctl *c, int argc, char **argv)
+cmd_logout(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "logout [--revoke]";
     static const struct option opts[] = {
@@ -144,27 +155,16 @@ cmd_logout(struct ctl *c, int argc, char **argv)
     char err[CONFIG_PATH_MAX + 128];
     json_t *none = NULL;
     bool revoke = false;
-    int status, opt;
+    int status;
 
-    optind = 0;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (opt == 'R') {
-            revoke = true;
-        } else if (opt == 'X') {
-            return ctl_no_token_option();
-        } else if (opt == 'h') {
-            ctl_usage(stdout, usage);
-            return EXIT_DONE;
-        } else if (!ctl_common_opt(c, opt, optarg)) {
-            ctl_usage(stderr, usage);
-            return EXIT_USAGE;
-        }
-    }
+    status = cli_parse(c, argc, argv, opts, usage, logout_opt, &revoke);
+    if (status != -1)
+        return status;
     if (optind != argc)
-        return ctl_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+        return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     memset(&c->cfg, 0, sizeof(c->cfg));
     if (!config_find(&c->cfg, err, sizeof(err)))
-        return ctl_refuse("%s", err);
+        return cli_refuse("%s", err);
     /*
      * Revoke first (without the file there is no token left to do it
      * with), and the file's token: PATCTL_TOKEN is not what logout is
@@ -174,9 +174,9 @@ cmd_logout(struct ctl *c, int argc, char **argv)
         if (!config_read_file(c->cfg.path, c->cfg.url, sizeof(c->cfg.url),
                               c->cfg.token, sizeof(c->cfg.token), err,
                               sizeof(err)))
-            return ctl_refuse("%s", err);
+            return cli_refuse("%s", err);
         if (c->cfg.url[0] == '\0' || c->cfg.token[0] == '\0')
-            return ctl_refuse("'%s' holds no token to revoke", c->cfg.path);
+            return cli_refuse("'%s' holds no token to revoke", c->cfg.path);
         status = ctl_start(c);
         if (status == EXIT_DONE)
             status = ctl_call(c, "DELETE", "/v1/token", NULL, &none);
@@ -185,7 +185,7 @@ cmd_logout(struct ctl *c, int argc, char **argv)
             return status;
     }
     if (unlink(c->cfg.path) != 0 && errno != ENOENT)
-        return ctl_refuse("cannot remove '%s': %s", c->cfg.path,
+        return cli_refuse("cannot remove '%s': %s", c->cfg.path,
                           strerror(errno));
     if (!c->json)
         printf("%sRemoved %s\n", revoke ? "Revoked the token. " : "",
@@ -194,17 +194,17 @@ cmd_logout(struct ctl *c, int argc, char **argv)
 }
 
 int
-cmd_whoami(struct ctl *c, int argc, char **argv)
+cmd_whoami(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "whoami [--json]";
     json_t *me = NULL;
     int status;
 
-    status = ctl_parse(c, argc, argv, plain_opts, usage, NULL, NULL);
+    status = cli_parse(c, argc, argv, plain_opts, usage, NULL, NULL);
     if (status != -1)
         return status;
     if (optind != argc)
-        return ctl_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+        return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     status = ctl_call(c, "GET", "/v1/me", NULL, &me);
     if (status != EXIT_DONE)
         return status;

@@ -90,7 +90,7 @@ problem(struct scanner *sc, const char *what, const char *path, int err)
     char clean[SCAN_PATH_MAX + 1];
 
     render_clean(path, clean, sizeof(clean));
-    ctl_refuse("cannot %s '%s': %s", what, clean, strerror(err));
+    cli_refuse("cannot %s '%s': %s", what, clean, strerror(err));
     sc->trouble = true;
 }
 
@@ -152,13 +152,13 @@ send_batch(struct scanner *sc)
         goto out;
     body = json_pack("{s:O}", "credentials", sc->batch);
     if (body == NULL) {
-        ctl_refuse("out of memory");
+        cli_refuse("out of memory");
         sc->report_failed = true;
         goto out;
     }
     if (!http_request(&sc->http, "POST", "/v1/credentials/revoke", body, &res,
                       err, sizeof(err))) {
-        ctl_refuse("%s", err);
+        cli_refuse("%s", err);
         sc->report_failed = true;
         goto out;
     }
@@ -186,7 +186,7 @@ queue(struct scanner *sc, const char *tok)
     s = json_string(tok);
     if (s == NULL || json_object_set_new(sc->seen, tok, json_true()) != 0 ||
         json_array_append_new(sc->batch, s) != 0) {
-        ctl_refuse("out of memory");
+        cli_refuse("out of memory");
         sc->report_failed = true;
         return;
     }
@@ -214,7 +214,7 @@ print_finding(struct scanner *sc, unsigned long long line, const char *hint,
         item = NULL;
     }
     if (item == NULL || !render_json_item(stdout, &sc->items, item))
-        ctl_refuse("out of memory");
+        cli_refuse("out of memory");
     json_decref(item);
 }
 
@@ -247,7 +247,7 @@ scan_fd(struct scanner *sc, int fd, const char *name)
     ssize_t n;
 
     if (!begin_file(sc, name)) {
-        ctl_refuse("out of memory");
+        cli_refuse("out of memory");
         sc->trouble = true;
         goto out;
     }
@@ -376,8 +376,8 @@ say_reported(const struct scanner *sc)
 
 /* Sets sc up from the options; EXIT_DONE, or the status to return. */
 static int
-scanner_init(struct scanner *sc, const struct ctl *c, const struct scan_args *a,
-             const char *usage)
+scanner_init(struct scanner *sc, const struct cmd_ctx *c,
+             const struct scan_args *a, const char *usage)
 {
     char err[256];
 
@@ -387,17 +387,17 @@ scanner_init(struct scanner *sc, const struct ctl *c, const struct scan_args *a,
     if (a->report != NULL) {
         if (!config_url_check(a->report, sc->report_url, sizeof(sc->report_url),
                               err, sizeof(err)))
-            return ctl_usage_error(usage, "--report: %s", err);
+            return cli_usage_error(usage, "--report: %s", err);
         if (!http_init(&sc->http, sc->report_url, NULL, err, sizeof(err)))
-            return ctl_refuse("%s", err);
+            return cli_refuse("%s", err);
         sc->batch = json_array();
         sc->seen = json_object();
         if (sc->batch == NULL || sc->seen == NULL)
-            return ctl_refuse("out of memory");
+            return cli_refuse("out of memory");
     }
     sc->chunk = malloc(SCAN_CHUNK);
     if (sc->chunk == NULL)
-        return ctl_refuse("out of memory");
+        return cli_refuse("out of memory");
     return EXIT_DONE;
 }
 
@@ -414,7 +414,7 @@ scanner_release(struct scanner *sc)
 }
 
 int
-cmd_scan(struct ctl *c, int argc, char **argv)
+cmd_scan(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "scan [--show] [--report URL] [--json] [PATH...]";
@@ -428,12 +428,12 @@ cmd_scan(struct ctl *c, int argc, char **argv)
     struct scanner sc;
     int status, i;
 
-    status = ctl_parse(c, argc, argv, opts, usage, scan_opt, &a);
+    status = cli_parse(c, argc, argv, opts, usage, scan_opt, &a);
     if (status != -1)
         return status;
     /* Tokens go to --report URL only, never to the configured server. */
     if (c->url_flag != NULL || c->token_file != NULL)
-        return ctl_usage_error(usage, "--url and --token-file do not apply "
+        return cli_usage_error(usage, "--url and --token-file do not apply "
                                       "to scan; use --report URL");
     status = scanner_init(&sc, c, &a, usage);
     if (status != EXIT_DONE)

@@ -130,7 +130,7 @@ token_args_release(struct token_args *a)
  * to go on, else the exit status.
  */
 static int
-token_parse(struct ctl *c, int argc, char **argv, const char *usage,
+token_parse(struct cmd_ctx *c, int argc, char **argv, const char *usage,
             struct token_args *a, int noperands)
 {
     int status;
@@ -138,16 +138,16 @@ token_parse(struct ctl *c, int argc, char **argv, const char *usage,
     memset(a, 0, sizeof(*a));
     a->days = -1;
     a->grace = -1;
-    status = ctl_parse(c, argc, argv, token_opts, usage, token_opt, a);
+    status = cli_parse(c, argc, argv, token_opts, usage, token_opt, a);
     if (status != -1)
         return status;
     if (a->bad != NULL)
-        return ctl_usage_error(usage, "invalid value '%s'", a->bad);
+        return cli_usage_error(usage, "invalid value '%s'", a->bad);
     if (a->nexpiry > 1)
-        return ctl_usage_error(usage, "give at most one of --expires-in-days, "
+        return cli_usage_error(usage, "give at most one of --expires-in-days, "
                                       "--expires-at and --no-expiry");
     if (argc - optind != noperands)
-        return ctl_usage_error(usage, "expected %d argument%s", noperands,
+        return cli_usage_error(usage, "expected %d argument%s", noperands,
                                noperands == 1 ? "" : "s");
     return -1;
 }
@@ -173,7 +173,7 @@ only(const char *usage, const struct token_args *a, const char *allowed)
 
     for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
         if (given[i] && strchr(allowed, flags[i].code) == NULL)
-            return ctl_usage_error(usage, "%s does not apply here",
+            return cli_usage_error(usage, "%s does not apply here",
                                    flags[i].flag);
     }
     return -1;
@@ -196,13 +196,13 @@ add_expiry(json_t *body, const struct token_args *a)
 
 /* Prints a token the server just made: alone, or as JSON with --json. */
 static int
-print_secret(const struct ctl *c, const json_t *tok, const char *verb)
+print_secret(const struct cmd_ctx *c, const json_t *tok, const char *verb)
 {
     const char *secret = json_string_value(json_object_get(tok, "token"));
     char id[64], exp[64];
 
     if (secret == NULL || !config_token_ok(secret))
-        return ctl_refuse("the server's answer holds no token");
+        return cli_refuse("the server's answer holds no token");
     if (c->json) {
         render_json(stdout, tok);
         return EXIT_DONE;
@@ -221,7 +221,7 @@ print_secret(const struct ctl *c, const json_t *tok, const char *verb)
 }
 
 static int
-token_list(struct ctl *c, int argc, char **argv)
+token_list(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "token list [--status active|expired|revoked|all] [--limit N] "
@@ -271,7 +271,7 @@ create_body(const struct token_args *a)
 }
 
 static int
-token_create(struct ctl *c, int argc, char **argv)
+token_create(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "token create --name NAME --scope SCOPE... [--description TEXT] "
@@ -285,12 +285,12 @@ token_create(struct ctl *c, int argc, char **argv)
     if (status == -1)
         status = only(usage, &a, "ndsacE");
     if (status == -1 && (a.name == NULL || a.scopes == NULL))
-        status = ctl_usage_error(usage, "--name and --scope are required");
+        status = cli_usage_error(usage, "--name and --scope are required");
     if (status != -1)
         goto out;
     body = create_body(&a);
     if (body == NULL) {
-        status = ctl_refuse("out of memory");
+        status = cli_refuse("out of memory");
         goto out;
     }
     status = ctl_call(c, "POST", "/v1/me/tokens", body, &tok);
@@ -304,7 +304,7 @@ out:
 }
 
 static int
-token_show(struct ctl *c, int argc, char **argv)
+token_show(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "token show ID [--json]";
     struct token_args a;
@@ -331,7 +331,7 @@ out:
 }
 
 static int
-token_rename(struct ctl *c, int argc, char **argv)
+token_rename(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "token rename ID NEW_NAME [--description TEXT] [--json]";
@@ -351,7 +351,7 @@ token_rename(struct ctl *c, int argc, char **argv)
         (a.description != NULL &&
          json_object_set_new(body, "description", json_string(a.description)) !=
              0)) {
-        status = ctl_refuse("out of memory");
+        status = cli_refuse("out of memory");
         goto out;
     }
     status = ctl_path(c, &path, "/v1/me/tokens", argv[optind]);
@@ -368,7 +368,7 @@ out:
 }
 
 static int
-token_regenerate(struct ctl *c, int argc, char **argv)
+token_regenerate(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "token regenerate ID [--grace SECONDS] "
@@ -388,12 +388,12 @@ token_regenerate(struct ctl *c, int argc, char **argv)
     if (body == NULL || add_expiry(body, &a) != 0 ||
         (a.grace >= 0 && json_object_set_new(body, "grace_seconds",
                                              json_integer(a.grace)) != 0)) {
-        status = ctl_refuse("out of memory");
+        status = cli_refuse("out of memory");
         goto out;
     }
     status = ctl_path(c, &path, "/v1/me/tokens", argv[optind]);
     if (status == EXIT_DONE && !buf_puts(&path, "/regenerate"))
-        status = ctl_refuse("request path too long");
+        status = cli_refuse("request path too long");
     if (status == EXIT_DONE)
         status = ctl_call(c, "POST", buf_str(&path), body, &tok);
     if (status == EXIT_DONE)
@@ -407,7 +407,7 @@ out:
 }
 
 static int
-token_revoke(struct ctl *c, int argc, char **argv)
+token_revoke(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "token revoke ID";
     struct token_args a;
@@ -434,9 +434,9 @@ out:
 }
 
 int
-cmd_token(struct ctl *c, int argc, char **argv)
+cmd_token(struct cmd_ctx *c, int argc, char **argv)
 {
-    static const struct ctl_cmd cmds[] = {
+    static const struct cli_cmd cmds[] = {
         {"list", "token list [--status active|expired|revoked|all] [--limit N]",
          token_list},
         {"create",
@@ -455,5 +455,5 @@ cmd_token(struct ctl *c, int argc, char **argv)
         {NULL, NULL, NULL},
     };
 
-    return ctl_dispatch(c, cmds, argc, argv);
+    return cli_dispatch(c, cmds, argc, argv);
 }

@@ -90,7 +90,7 @@ inv_opt(int opt, const char *arg, void *ctx)
  * allowed; operands must number noperands. -1 to go on, else the status.
  */
 static int
-inv_parse(struct ctl *c, int argc, char **argv, const char *usage,
+inv_parse(struct cmd_ctx *c, int argc, char **argv, const char *usage,
           struct inv_args *a, const char *allowed, int noperands)
 {
     static const struct {
@@ -112,11 +112,11 @@ inv_parse(struct ctl *c, int argc, char **argv, const char *usage,
     int status;
 
     memset(a, 0, sizeof(*a));
-    status = ctl_parse(c, argc, argv, inv_opts, usage, inv_opt, a);
+    status = cli_parse(c, argc, argv, inv_opts, usage, inv_opt, a);
     if (status != -1)
         return status;
     if (a->bad != NULL)
-        return ctl_usage_error(usage, "invalid value '%s'", a->bad);
+        return cli_usage_error(usage, "invalid value '%s'", a->bad);
     given[0] = a->user_id != NULL;
     given[1] = a->status != NULL;
     given[2] = a->scope != NULL;
@@ -128,17 +128,17 @@ inv_parse(struct ctl *c, int argc, char **argv, const char *usage,
     given[8] = a->yes;
     for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
         if (given[i] && strchr(allowed, flags[i].code) == NULL)
-            return ctl_usage_error(usage, "%s does not apply here",
+            return cli_usage_error(usage, "%s does not apply here",
                                    flags[i].flag);
     }
     if (argc - optind != noperands)
-        return ctl_usage_error(usage, "expected %d argument%s", noperands,
+        return cli_usage_error(usage, "expected %d argument%s", noperands,
                                noperands == 1 ? "" : "s");
     return -1;
 }
 
 static int
-tokens_list(struct ctl *c, int argc, char **argv)
+tokens_list(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "tokens list [--user-id ID] [--status active|expired|revoked|all] "
@@ -172,7 +172,7 @@ tokens_list(struct ctl *c, int argc, char **argv)
 }
 
 static int
-tokens_show(struct ctl *c, int argc, char **argv)
+tokens_show(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "tokens show ID [--json]";
     struct inv_args a;
@@ -195,7 +195,7 @@ tokens_show(struct ctl *c, int argc, char **argv)
 }
 
 static int
-tokens_revoke(struct ctl *c, int argc, char **argv)
+tokens_revoke(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "tokens revoke ID";
     struct inv_args a;
@@ -219,7 +219,7 @@ tokens_revoke(struct ctl *c, int argc, char **argv)
 
 /* POSTs a bulk revoke, dry or not; *count gets the server's number. */
 static int
-bulk_call(struct ctl *c, const struct inv_args *a, bool dry, json_t **out,
+bulk_call(struct cmd_ctx *c, const struct inv_args *a, bool dry, json_t **out,
           long long *count)
 {
     json_t *body = json_object();
@@ -237,7 +237,7 @@ bulk_call(struct ctl *c, const struct inv_args *a, bool dry, json_t **out,
                              json_string(a->created_before))) ||
         (dry && json_object_set_new(body, "dry_run", json_true()))) {
         json_decref(body);
-        return ctl_refuse("out of memory");
+        return cli_refuse("out of memory");
     }
     status = ctl_call(c, "POST", "/v1/tokens/revoke", body, out);
     json_decref(body);
@@ -247,7 +247,7 @@ bulk_call(struct ctl *c, const struct inv_args *a, bool dry, json_t **out,
     if (!json_is_integer(n)) {
         json_decref(*out);
         *out = NULL;
-        return ctl_refuse("unexpected answer from the server: no "
+        return cli_refuse("unexpected answer from the server: no "
                           "\"revoked\" count");
     }
     *count = json_integer_value(n);
@@ -256,7 +256,7 @@ bulk_call(struct ctl *c, const struct inv_args *a, bool dry, json_t **out,
 
 /* Asks before a real bulk revoke, showing the would-be count. */
 static int
-bulk_confirm(struct ctl *c, const char *usage, const struct inv_args *a)
+bulk_confirm(struct cmd_ctx *c, const char *usage, const struct inv_args *a)
 {
     json_t *dry = NULL;
     long long n = 0;
@@ -266,7 +266,7 @@ bulk_confirm(struct ctl *c, const char *usage, const struct inv_args *a)
     if (a->yes)
         return EXIT_DONE;
     if (!prompt_interactive())
-        return ctl_usage_error(usage, "not a terminal: give --yes to revoke, "
+        return cli_usage_error(usage, "not a terminal: give --yes to revoke, "
                                       "or --dry-run to count");
     status = bulk_call(c, a, true, &dry, &n);
     json_decref(dry);
@@ -277,12 +277,12 @@ bulk_confirm(struct ctl *c, const char *usage, const struct inv_args *a)
     snprintf(question, sizeof(question), "Revoke %lld token%s? [y/N] ", n,
              n == 1 ? "" : "s");
     if (!prompt_confirm(question))
-        return ctl_refuse("nothing revoked");
+        return cli_refuse("nothing revoked");
     return EXIT_DONE;
 }
 
 static int
-tokens_bulk_revoke(struct ctl *c, int argc, char **argv)
+tokens_bulk_revoke(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "tokens bulk-revoke [--user-id ID] [--scope SCOPE] "
@@ -296,7 +296,7 @@ tokens_bulk_revoke(struct ctl *c, int argc, char **argv)
     if (status != -1)
         return status;
     if (a.user_id == NULL && a.scope == NULL && a.created_before == NULL)
-        return ctl_usage_error(usage, "give at least one of --user-id, "
+        return cli_usage_error(usage, "give at least one of --user-id, "
                                       "--scope and --created-before");
     if (!a.dry_run) {
         status = bulk_confirm(c, usage, &a);
@@ -314,9 +314,9 @@ tokens_bulk_revoke(struct ctl *c, int argc, char **argv)
 }
 
 int
-cmd_tokens(struct ctl *c, int argc, char **argv)
+cmd_tokens(struct cmd_ctx *c, int argc, char **argv)
 {
-    static const struct ctl_cmd cmds[] = {
+    static const struct cli_cmd cmds[] = {
         {"list",
          "tokens list [--user-id ID] [--status active|expired|revoked|all] "
          "[--scope SCOPE] [--expires-before TIME] [--last-used-before TIME] "
@@ -331,5 +331,5 @@ cmd_tokens(struct ctl *c, int argc, char **argv)
         {NULL, NULL, NULL},
     };
 
-    return ctl_dispatch(c, cmds, argc, argv);
+    return cli_dispatch(c, cmds, argc, argv);
 }

@@ -98,7 +98,7 @@ user_opt(int opt, const char *arg, void *ctx)
  * on, else the exit status.
  */
 static int
-user_parse(struct ctl *c, int argc, char **argv, const char *usage,
+user_parse(struct cmd_ctx *c, int argc, char **argv, const char *usage,
            struct user_args *a, const char *allowed, int noperands, bool more)
 {
     static const struct {
@@ -114,11 +114,11 @@ user_parse(struct ctl *c, int argc, char **argv, const char *usage,
     int status, n;
 
     memset(a, 0, sizeof(*a));
-    status = ctl_parse(c, argc, argv, user_opts, usage, user_opt, a);
+    status = cli_parse(c, argc, argv, user_opts, usage, user_opt, a);
     if (status != -1)
         return status;
     if (a->bad != NULL)
-        return ctl_usage_error(usage, "invalid value '%s'", a->bad);
+        return cli_usage_error(usage, "invalid value '%s'", a->bad);
     given[0] = a->query != NULL;
     given[1] = a->display_name != NULL;
     given[2] = a->email != NULL;
@@ -130,12 +130,12 @@ user_parse(struct ctl *c, int argc, char **argv, const char *usage,
     given[8] = a->yes;
     for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
         if (given[i] && strchr(allowed, flags[i].code) == NULL)
-            return ctl_usage_error(usage, "%s does not apply here",
+            return cli_usage_error(usage, "%s does not apply here",
                                    flags[i].flag);
     }
     n = argc - optind;
     if (n < noperands || (!more && n > noperands))
-        return ctl_usage_error(usage, "expected %s%d argument%s",
+        return cli_usage_error(usage, "expected %s%d argument%s",
                                more ? "at least " : "", noperands,
                                noperands == 1 ? "" : "s");
     return -1;
@@ -184,7 +184,7 @@ match_user(const json_t *u, void *ctx)
  * looked up). path is initialised here and released by the caller.
  */
 static int
-user_path(struct ctl *c, struct buf *path, const char *who)
+user_path(struct cmd_ctx *c, struct buf *path, const char *who)
 {
     struct user_search s;
     int status;
@@ -205,13 +205,13 @@ user_path(struct ctl *c, struct buf *path, const char *who)
         char clean[256];
 
         render_clean(who, clean, sizeof(clean));
-        return ctl_refuse("no user named '%s' (not_found)", clean);
+        return cli_refuse("no user named '%s' (not_found)", clean);
     }
     return ctl_path(c, path, "/v1/users", s.id);
 }
 
 static int
-user_list(struct ctl *c, int argc, char **argv)
+user_list(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "user list [--query TEXT] [--limit N] [--json]";
     struct user_args a;
@@ -259,7 +259,7 @@ create_body(const struct user_args *a, const char *username,
 }
 
 static int
-user_create(struct ctl *c, int argc, char **argv)
+user_create(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "user create USERNAME [--display-name TEXT] [--email ADDR] "
@@ -277,12 +277,12 @@ user_create(struct ctl *c, int argc, char **argv)
         goto out;
     if (a.password && !prompt_line("Password: ", true, password,
                                    sizeof(password), err, sizeof(err))) {
-        status = ctl_refuse("cannot read the password: %s", err);
+        status = cli_refuse("cannot read the password: %s", err);
         goto out;
     }
     body = create_body(&a, argv[optind], a.password ? password : NULL);
     if (body == NULL) {
-        status = ctl_refuse("out of memory");
+        status = cli_refuse("out of memory");
         goto out;
     }
     status = ctl_call(c, "POST", "/v1/users", body, &user);
@@ -297,7 +297,7 @@ out:
 }
 
 static int
-user_show(struct ctl *c, int argc, char **argv)
+user_show(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "user show USER [--json]";
     struct user_args a;
@@ -323,14 +323,14 @@ out:
 
 /* PATCHes the user named by who with body and shows the result. */
 static int
-user_patch(struct ctl *c, const char *who, json_t *body)
+user_patch(struct cmd_ctx *c, const char *who, json_t *body)
 {
     struct buf path;
     json_t *user = NULL;
     int status;
 
     if (body == NULL)
-        return ctl_refuse("out of memory");
+        return cli_refuse("out of memory");
     buf_init(&path, 0);
     status = user_path(c, &path, who);
     if (status == EXIT_DONE)
@@ -343,7 +343,7 @@ user_patch(struct ctl *c, const char *who, json_t *body)
 }
 
 static int
-user_disable(struct ctl *c, int argc, char **argv)
+user_disable(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "user disable USER [--json]";
     struct user_args a;
@@ -361,7 +361,7 @@ user_disable(struct ctl *c, int argc, char **argv)
 }
 
 static int
-user_enable(struct ctl *c, int argc, char **argv)
+user_enable(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "user enable USER [--json]";
     struct user_args a;
@@ -379,7 +379,7 @@ user_enable(struct ctl *c, int argc, char **argv)
 }
 
 static int
-user_set_scopes(struct ctl *c, int argc, char **argv)
+user_set_scopes(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "user set-scopes USER SCOPE... | USER --none [--json]";
@@ -392,7 +392,7 @@ user_set_scopes(struct ctl *c, int argc, char **argv)
         goto out;
     /* An empty list takes every grant away: only when asked for by name. */
     if (a.none == (argc - optind > 1)) {
-        status = ctl_usage_error(usage, "give the scopes, or --none alone");
+        status = cli_usage_error(usage, "give the scopes, or --none alone");
         goto out;
     }
     scopes = json_array();
@@ -412,7 +412,7 @@ out:
 }
 
 static int
-user_delete(struct ctl *c, int argc, char **argv)
+user_delete(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "user delete USER [--yes]";
     struct user_args a;
@@ -426,7 +426,7 @@ user_delete(struct ctl *c, int argc, char **argv)
     if (status != -1)
         goto out;
     if (!a.yes && !prompt_interactive()) {
-        status = ctl_usage_error(usage, "not a terminal: give --yes to "
+        status = cli_usage_error(usage, "not a terminal: give --yes to "
                                         "delete");
         goto out;
     }
@@ -437,7 +437,7 @@ user_delete(struct ctl *c, int argc, char **argv)
     snprintf(question, sizeof(question),
              "Delete user %s and revoke all their tokens? [y/N] ", clean);
     if (!a.yes && !prompt_confirm(question)) {
-        status = ctl_refuse("nothing deleted");
+        status = cli_refuse("nothing deleted");
         goto out;
     }
     status = ctl_call(c, "DELETE", buf_str(&path), NULL, &none);
@@ -451,9 +451,9 @@ out:
 }
 
 int
-cmd_user(struct ctl *c, int argc, char **argv)
+cmd_user(struct cmd_ctx *c, int argc, char **argv)
 {
-    static const struct ctl_cmd cmds[] = {
+    static const struct cli_cmd cmds[] = {
         {"list", "user list [--query TEXT] [--limit N]", user_list},
         {"create",
          "user create USERNAME [--display-name TEXT] [--email ADDR] "
@@ -468,5 +468,5 @@ cmd_user(struct ctl *c, int argc, char **argv)
         {NULL, NULL, NULL},
     };
 
-    return ctl_dispatch(c, cmds, argc, argv);
+    return cli_dispatch(c, cmds, argc, argv);
 }

@@ -205,7 +205,8 @@ verdict(struct http *h, const struct http_res *res)
 
 /* Prints the verdict and says what it means for the exit status. */
 static int
-show_verdict(const struct ctl *c, const struct http_res *res, const json_t *o)
+show_verdict(const struct cmd_ctx *c, const struct http_res *res,
+             const json_t *o)
 {
     static const struct field valid_fields[] = {
         {"valid", "valid", "-"},
@@ -237,7 +238,7 @@ show_verdict(const struct ctl *c, const struct http_res *res, const json_t *o)
 
 /* Reads the token under test into c->cfg.token. */
 static int
-read_token(struct ctl *c)
+read_token(struct cmd_ctx *c)
 {
     char err[CONFIG_PATH_MAX + 128];
     char *tok = c->cfg.token;
@@ -245,21 +246,21 @@ read_token(struct ctl *c)
     if (c->token_file != NULL) {
         if (!config_read_token_file(c->token_file, tok, sizeof(c->cfg.token),
                                     err, sizeof(err)))
-            return ctl_refuse("%s", err);
+            return cli_refuse("%s", err);
     } else if (!prompt_line("Token to verify (input hidden): ", true, tok,
                             sizeof(c->cfg.token), err, sizeof(err))) {
-        return ctl_refuse("cannot read the token: %s", err);
+        return cli_refuse("cannot read the token: %s", err);
     }
     if (!config_token_ok(tok)) {
         config_wipe(&c->cfg);
-        return ctl_refuse("that is not a token");
+        return cli_refuse("that is not a token");
     }
     return EXIT_DONE;
 }
 
 /* Asks /v1/auth about the token and prints the verdict. */
 static int
-ask(struct ctl *c, const struct verify_args *a)
+ask(struct cmd_ctx *c, const struct verify_args *a)
 {
     char err[CONFIG_URL_MAX + 512];
     struct http_res res = {0, NULL, -1};
@@ -276,11 +277,11 @@ ask(struct ctl *c, const struct verify_args *a)
         goto out;
     if (!http_request(&c->http, "GET", buf_str(&path), NULL, &res, err,
                       sizeof(err))) {
-        status = ctl_refuse("%s", err);
+        status = cli_refuse("%s", err);
         goto out;
     }
     o = verdict(&c->http, &res);
-    status = o != NULL ? show_verdict(c, &res, o) : ctl_refuse("out of memory");
+    status = o != NULL ? show_verdict(c, &res, o) : cli_refuse("out of memory");
 out:
     json_decref(o);
     http_res_release(&res);
@@ -289,7 +290,7 @@ out:
 }
 
 int
-cmd_verify(struct ctl *c, int argc, char **argv)
+cmd_verify(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "verify [--scope SCOPE]... [--audience AUD] [--url URL] [--json] "
@@ -306,21 +307,21 @@ cmd_verify(struct ctl *c, int argc, char **argv)
 
     memset(&a, 0, sizeof(a));
     buf_init(&a.scopes, HTTP_PATH_MAX / 2);
-    status = ctl_parse(c, argc, argv, opts, usage, verify_opt, &a);
+    status = cli_parse(c, argc, argv, opts, usage, verify_opt, &a);
     if (status != -1)
         goto out;
     if (a.bad != NULL) {
-        status = ctl_usage_error(usage, "invalid scope '%s'", a.bad);
+        status = cli_usage_error(usage, "invalid scope '%s'", a.bad);
         goto out;
     }
     /* Not quoted back: the argument may well be the token itself. */
     if (optind != argc) {
-        status = ctl_usage_error(usage, "verify takes no argument; it reads "
+        status = cli_usage_error(usage, "verify takes no argument; it reads "
                                         "the token from standard input");
         goto out;
     }
     if (!config_load_url(&c->cfg, c->url_flag, err, sizeof(err))) {
-        status = ctl_refuse("%s", err);
+        status = cli_refuse("%s", err);
         goto out;
     }
     status = read_token(c);

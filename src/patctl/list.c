@@ -19,7 +19,7 @@ typedef bool (*page_fn)(const json_t *items, size_t n, void *ctx, int *status);
 
 /* Builds path plus limit and cursor into out. */
 static int
-page_path(struct ctl *c, struct buf *out, const char *path, long long want,
+page_path(struct cmd_ctx *c, struct buf *out, const char *path, long long want,
           const char *cursor)
 {
     char limit[24];
@@ -28,7 +28,7 @@ page_path(struct ctl *c, struct buf *out, const char *path, long long want,
     snprintf(limit, sizeof(limit), "%lld",
              want > 0 && want < LIST_PAGE_MAX ? want : LIST_PAGE_MAX);
     if (!buf_puts(out, path))
-        return ctl_refuse("request path too long");
+        return cli_refuse("request path too long");
     if (ctl_query(c, out, "limit", limit) != EXIT_DONE ||
         ctl_query(c, out, "cursor", cursor) != EXIT_DONE)
         return EXIT_REFUSED;
@@ -40,7 +40,8 @@ page_path(struct ctl *c, struct buf *out, const char *path, long long want,
  * page to fn.
  */
 static int
-pages(struct ctl *c, const char *path, long long limit, page_fn fn, void *ctx)
+pages(struct cmd_ctx *c, const char *path, long long limit, page_fn fn,
+      void *ctx)
 {
     struct buf p;
     json_t *body = NULL;
@@ -54,7 +55,7 @@ pages(struct ctl *c, const char *path, long long limit, page_fn fn, void *ctx)
     status = ctl_connect(c);
     for (npages = 0; status == EXIT_DONE; npages++) {
         if (npages == LIST_PAGES_MAX) {
-            status = ctl_refuse("more than %d pages; narrow the list",
+            status = cli_refuse("more than %d pages; narrow the list",
                                 LIST_PAGES_MAX);
             break;
         }
@@ -67,7 +68,7 @@ pages(struct ctl *c, const char *path, long long limit, page_fn fn, void *ctx)
         items = json_object_get(body, "items");
         next = json_object_get(body, "next_cursor");
         if (!json_is_array(items)) {
-            status = ctl_refuse("unexpected answer from the server: no "
+            status = cli_refuse("unexpected answer from the server: no "
                                 "\"items\" list");
             break;
         }
@@ -80,7 +81,7 @@ pages(struct ctl *c, const char *path, long long limit, page_fn fn, void *ctx)
             json_string_length(next) == 0)
             break;
         if (cursor != NULL && strcmp(cursor, json_string_value(next)) == 0) {
-            status = ctl_refuse("the server sent the same cursor twice");
+            status = cli_refuse("the server sent the same cursor twice");
             break;
         }
         free(cursor);
@@ -88,7 +89,7 @@ pages(struct ctl *c, const char *path, long long limit, page_fn fn, void *ctx)
         json_decref(body);
         body = NULL;
         if (cursor == NULL)
-            status = ctl_refuse("out of memory");
+            status = cli_refuse("out of memory");
     }
     json_decref(body);
     free(cursor);
@@ -133,12 +134,12 @@ print_page(const json_t *items, size_t n, void *ctx, int *status)
     fflush(stdout);
     return false;
 oom:
-    *status = ctl_refuse("out of memory");
+    *status = cli_refuse("out of memory");
     return true;
 }
 
 int
-list_print(struct ctl *c, const char *path, long long limit,
+list_print(struct cmd_ctx *c, const char *path, long long limit,
            const struct list_view *view)
 {
     struct printer pr;
@@ -178,7 +179,7 @@ walk_page(const json_t *items, size_t n, void *ctx, int *status)
 }
 
 int
-list_each(struct ctl *c, const char *path, list_item_fn fn, void *ctx)
+list_each(struct cmd_ctx *c, const char *path, list_item_fn fn, void *ctx)
 {
     struct walker w = {fn, ctx};
 

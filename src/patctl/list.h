@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 #include "ctl.h"
-#include "render.h"
+#include "output.h"
 
 /* The most a server may return per page, and what patctl asks for. */
 #define LIST_PAGE_MAX 200
@@ -34,7 +34,7 @@ struct list_view {
  * --json. Returns EXIT_DONE, or EXIT_REFUSED after saying why (what was
  * printed before the failure stays printed).
  */
-int list_print(struct ctl *c, const char *path, long long limit,
+int list_print(struct cmd_ctx *c, const char *path, long long limit,
                const struct list_view *view);
 
 /*
@@ -43,6 +43,6 @@ int list_print(struct ctl *c, const char *path, long long limit,
  * saying why.
  */
 typedef bool (*list_item_fn)(const json_t *item, void *ctx);
-int list_each(struct ctl *c, const char *path, list_item_fn fn, void *ctx);
+int list_each(struct cmd_ctx *c, const char *path, list_item_fn fn, void *ctx);
 
 #endif

@@ -17,7 +17,7 @@
 #include "banned.h"
 
 static int
-cmd_version(struct ctl *c, int argc, char **argv)
+cmd_version(struct cmd_ctx *c, int argc, char **argv)
 {
     (void)c;
     (void)argc;
@@ -26,7 +26,7 @@ cmd_version(struct ctl *c, int argc, char **argv)
     return EXIT_DONE;
 }
 
-static const struct ctl_cmd commands[] = {
+static const struct cli_cmd commands[] = {
     {"login", "login [--url URL] [--token-file FILE]", cmd_login},
     {"logout", "logout [--revoke]", cmd_logout},
     {"whoami", "whoami", cmd_whoami},
@@ -82,23 +82,30 @@ check_utf8(int argc, char **argv)
     return EXIT_DONE;
 }
 
-/* Reads the options before the command; -1 to go on, else the status. */
+/*
+ * Reads the options before the command; -1 to go on, else the status.
+ * Only patctl takes options there, and they are parsed unlike a
+ * command's (stop at the first operand; --help means the command
+ * list), so this loop is patctl's own, as git.c reads git's options
+ * before any builtin's parse_options.
+ */
 static int
-global_opts(struct ctl *c, int argc, char **argv)
+global_opts(struct cmd_ctx *c, int argc, char **argv)
 {
     static const struct option opts[] = {
         CTL_COMMON_OPTS,
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    int opt;
+    int opt, status;
 
     /* '+': stop at the command, whose own options follow it. */
     while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-        if (ctl_common_opt(c, opt, optarg))
+        status = ctl_common_opt(c, opt, optarg);
+        if (status == CLI_OPT_TAKEN)
             continue;
-        if (opt == 'X')
-            return ctl_no_token_option();
+        if (status != CLI_OPT_OTHER)
+            return status;
         if (opt == 'V')
             return cmd_version(c, 0, NULL);
         if (opt == 'h')
@@ -108,13 +115,20 @@ global_opts(struct ctl *c, int argc, char **argv)
     return -1;
 }
 
+/*
+ * getopt names the whole command ("patctl token create: unrecognized
+ * option"), which cli_dispatch passes down as argv[0].
+ */
+static const struct cli_program program = {"patctl", ctl_common_opt, true};
+
 int
 main(int argc, char **argv)
 {
-    struct ctl c;
+    struct cmd_ctx c;
     int status;
 
     memset(&c, 0, sizeof(c));
+    cli_init(&program);
     json_set_alloc_funcs(malloc, wiping_free);
     status = check_utf8(argc, argv);
     if (status != EXIT_DONE)
@@ -122,22 +136,18 @@ main(int argc, char **argv)
     status = global_opts(&c, argc, argv);
     if (status >= 0)
         return status;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fputs("patctl: cannot start libcurl\n", stderr);
-        return EXIT_REFUSED;
-    }
-    /* ctl_dispatch wants argv[0] = the group and argv[1] = the command. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return cli_refuse("cannot start libcurl");
+    /* cli_dispatch wants argv[0] = the group and argv[1] = the command. */
     if (status == -2 || optind >= argc)
-        status = ctl_dispatch(&c, commands, status == -2 ? 2 : 1,
+        status = cli_dispatch(&c, commands, status == -2 ? 2 : 1,
                               (char *[]){argv[0], "--help", NULL});
     else
         status =
-            ctl_dispatch(&c, commands, argc - optind + 1, argv + optind - 1);
+            cli_dispatch(&c, commands, argc - optind + 1, argv + optind - 1);
     ctl_release(&c);
     curl_global_cleanup();
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fputs("patctl: cannot write the output\n", stderr);
-        return EXIT_REFUSED;
-    }
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return cli_refuse("cannot write the output");
     return status;
 }

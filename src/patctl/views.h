@@ -9,7 +9,7 @@
 #define PATCTL_VIEWS_H
 
 #include "list.h"
-#include "render.h"
+#include "output.h"
 
 extern const struct field view_user_fields[];
 extern const struct field view_token_fields[];

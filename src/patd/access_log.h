@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "http.h"
+#include "request.h"
 
 /*
  * Opens the log where says ("-": stderr, "off": none, else a file path,

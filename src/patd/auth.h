@@ -9,7 +9,7 @@
 #ifndef PATD_AUTH_H
 #define PATD_AUTH_H
 
-#include "http.h"
+#include "request.h"
 
 /*
  * Authenticates r as need demands (AUTH_NONE: nothing to do). Needs

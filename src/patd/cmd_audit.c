@@ -3,7 +3,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 
-#include "cli.h"
+#include "admin_cmd.h"
 
 static int
 audit_opt(int opt, const char *arg, void *ctx)
@@ -31,7 +31,7 @@ print_event(const struct pat_audit *ev)
     char at[PAT_TIME_LEN + 1];
 
     printf("%-6lld %s %-24s actor=%s%s%s target=%s%s%s %s\n",
-           (long long)ev->seq, cli_time(ev->at, "-", at, sizeof(at)),
+           (long long)ev->seq, admin_time(ev->at, "-", at, sizeof(at)),
            ev->action, ev->actor_user_id[0] ? ev->actor_user_id : "system",
            ev->actor_token_id[0] ? "/" : "", ev->actor_token_id,
            ev->target_user_id[0] ? ev->target_user_id : "-",
@@ -39,13 +39,13 @@ print_event(const struct pat_audit *ev)
 }
 
 static int
-audit_list(struct cli *c, int argc, char **argv)
+audit_list(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "audit list [--user USER_ID] [--action ACTION] [--target ID] "
         "[--db PATH] [--json]";
     static const struct option opts[] = {
-        CLI_COMMON_OPTS,
+        ADMIN_COMMON_OPTS,
         {"user", required_argument, NULL, 'u'},
         {"action", required_argument, NULL, 'a'},
         {"target", required_argument, NULL, 't'},
@@ -64,19 +64,19 @@ audit_list(struct cli *c, int argc, char **argv)
         return status;
     if (optind != argc)
         return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    status = cli_open(c, 0, &st);
+    status = admin_open(c, 0, &st);
     if (status != EXIT_DONE)
         return status;
     page = calloc(PAGE, sizeof(*page));
     items = json_array();
     if (page == NULL || items == NULL) {
-        status = cli_refuse(c, "cannot list events", PAT_ENOMEM);
+        status = admin_refuse(c, "cannot list events", PAT_ENOMEM);
         goto out;
     }
     do {
         rc = pat_audit_list(st, &f, page, PAGE, &n);
         if (rc != PAT_OK) {
-            status = cli_refuse(c, "cannot list events", rc);
+            status = admin_refuse(c, "cannot list events", rc);
             goto out;
         }
         for (i = 0; i < n; i++) {
@@ -89,7 +89,7 @@ audit_list(struct cli *c, int argc, char **argv)
             f.after = page[n - 1].seq;
     } while (n == PAGE);
     if (c->json) {
-        cli_print_json(json_pack("{s:O}", "items", items));
+        admin_print_json(json_pack("{s:O}", "items", items));
     }
 out:
     json_decref(items);
@@ -99,7 +99,7 @@ out:
 }
 
 int
-cmd_audit(struct cli *c, int argc, char **argv)
+cmd_audit(struct cmd_ctx *c, int argc, char **argv)
 {
     static const struct cli_cmd cmds[] = {
         {"list",
@@ -109,5 +109,5 @@ cmd_audit(struct cli *c, int argc, char **argv)
         {NULL, NULL, NULL},
     };
 
-    return cli_dispatch(c, "audit", cmds, argc, argv);
+    return cli_dispatch(c, cmds, argc, argv);
 }

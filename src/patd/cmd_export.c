@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "admin_cmd.h"
 
 /* The longest line an import accepts (an export's longest is ~20 KiB). */
 #define LINE_MAX_BYTES (256 * 1024)
@@ -62,7 +62,7 @@ print_counts(const char *verb, const struct pat_transfer_counts *n,
             "and %lld audit events (%s)\n",
             verb, (long long)n->users, (long long)n->tokens,
             (long long)n->secrets, (long long)n->scopes, (long long)n->audit,
-            cli_redact(store, shown, sizeof(shown)));
+            admin_redact(store, shown, sizeof(shown)));
 }
 
 /* A new file, 0600, never an existing one; NULL with errno set. */
@@ -82,13 +82,13 @@ create_private(const char *path)
 }
 
 int
-cmd_export(struct cli *c, int argc, char **argv)
+cmd_export(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "export [--db PATH | --store URL] "
                                 "[--output FILE]   (JSON lines; stdout "
                                 "without --output)";
     static const struct option opts[] = {
-        CLI_COMMON_OPTS,
+        ADMIN_COMMON_OPTS,
         {"output", required_argument, NULL, 'f'},
         {NULL, 0, NULL, 0},
     };
@@ -103,16 +103,16 @@ cmd_export(struct cli *c, int argc, char **argv)
         return status;
     if (optind != argc)
         return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    status = cli_open(c, 0, &st);
+    status = admin_open(c, 0, &st);
     if (status != EXIT_DONE)
         return status;
     if (a.path != NULL) {
         s.f = create_private(a.path);
         if (s.f == NULL) {
-            fprintf(stderr, "patd: cannot create '%s': %s\n", a.path,
-                    strerror(errno));
+            status =
+                cli_refuse("cannot create '%s': %s", a.path, strerror(errno));
             pat_store_close(st);
-            return EXIT_REFUSED;
+            return status;
         }
     }
     rc = pat_store_export(st, write_line, &s, &n);
@@ -123,10 +123,9 @@ cmd_export(struct cli *c, int argc, char **argv)
     if (s.f != stdout && fclose(s.f) != 0 && s.err == 0)
         s.err = errno;
     if (s.err != 0) {
-        fprintf(stderr, "patd: cannot write the export: %s\n", strerror(s.err));
-        status = EXIT_REFUSED;
+        status = cli_refuse("cannot write the export: %s", strerror(s.err));
     } else if (rc != PAT_OK) {
-        status = cli_refuse(c, "cannot export the store", rc);
+        status = admin_refuse(c, "cannot export the store", rc);
     } else {
         print_counts("exported", &n, c->db);
     }
@@ -168,13 +167,13 @@ read_line(void *arg, const char **line, size_t *len)
 }
 
 int
-cmd_import(struct cli *c, int argc, char **argv)
+cmd_import(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "import [--db PATH | --store URL] "
                                 "[--input FILE]   (an empty store; stdin "
                                 "without --input)";
     static const struct option opts[] = {
-        CLI_COMMON_OPTS,
+        ADMIN_COMMON_OPTS,
         {"input", required_argument, NULL, 'f'},
         {NULL, 0, NULL, 0},
     };
@@ -191,33 +190,26 @@ cmd_import(struct cli *c, int argc, char **argv)
         return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     if (a.path != NULL) {
         s.f = fopen(a.path, "re");
-        if (s.f == NULL) {
-            fprintf(stderr, "patd: cannot open '%s': %s\n", a.path,
-                    strerror(errno));
-            return EXIT_REFUSED;
-        }
+        if (s.f == NULL)
+            return cli_refuse("cannot open '%s': %s", a.path, strerror(errno));
     }
     s.buf = malloc(LINE_MAX_BYTES);
     if (s.buf == NULL) {
-        fputs("patd: out of memory\n", stderr);
-        status = EXIT_REFUSED;
+        status = cli_refuse("out of memory");
         goto out;
     }
-    status = cli_open(c, PAT_OPEN_CREATE, &st);
+    status = admin_open(c, PAT_OPEN_CREATE, &st);
     if (status != EXIT_DONE)
         goto out;
     rc = pat_store_import(st, read_line, &s, &n);
     if (s.too_long) {
-        fprintf(stderr,
-                "patd: cannot import: a line is longer than %d bytes; "
-                "nothing was imported\n",
-                LINE_MAX_BYTES);
-        status = EXIT_REFUSED;
+        status = cli_refuse("cannot import: a line is longer than %d bytes; "
+                            "nothing was imported",
+                            LINE_MAX_BYTES);
     } else if (s.err != 0) {
-        fprintf(stderr, "patd: cannot read the export: %s\n", strerror(s.err));
-        status = EXIT_REFUSED;
+        status = cli_refuse("cannot read the export: %s", strerror(s.err));
     } else if (rc != PAT_OK) {
-        status = cli_refuse(c, "cannot import; nothing was imported", rc);
+        status = admin_refuse(c, "cannot import; nothing was imported", rc);
     } else {
         print_counts("imported", &n, c->db);
     }

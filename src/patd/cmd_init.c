@@ -11,7 +11,8 @@
 
 #include <openssl/crypto.h>
 
-#include "cli.h"
+#include "write_all.h"
+#include "admin_cmd.h"
 
 /* Opens FILE for the token: new, 0600, never an existing file. */
 static int
@@ -21,23 +22,8 @@ open_token_file(const char *path)
                 0600);
 }
 
-static bool
-write_all(int fd, const char *s, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, s, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        s += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 static void
-print_init(struct cli *c, const struct pat_user *admin,
+print_init(struct cmd_ctx *c, const struct pat_user *admin,
            const struct pat_token *tok, const char *secret, int64_t now)
 {
     char exp[PAT_TIME_LEN + 1], url[1024];
@@ -46,7 +32,7 @@ print_init(struct cli *c, const struct pat_user *admin,
         json_t *o =
             json_pack("{s:o, s:o, s:s}", "user", render_user(admin),
                       "token_object", render_token(tok, now), "token", secret);
-        cli_print_json(o);
+        admin_print_json(o);
         return;
     }
     fprintf(stderr,
@@ -54,8 +40,9 @@ print_init(struct cli *c, const struct pat_user *admin,
             "patd: admin user '%s' (%s)\n"
             "patd: the admin's first token (scopes: %s; expires %s) is "
             "printed below; it will not be shown again\n",
-            cli_redact(c->db, url, sizeof(url)), admin->username, admin->id,
-            tok->scopes, cli_time(tok->expires_at, "never", exp, sizeof(exp)));
+            admin_redact(c->db, url, sizeof(url)), admin->username, admin->id,
+            tok->scopes,
+            admin_time(tok->expires_at, "never", exp, sizeof(exp)));
     printf("%s\n", secret);
 }
 
@@ -86,13 +73,13 @@ init_opt(int opt, const char *arg, void *ctx)
 }
 
 int
-cmd_init(struct cli *c, int argc, char **argv)
+cmd_init(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "init [--db PATH] [--admin NAME] [--prefix PREFIX] "
         "[--token-file FILE] [--json]";
     static const struct option opts[] = {
-        CLI_COMMON_OPTS,
+        ADMIN_COMMON_OPTS,
         {"admin", required_argument, NULL, 'a'},
         {"prefix", required_argument, NULL, 'p'},
         {"token-file", required_argument, NULL, 't'},
@@ -116,30 +103,26 @@ cmd_init(struct cli *c, int argc, char **argv)
     if (optind != argc)
         return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     if (spec.prefix != NULL && pat_prefix_check(spec.prefix) != PAT_OK) {
-        fprintf(stderr,
-                "patd: invalid token prefix '%s': 2-16 of [a-z0-9], "
-                "starting with a letter\n",
-                spec.prefix);
-        return EXIT_REFUSED;
+        return cli_refuse("invalid token prefix '%s': 2-16 of [a-z0-9], "
+                          "starting with a letter",
+                          spec.prefix);
     }
     if (token_file != NULL) {
         fd = open_token_file(token_file);
-        if (fd < 0) {
-            fprintf(stderr, "patd: cannot create '%s': %s\n", token_file,
-                    strerror(errno));
-            return EXIT_REFUSED;
-        }
+        if (fd < 0)
+            return cli_refuse("cannot create '%s': %s", token_file,
+                              strerror(errno));
     }
-    status = cli_open(c, PAT_OPEN_CREATE, &st);
+    status = admin_open(c, PAT_OPEN_CREATE, &st);
     if (status != EXIT_DONE)
         goto out;
     rc = pat_store_init(st, &spec, &admin, &tok, secret, sizeof(secret));
     if (rc != PAT_OK) {
-        status = cli_refuse(c, "cannot initialise the store", rc);
+        status = admin_refuse(c, "cannot initialise the store", rc);
         goto out;
     }
-    if (fd >= 0 && (!write_all(fd, secret, strlen(secret)) ||
-                    !write_all(fd, "\n", 1) || fsync(fd) != 0)) {
+    if (fd >= 0 && (!cli_write_all(fd, secret, strlen(secret)) ||
+                    !cli_write_all(fd, "\n", 1) || fsync(fd) != 0)) {
         fprintf(stderr, "patd: cannot write '%s': %s\n", token_file,
                 strerror(errno));
     }
@@ -156,10 +139,10 @@ out:
 }
 
 int
-cmd_migrate(struct cli *c, int argc, char **argv)
+cmd_migrate(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "migrate [--db PATH | --store URL] [--json]";
-    static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {ADMIN_COMMON_OPTS, {NULL, 0, NULL, 0}};
     struct pat_store *st = NULL;
     int status;
 
@@ -169,13 +152,13 @@ cmd_migrate(struct cli *c, int argc, char **argv)
     if (optind != argc)
         return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
     /* A store not initialised yet may be migrated (before an import). */
-    status = cli_open(c, CLI_OPEN_UNINIT, &st);
+    status = admin_open(c, ADMIN_OPEN_UNINIT, &st);
     if (status != EXIT_DONE)
         return status;
     if (c->json)
-        cli_print_json(json_pack("{s:i, s:i}", "schema_version",
-                                 pat_store_schema_version(st), "applied",
-                                 pat_store_migrations_applied(st)));
+        admin_print_json(json_pack("{s:i, s:i}", "schema_version",
+                                   pat_store_schema_version(st), "applied",
+                                   pat_store_migrations_applied(st)));
     else
         printf("schema version %d (%d migration%s applied now)\n",
                pat_store_schema_version(st), pat_store_migrations_applied(st),

@@ -3,7 +3,7 @@
 #include <getopt.h>
 #include <string.h>
 
-#include "cli.h"
+#include "admin_cmd.h"
 
 static int
 scope_opt(int opt, const char *arg, void *ctx)
@@ -15,12 +15,12 @@ scope_opt(int opt, const char *arg, void *ctx)
 }
 
 static int
-scope_add(struct cli *c, int argc, char **argv)
+scope_add(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "scope add NAME [--description TEXT] [--db PATH]";
     static const struct option opts[] = {
-        CLI_COMMON_OPTS,
+        ADMIN_COMMON_OPTS,
         {"description", required_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
@@ -33,21 +33,21 @@ scope_add(struct cli *c, int argc, char **argv)
         return status;
     if (argc - optind != 1)
         return cli_usage_error(usage, "expected one scope name");
-    status = cli_open(c, 0, &st);
+    status = admin_open(c, 0, &st);
     if (status != EXIT_DONE)
         return status;
     rc = pat_scope_put(st, NULL, argv[optind], desc);
     if (rc != PAT_OK)
-        status = cli_refuse(c, "cannot add the scope", rc);
+        status = admin_refuse(c, "cannot add the scope", rc);
     pat_store_close(st);
     return status;
 }
 
 static int
-scope_list(struct cli *c, int argc, char **argv)
+scope_list(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "scope list [--db PATH] [--json]";
-    static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {ADMIN_COMMON_OPTS, {NULL, 0, NULL, 0}};
     struct pat_scope scopes[256];
     struct pat_store *st = NULL;
     size_t n = 0, i;
@@ -58,12 +58,12 @@ scope_list(struct cli *c, int argc, char **argv)
         return status;
     if (optind != argc)
         return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    status = cli_open(c, 0, &st);
+    status = admin_open(c, 0, &st);
     if (status != EXIT_DONE)
         return status;
     rc = pat_scope_list(st, scopes, sizeof(scopes) / sizeof(scopes[0]), &n);
     if (rc != PAT_OK) {
-        status = cli_refuse(c, "cannot list scopes", rc);
+        status = admin_refuse(c, "cannot list scopes", rc);
     } else if (c->json) {
         json_t *a = json_array();
         for (i = 0; i < n; i++)
@@ -71,7 +71,7 @@ scope_list(struct cli *c, int argc, char **argv)
                                                scopes[i].name, "description",
                                                scopes[i].description, "builtin",
                                                scopes[i].builtin));
-        cli_print_json(json_pack("{s:o}", "items", a));
+        admin_print_json(json_pack("{s:o}", "items", a));
     } else {
         for (i = 0; i < n; i++)
             printf("%-32s %s%s\n", scopes[i].name, scopes[i].description,
@@ -82,7 +82,7 @@ scope_list(struct cli *c, int argc, char **argv)
 }
 
 int
-cmd_scope(struct cli *c, int argc, char **argv)
+cmd_scope(struct cmd_ctx *c, int argc, char **argv)
 {
     static const struct cli_cmd cmds[] = {
         {"add", "scope add NAME [--description TEXT] [--db PATH]", scope_add},
@@ -90,5 +90,5 @@ cmd_scope(struct cli *c, int argc, char **argv)
         {NULL, NULL, NULL},
     };
 
-    return cli_dispatch(c, "scope", cmds, argc, argv);
+    return cli_dispatch(c, cmds, argc, argv);
 }

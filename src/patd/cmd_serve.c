@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "config.h"
+#include "admin_cmd.h"
+#include "serve_config.h"
 #include "routes.h"
 #include "server.h"
 
@@ -35,7 +35,10 @@ serve_opt(int opt, const char *arg, void *ctx)
     }
 }
 
-/* Opens the store once before serving: migrates it and fails fast. */
+/*
+ * Opens the store once before serving: migrates it and fails fast.
+ * Returns EXIT_DONE, or EXIT_REFUSED after saying why.
+ */
 static int
 check_store(const struct patd_config *cfg)
 {
@@ -47,20 +50,19 @@ check_store(const struct patd_config *cfg)
         rc = PAT_ENOTINIT;
     pat_store_close(st);
     if (rc == PAT_OK)
-        return 0;
-    fprintf(stderr, "patd: cannot serve '%s': %s\n", cfg->store,
-            err[0] ? err : pat_strerror(rc));
-    return -1;
+        return EXIT_DONE;
+    return cli_refuse("cannot serve '%s': %s", cfg->store,
+                      err[0] ? err : pat_strerror(rc));
 }
 
 int
-cmd_serve(struct cli *c, int argc, char **argv)
+cmd_serve(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "serve [--config FILE] [--db PATH | --store URL] "
         "[--listen ADDR:PORT]";
     static const struct option opts[] = {
-        CLI_COMMON_OPTS,
+        ADMIN_COMMON_OPTS,
         {"config", required_argument, NULL, 'c'},
         {"listen", required_argument, NULL, 'l'},
         {NULL, 0, NULL, 0},
@@ -88,13 +90,14 @@ cmd_serve(struct cli *c, int argc, char **argv)
         fprintf(stderr, "patd: %s\n", err);
         return EXIT_USAGE;
     }
-    if (check_store(&cfg) != 0)
-        return EXIT_REFUSED;
+    status = check_store(&cfg);
+    if (status != EXIT_DONE)
+        return status;
     return server_run(&cfg);
 }
 
 int
-cmd_routes(struct cli *c, int argc, char **argv)
+cmd_routes(struct cmd_ctx *c, int argc, char **argv)
 {
     const struct route *rt;
 

@@ -11,7 +11,7 @@
 
 #include <openssl/crypto.h>
 
-#include "cli.h"
+#include "admin_cmd.h"
 
 struct token_args {
     const char *user;
@@ -48,13 +48,13 @@ token_opt(int opt, const char *arg, void *ctx)
         a->reason = arg;
         break;
     case 's':
-        a->overflow |= !cli_list_add(a->scopes, sizeof(a->scopes), arg);
+        a->overflow |= !admin_list_add(a->scopes, sizeof(a->scopes), arg);
         break;
     case 'a':
-        a->overflow |= !cli_list_add(a->audiences, sizeof(a->audiences), arg);
+        a->overflow |= !admin_list_add(a->audiences, sizeof(a->audiences), arg);
         break;
     case 'c':
-        a->overflow |= !cli_list_add(a->cidrs, sizeof(a->cidrs), arg);
+        a->overflow |= !admin_list_add(a->cidrs, sizeof(a->cidrs), arg);
         break;
     case 'N':
         a->expiry.never = true;
@@ -86,7 +86,7 @@ token_opt(int opt, const char *arg, void *ctx)
 }
 
 static const struct option token_opts[] = {
-    CLI_COMMON_OPTS,
+    ADMIN_COMMON_OPTS,
     {"user", required_argument, NULL, 'u'},
     {"name", required_argument, NULL, 'n'},
     {"description", required_argument, NULL, 'd'},
@@ -104,7 +104,7 @@ static const struct option token_opts[] = {
 
 /* Parses the options into a; returns -1 to go on, else an exit status. */
 static int
-token_parse(struct cli *c, int argc, char **argv, const char *usage,
+token_parse(struct cmd_ctx *c, int argc, char **argv, const char *usage,
             struct token_args *a, int positional)
 {
     int status;
@@ -124,13 +124,13 @@ token_parse(struct cli *c, int argc, char **argv, const char *usage,
 }
 
 static void
-print_token(struct cli *c, const struct pat_token *t, int64_t now)
+print_token(struct cmd_ctx *c, const struct pat_token *t, int64_t now)
 {
     char t1[PAT_TIME_LEN + 1], t2[PAT_TIME_LEN + 1], t3[PAT_TIME_LEN + 1],
         t4[PAT_TIME_LEN + 1];
 
     if (c->json) {
-        cli_print_json(render_token(t, now));
+        admin_print_json(render_token(t, now));
         return;
     }
     printf("id:            %s\n"
@@ -148,28 +148,29 @@ print_token(struct cli *c, const struct pat_token *t, int64_t now)
            "revoked:       %s %s\n",
            t->id, t->name, t->description, t->user_id, t->scopes, t->audiences,
            t->allowed_cidrs, t->hint, pat_status_name(pat_token_status(t, now)),
-           cli_time(t->created_at, "-", t1, sizeof(t1)),
-           cli_time(t->expires_at, "never", t2, sizeof(t2)),
-           cli_time(t->last_used_at, "never", t3, sizeof(t3)), t->last_used_ip,
-           cli_time(t->revoked_at, "-", t4, sizeof(t4)), t->revoked_reason);
+           admin_time(t->created_at, "-", t1, sizeof(t1)),
+           admin_time(t->expires_at, "never", t2, sizeof(t2)),
+           admin_time(t->last_used_at, "never", t3, sizeof(t3)),
+           t->last_used_ip, admin_time(t->revoked_at, "-", t4, sizeof(t4)),
+           t->revoked_reason);
 }
 
 /* Prints a new token: alone on stdout, or inside the JSON object. */
 static void
-print_secret(struct cli *c, const struct pat_token *t, const char *secret,
+print_secret(struct cmd_ctx *c, const struct pat_token *t, const char *secret,
              int64_t now)
 {
     if (c->json) {
         json_t *o = render_token(t, now);
         json_object_set_new(o, "token", json_string(secret));
-        cli_print_json(o);
+        admin_print_json(o);
         return;
     }
     printf("%s\n", secret);
 }
 
 static int
-token_create(struct cli *c, int argc, char **argv)
+token_create(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "token create --user USER --name NAME --scope SCOPE... "
@@ -191,12 +192,12 @@ token_create(struct cli *c, int argc, char **argv)
     spec =
         (struct pat_token_spec){a.user,      a.name,  a.description, a.scopes,
                                 a.audiences, a.cidrs, a.expiry};
-    status = cli_open(c, 0, &st);
+    status = admin_open(c, 0, &st);
     if (status != EXIT_DONE)
         return status;
     rc = pat_token_create(st, NULL, &spec, &t, secret, sizeof(secret));
     if (rc != PAT_OK)
-        status = cli_refuse(c, "cannot create the token", rc);
+        status = admin_refuse(c, "cannot create the token", rc);
     else
         print_secret(c, &t, secret, pat_store_now(st));
     OPENSSL_cleanse(secret, sizeof(secret));
@@ -205,7 +206,7 @@ token_create(struct cli *c, int argc, char **argv)
 }
 
 static int
-token_list(struct cli *c, int argc, char **argv)
+token_list(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "token list [--user USER] [--status active|expired|revoked|all] "
@@ -226,7 +227,7 @@ token_list(struct cli *c, int argc, char **argv)
         return status;
     if (strchr(a.scopes, ' ') != NULL)
         return cli_usage_error(usage, "give at most one --scope");
-    status = cli_open(c, 0, &st);
+    status = admin_open(c, 0, &st);
     if (status != EXIT_DONE)
         return status;
     memset(&f, 0, sizeof(f));
@@ -235,7 +236,7 @@ token_list(struct cli *c, int argc, char **argv)
     if (a.user != NULL) {
         rc = pat_user_get(st, a.user, &u);
         if (rc != PAT_OK) {
-            status = cli_refuse(c, "cannot list tokens", rc);
+            status = admin_refuse(c, "cannot list tokens", rc);
             goto out;
         }
         f.user_id = u.id;
@@ -243,7 +244,7 @@ token_list(struct cli *c, int argc, char **argv)
     page = calloc(PAGE, sizeof(*page));
     items = json_array();
     if (page == NULL || items == NULL) {
-        status = cli_refuse(c, "cannot list tokens", PAT_ENOMEM);
+        status = admin_refuse(c, "cannot list tokens", PAT_ENOMEM);
         goto out;
     }
     if (!c->json)
@@ -252,7 +253,7 @@ token_list(struct cli *c, int argc, char **argv)
     do {
         rc = pat_token_list(st, &f, page, PAGE, &n);
         if (rc != PAT_OK) {
-            status = cli_refuse(c, "cannot list tokens", rc);
+            status = admin_refuse(c, "cannot list tokens", rc);
             goto out;
         }
         for (i = 0; i < n; i++) {
@@ -264,14 +265,14 @@ token_list(struct cli *c, int argc, char **argv)
                 printf("%-20s %-20s %-24s %-8s %-5s %-20s %s\n", t->id,
                        t->user_id, t->name,
                        pat_status_name(pat_token_status(t, now)), t->hint,
-                       cli_time(t->expires_at, "never", exp, sizeof(exp)),
+                       admin_time(t->expires_at, "never", exp, sizeof(exp)),
                        t->scopes);
         }
         if (n > 0)
             f.after = page[n - 1].seq;
     } while (n == PAGE);
     if (c->json)
-        cli_print_json(json_pack("{s:O}", "items", items));
+        admin_print_json(json_pack("{s:O}", "items", items));
 out:
     json_decref(items);
     free(page);
@@ -280,7 +281,7 @@ out:
 }
 
 static int
-token_show(struct cli *c, int argc, char **argv)
+token_show(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "token show ID [--db PATH] [--json]";
     struct token_args a;
@@ -291,12 +292,12 @@ token_show(struct cli *c, int argc, char **argv)
     status = token_parse(c, argc, argv, usage, &a, 1);
     if (status >= 0)
         return status;
-    status = cli_open(c, 0, &st);
+    status = admin_open(c, 0, &st);
     if (status != EXIT_DONE)
         return status;
     rc = pat_token_get(st, NULL, argv[optind], &t);
     if (rc != PAT_OK)
-        status = cli_refuse(c, "cannot show the token", rc);
+        status = admin_refuse(c, "cannot show the token", rc);
     else
         print_token(c, &t, pat_store_now(st));
     pat_store_close(st);
@@ -304,7 +305,7 @@ token_show(struct cli *c, int argc, char **argv)
 }
 
 static int
-token_rename(struct cli *c, int argc, char **argv)
+token_rename(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "token rename ID NEW_NAME [--description TEXT] [--db PATH] [--json]";
@@ -316,13 +317,13 @@ token_rename(struct cli *c, int argc, char **argv)
     status = token_parse(c, argc, argv, usage, &a, 2);
     if (status >= 0)
         return status;
-    status = cli_open(c, 0, &st);
+    status = admin_open(c, 0, &st);
     if (status != EXIT_DONE)
         return status;
     rc = pat_token_update(st, NULL, NULL, argv[optind], argv[optind + 1],
                           a.description, &t);
     if (rc != PAT_OK)
-        status = cli_refuse(c, "cannot rename the token", rc);
+        status = admin_refuse(c, "cannot rename the token", rc);
     else
         print_token(c, &t, pat_store_now(st));
     pat_store_close(st);
@@ -330,7 +331,7 @@ token_rename(struct cli *c, int argc, char **argv)
 }
 
 static int
-token_regenerate(struct cli *c, int argc, char **argv)
+token_regenerate(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "token regenerate ID [--grace SECONDS] [--expires-in-days N | "
@@ -344,13 +345,13 @@ token_regenerate(struct cli *c, int argc, char **argv)
     status = token_parse(c, argc, argv, usage, &a, 1);
     if (status >= 0)
         return status;
-    status = cli_open(c, 0, &st);
+    status = admin_open(c, 0, &st);
     if (status != EXIT_DONE)
         return status;
     rc = pat_token_regenerate(st, NULL, NULL, argv[optind], &a.expiry,
                               (int)a.grace, &t, secret, sizeof(secret));
     if (rc != PAT_OK)
-        status = cli_refuse(c, "cannot regenerate the token", rc);
+        status = admin_refuse(c, "cannot regenerate the token", rc);
     else
         print_secret(c, &t, secret, pat_store_now(st));
     OPENSSL_cleanse(secret, sizeof(secret));
@@ -359,7 +360,7 @@ token_regenerate(struct cli *c, int argc, char **argv)
 }
 
 static int
-token_revoke(struct cli *c, int argc, char **argv)
+token_revoke(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "token revoke ID [--reason REASON] [--db PATH] | "
@@ -375,7 +376,7 @@ token_revoke(struct cli *c, int argc, char **argv)
         return status;
     if ((a.user == NULL) != (argc - optind == 1) || argc - optind > 1)
         return cli_usage_error(usage, "give a token id, or --user alone");
-    status = cli_open(c, 0, &st);
+    status = admin_open(c, 0, &st);
     if (status != EXIT_DONE)
         return status;
     if (a.user != NULL)
@@ -383,9 +384,9 @@ token_revoke(struct cli *c, int argc, char **argv)
     else
         rc = pat_token_revoke(st, NULL, NULL, argv[optind], a.reason);
     if (rc != PAT_OK)
-        status = cli_refuse(c, "cannot revoke", rc);
+        status = admin_refuse(c, "cannot revoke", rc);
     else if (a.user != NULL && c->json)
-        cli_print_json(json_pack("{s:I}", "revoked", (json_int_t)count));
+        admin_print_json(json_pack("{s:I}", "revoked", (json_int_t)count));
     else if (a.user != NULL)
         printf("revoked %lld token%s\n", (long long)count,
                count == 1 ? "" : "s");
@@ -394,7 +395,7 @@ token_revoke(struct cli *c, int argc, char **argv)
 }
 
 static int
-token_verify(struct cli *c, int argc, char **argv)
+token_verify(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "token verify [--db PATH] [--json]   (reads the token from stdin)";
@@ -407,35 +408,31 @@ token_verify(struct cli *c, int argc, char **argv)
     status = token_parse(c, argc, argv, usage, &a, 0);
     if (status >= 0)
         return status;
-    if (!cli_read_token(tok, sizeof(tok))) {
+    if (!admin_read_token(tok, sizeof(tok))) {
         OPENSSL_cleanse(tok, sizeof(tok));
-        fputs("patd: token verify: no token on standard input, or one "
-              "longer than any token\n",
-              stderr);
-        return EXIT_REFUSED;
+        return cli_refuse("token verify: no token on standard input, or one "
+                          "longer than any token");
     }
-    status = cli_open(c, 0, &st);
+    status = admin_open(c, 0, &st);
     if (status == EXIT_DONE) {
         rc = pat_verify(st, tok, strlen(tok), &v);
         if (c->json)
-            cli_print_json(json_pack(
+            admin_print_json(json_pack(
                 "{s:b, s:s, s:s?, s:s?, s:s?, s:o, s:o}", "valid", rc == PAT_OK,
                 "result", rc == PAT_OK ? "valid" : pat_errname(rc), "token_id",
                 v.token_id[0] ? v.token_id : NULL, "user_id",
                 v.user_id[0] ? v.user_id : NULL, "username",
                 v.username[0] ? v.username : NULL, "scopes",
                 json_string(v.scopes), "expires_at",
-                v.expires_at
-                    ? json_string(cli_time(v.expires_at, "", exp, sizeof(exp)))
-                    : json_null()));
+                v.expires_at ? json_string(admin_time(v.expires_at, "", exp,
+                                                      sizeof(exp)))
+                             : json_null()));
         else if (rc == PAT_OK)
             printf("valid: token %s of %s (%s); scopes: %s; expires %s\n",
                    v.token_id, v.username, v.user_id, v.scopes,
-                   cli_time(v.expires_at, "never", exp, sizeof(exp)));
-        if (rc != PAT_OK) {
-            fprintf(stderr, "patd: token is not valid: %s\n", pat_strerror(rc));
-            status = EXIT_REFUSED;
-        }
+                   admin_time(v.expires_at, "never", exp, sizeof(exp)));
+        if (rc != PAT_OK)
+            status = cli_refuse("token is not valid: %s", pat_strerror(rc));
     }
     OPENSSL_cleanse(tok, sizeof(tok));
     pat_store_close(st);
@@ -443,7 +440,7 @@ token_verify(struct cli *c, int argc, char **argv)
 }
 
 int
-cmd_token(struct cli *c, int argc, char **argv)
+cmd_token(struct cmd_ctx *c, int argc, char **argv)
 {
     static const struct cli_cmd cmds[] = {
         {"create",
@@ -469,5 +466,5 @@ cmd_token(struct cli *c, int argc, char **argv)
         {NULL, NULL, NULL},
     };
 
-    return cli_dispatch(c, "token", cmds, argc, argv);
+    return cli_dispatch(c, cmds, argc, argv);
 }

@@ -6,7 +6,7 @@
 
 #include <openssl/crypto.h>
 
-#include "cli.h"
+#include "admin_cmd.h"
 
 struct user_args {
     struct pat_user_spec spec;
@@ -32,7 +32,7 @@ user_opt(int opt, const char *arg, void *ctx)
         return 0;
     case 's':
         a->have_scopes = true;
-        if (!cli_list_add(a->scopes, sizeof(a->scopes), arg))
+        if (!admin_list_add(a->scopes, sizeof(a->scopes), arg))
             a->overflow = true;
         return 0;
     default:
@@ -41,12 +41,12 @@ user_opt(int opt, const char *arg, void *ctx)
 }
 
 static void
-print_user(struct cli *c, const struct pat_user *u)
+print_user(struct cmd_ctx *c, const struct pat_user *u)
 {
     char t1[PAT_TIME_LEN + 1], t2[PAT_TIME_LEN + 1];
 
     if (c->json) {
-        cli_print_json(render_user(u));
+        admin_print_json(render_user(u));
         return;
     }
     printf("id:           %s\n"
@@ -61,18 +61,18 @@ print_user(struct cli *c, const struct pat_user *u)
            u->id, u->username, u->display_name, u->email,
            u->role == PAT_ROLE_ADMIN ? "admin" : "user", u->scopes,
            u->disabled ? "yes" : "no",
-           cli_time(u->created_at, "-", t1, sizeof(t1)),
-           cli_time(u->updated_at, "-", t2, sizeof(t2)));
+           admin_time(u->created_at, "-", t1, sizeof(t1)),
+           admin_time(u->updated_at, "-", t2, sizeof(t2)));
 }
 
 static int
-user_add(struct cli *c, int argc, char **argv)
+user_add(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "user add NAME [--display-name TEXT] [--email ADDR] [--admin] "
         "[--scope SCOPE]... [--db PATH] [--json]";
     static const struct option opts[] = {
-        CLI_COMMON_OPTS,
+        ADMIN_COMMON_OPTS,
         {"display-name", required_argument, NULL, 'n'},
         {"email", required_argument, NULL, 'e'},
         {"admin", no_argument, NULL, 'A'},
@@ -96,12 +96,12 @@ user_add(struct cli *c, int argc, char **argv)
     a.spec.username = argv[optind];
     if (a.have_scopes)
         a.spec.scopes = a.scopes;
-    status = cli_open(c, 0, &st);
+    status = admin_open(c, 0, &st);
     if (status != EXIT_DONE)
         return status;
     rc = pat_user_create(st, NULL, &a.spec, &u);
     if (rc != PAT_OK)
-        status = cli_refuse(c, "cannot add the user", rc);
+        status = admin_refuse(c, "cannot add the user", rc);
     else
         print_user(c, &u);
     pat_store_close(st);
@@ -109,10 +109,10 @@ user_add(struct cli *c, int argc, char **argv)
 }
 
 static int
-user_list(struct cli *c, int argc, char **argv)
+user_list(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] = "user list [--db PATH] [--json]";
-    static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {ADMIN_COMMON_OPTS, {NULL, 0, NULL, 0}};
     enum { PAGE = 200 };
     struct pat_user *page = NULL;
     struct pat_store *st = NULL;
@@ -126,13 +126,13 @@ user_list(struct cli *c, int argc, char **argv)
         return status;
     if (optind != argc)
         return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    status = cli_open(c, 0, &st);
+    status = admin_open(c, 0, &st);
     if (status != EXIT_DONE)
         return status;
     page = calloc(PAGE, sizeof(*page));
     items = json_array();
     if (page == NULL || items == NULL) {
-        status = cli_refuse(c, "cannot list users", PAT_ENOMEM);
+        status = admin_refuse(c, "cannot list users", PAT_ENOMEM);
         goto out;
     }
     if (!c->json)
@@ -141,7 +141,7 @@ user_list(struct cli *c, int argc, char **argv)
     do {
         rc = pat_user_list(st, after, NULL, page, PAGE, &n);
         if (rc != PAT_OK) {
-            status = cli_refuse(c, "cannot list users", rc);
+            status = admin_refuse(c, "cannot list users", rc);
             goto out;
         }
         for (i = 0; i < n; i++) {
@@ -157,7 +157,7 @@ user_list(struct cli *c, int argc, char **argv)
             after = page[n - 1].seq;
     } while (n == PAGE);
     if (c->json)
-        cli_print_json(json_pack("{s:O}", "items", items));
+        admin_print_json(json_pack("{s:O}", "items", items));
 out:
     json_decref(items);
     free(page);
@@ -167,10 +167,10 @@ out:
 
 /* user show|disable|enable|set-scopes USER [ARGS]. */
 static int
-user_one(struct cli *c, int argc, char **argv, const char *usage, int min_args,
-         int max_args)
+user_one(struct cmd_ctx *c, int argc, char **argv, const char *usage,
+         int min_args, int max_args)
 {
-    static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {ADMIN_COMMON_OPTS, {NULL, 0, NULL, 0}};
     char scopes[PAT_SCOPESTR_MAX + 1] = "";
     struct pat_store *st = NULL;
     struct pat_user u;
@@ -183,10 +183,10 @@ user_one(struct cli *c, int argc, char **argv, const char *usage, int min_args,
     if (argc - optind < min_args || argc - optind > max_args)
         return cli_usage_error(usage, "wrong number of arguments");
     for (i = optind + 1; i < argc; i++) {
-        if (!cli_list_add(scopes, sizeof(scopes), argv[i]))
+        if (!admin_list_add(scopes, sizeof(scopes), argv[i]))
             return cli_usage_error(usage, "too many scopes");
     }
-    status = cli_open(c, 0, &st);
+    status = admin_open(c, 0, &st);
     if (status != EXIT_DONE)
         return status;
     if (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0)
@@ -199,7 +199,7 @@ user_one(struct cli *c, int argc, char **argv, const char *usage, int min_args,
     if (rc == PAT_OK)
         rc = pat_user_get(st, argv[optind], &u);
     if (rc != PAT_OK)
-        status = cli_refuse(c, verb, rc);
+        status = admin_refuse(c, verb, rc);
     else
         print_user(c, &u);
     pat_store_close(st);
@@ -207,27 +207,27 @@ user_one(struct cli *c, int argc, char **argv, const char *usage, int min_args,
 }
 
 static int
-user_show(struct cli *c, int argc, char **argv)
+user_show(struct cmd_ctx *c, int argc, char **argv)
 {
     return user_one(c, argc, argv, "user show USER [--db PATH] [--json]", 1, 1);
 }
 
 static int
-user_disable(struct cli *c, int argc, char **argv)
+user_disable(struct cmd_ctx *c, int argc, char **argv)
 {
     return user_one(c, argc, argv, "user disable USER [--db PATH] [--json]", 1,
                     1);
 }
 
 static int
-user_enable(struct cli *c, int argc, char **argv)
+user_enable(struct cmd_ctx *c, int argc, char **argv)
 {
     return user_one(c, argc, argv, "user enable USER [--db PATH] [--json]", 1,
                     1);
 }
 
 static int
-user_set_scopes(struct cli *c, int argc, char **argv)
+user_set_scopes(struct cmd_ctx *c, int argc, char **argv)
 {
     return user_one(c, argc, argv,
                     "user set-scopes USER [SCOPE...] [--db PATH] [--json]", 1,
@@ -250,11 +250,11 @@ read_password(char *buf, size_t cap)
 }
 
 static int
-user_passwd(struct cli *c, int argc, char **argv)
+user_passwd(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "user passwd USER [--db PATH]   (the password is read from stdin)";
-    static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {ADMIN_COMMON_OPTS, {NULL, 0, NULL, 0}};
     char pw[PAT_PASSWORD_MAX + 2];
     struct pat_store *st = NULL;
     int rc, status;
@@ -265,16 +265,14 @@ user_passwd(struct cli *c, int argc, char **argv)
     if (argc - optind != 1)
         return cli_usage_error(usage, "expected one user");
     if (!read_password(pw, sizeof(pw))) {
-        fputs("patd: user passwd: no password on standard input, or one "
-              "longer than 256 bytes\n",
-              stderr);
-        return EXIT_REFUSED;
+        return cli_refuse("user passwd: no password on standard input, or "
+                          "one longer than 256 bytes");
     }
-    status = cli_open(c, 0, &st);
+    status = admin_open(c, 0, &st);
     if (status == EXIT_DONE) {
         rc = pat_user_set_password(st, NULL, argv[optind], pw);
         if (rc != PAT_OK)
-            status = cli_refuse(c, "cannot set the password", rc);
+            status = admin_refuse(c, "cannot set the password", rc);
     }
     OPENSSL_cleanse(pw, sizeof(pw));
     pat_store_close(st);
@@ -282,7 +280,7 @@ user_passwd(struct cli *c, int argc, char **argv)
 }
 
 int
-cmd_user(struct cli *c, int argc, char **argv)
+cmd_user(struct cmd_ctx *c, int argc, char **argv)
 {
     static const struct cli_cmd cmds[] = {
         {"add",
@@ -300,5 +298,5 @@ cmd_user(struct cli *c, int argc, char **argv)
         {NULL, NULL, NULL},
     };
 
-    return cli_dispatch(c, "user", cmds, argc, argv);
+    return cli_dispatch(c, cmds, argc, argv);
 }

@@ -7,8 +7,8 @@
  */
 #include <stdlib.h>
 
-#include "http.h"
-#include "render.h"
+#include "request.h"
+#include "model_json.h"
 #include "routes.h"
 #include "banned.h"
 

@@ -11,7 +11,7 @@
 
 #include <openssl/crypto.h>
 
-#include "config.h"
+#include "serve_config.h"
 #include "ratelimit.h"
 #include "routes.h"
 #include "banned.h"

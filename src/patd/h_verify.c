@@ -15,7 +15,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
-#include "config.h"
+#include "serve_config.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "routes.h"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "request.h"
 #include "web.h"
 #include "banned.h"
 

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "admin_cmd.h"
 
 static int
-cmd_version(struct cli *c, int argc, char **argv)
+cmd_version(struct cmd_ctx *c, int argc, char **argv)
 {
     (void)c;
     (void)argc;
@@ -46,13 +46,20 @@ static const struct cli_cmd commands[] = {
     {NULL, NULL, NULL},
 };
 
+/*
+ * getopt names a command by its own word ("add: unrecognized option"),
+ * and patd user's commands read that word back as their verb.
+ */
+static const struct cli_program program = {"patd", admin_common_opt, false};
+
 int
 main(int argc, char **argv)
 {
-    struct cli c;
+    struct cmd_ctx c;
 
     memset(&c, 0, sizeof(c));
+    cli_init(&program);
     if (argc >= 2 && strcmp(argv[1], "--version") == 0)
         return cmd_version(&c, argc - 1, argv + 1);
-    return cli_dispatch(&c, "", commands, argc, argv);
+    return cli_dispatch(&c, commands, argc, argv);
 }

@@ -3,7 +3,7 @@
 #ifndef PATD_MAINTENANCE_H
 #define PATD_MAINTENANCE_H
 
-#include "config.h"
+#include "serve_config.h"
 
 /*
  * Starts the housekeeping thread; cfg is borrowed until maintenance_stop.

@@ -7,7 +7,7 @@
 #ifndef PATD_ROUTES_H
 #define PATD_ROUTES_H
 
-#include "http.h"
+#include "request.h"
 
 struct route {
     const char *method;

@@ -24,9 +24,10 @@
 #include <microhttpd.h>
 
 #include "access_log.h"
-#include "maintenance.h"
+#include "admin_cmd.h"
 #include "auth.h"
-#include "cli.h"
+#include "intake.h"
+#include "maintenance.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "request.h"
@@ -93,7 +94,7 @@ thread_store(char *err, size_t errlen)
 static int
 parse_body(struct conn_state *cs, bool form)
 {
-    return request_parse_body(&cs->r, cs->body, cs->len, form);
+    return intake_parse_body(&cs->r, cs->body, cs->len, form);
 }
 
 /* Routes, authenticates and runs the handler; r->status is the answer. */
@@ -231,8 +232,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
         cs->route = route_count();
         cs->r.method = method;
         cs->r.path = url;
-        request_client_ip(c, srv.cfg->trusted_proxies, cs->r.ip,
-                          sizeof(cs->r.ip));
+        intake_client_ip(c, srv.cfg->trusted_proxies, cs->r.ip,
+                         sizeof(cs->r.ip));
         cs->r.user_agent =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
         cs->r.actor.ip = cs->r.ip;
@@ -408,7 +409,7 @@ server_run(const struct patd_config *cfg)
     {
         char shown[1024]; /* the store URL without its password */
         fprintf(stderr, "patd: serving on http://%s (store %s)\n", cfg->listen,
-                cli_redact(cfg->store, shown, sizeof(shown)));
+                admin_redact(cfg->store, shown, sizeof(shown)));
     }
     for (;;) {
         if (sigwait(&sigs, &sig) != 0)

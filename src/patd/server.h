@@ -7,7 +7,7 @@
 #ifndef PATD_SERVER_H
 #define PATD_SERVER_H
 
-#include "config.h"
+#include "serve_config.h"
 
 /*
  * Serves until SIGTERM or SIGINT, then stops accepting, finishes the

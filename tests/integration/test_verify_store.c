@@ -723,7 +723,7 @@ check_recent(struct ctx *c, const struct resp *r, const char *id,
      * SERVER BUG: the model keeps "the last 5 distinct IPs" of a token
      * (DESIGN.md section 3; docs/operations.md "Usage data") and the
      * store has them (tokens.recent_ips), but render_token
-     * (src/patd/render.c) leaves them out, so no API, page or command
+     * (src/patd/model_json.c) leaves them out, so no API, page or command
      * shows them: GET /v1/tokens/{id} has no recent_ips.
      */
     CHECK(json_is_array(json_object_get(r->json, "recent_ips")) &&

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* JSON renderings of users, tokens, audit events, feed rows, the policy. */
-#ifndef PATD_RENDER_H
-#define PATD_RENDER_H
+#ifndef PATD_MODEL_JSON_H
+#define PATD_MODEL_JSON_H
 
 #include <jansson.h>
 

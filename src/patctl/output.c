@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The tables and views of render.h. Widths are counted in code points
+ * The tables and views of output.h. Widths are counted in code points
  * (jansson hands over valid UTF-8), which is right for the names and ids
  * patd holds; wide CJK characters may misalign a column, which is only
  * cosmetic.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render.h"
+#include "output.h"
 #include "banned.h"
 
 /* Number of code points in s. */

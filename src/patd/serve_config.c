@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * patd serve configuration (see config.h): one table names every key, its
+ * patd serve configuration (see serve_config.h): one table names every key, its
  * type, range and place in struct patd_config, and serves the INI file,
  * the environment and the flags alike.
  */
@@ -12,7 +12,7 @@
 
 #include <ini.h>
 
-#include "config.h"
+#include "serve_config.h"
 #include "pat/pat.h"
 #include "banned.h"
 

@@ -8,8 +8,8 @@
  * the file's URL. A token never comes from the command line, and no
  * message ever prints one.
  */
-#ifndef PATCTL_CONFIG_H
-#define PATCTL_CONFIG_H
+#ifndef PATCTL_CLIENT_CONFIG_H
+#define PATCTL_CLIENT_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>

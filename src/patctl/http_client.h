@@ -7,8 +7,8 @@
  * (connect 5 s, whole request 30 s). Redirects are never followed, so
  * the bearer token only ever goes to the configured server.
  */
-#ifndef PATCTL_HTTP_H
-#define PATCTL_HTTP_H
+#ifndef PATCTL_HTTP_CLIENT_H
+#define PATCTL_HTTP_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The settings of config.h: the config file format, its location, and
+ * The settings of client_config.h: the config file format, its location, and
  * the order in which flags, environment and file are consulted. The file
  * is small INI-like text, one "key = value" a line:
  *
@@ -22,7 +22,8 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "config.h"
+#include "client_config.h"
+#include "write_all.h"
 #include "banned.h"
 
 /* The config file is a few lines; anything much larger is not ours. */
@@ -512,22 +513,6 @@ make_dirs(const char *path, char *err, size_t errcap)
     return true;
 }
 
-static bool
-write_all(int fd, const char *s, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, s, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        s += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 bool
 config_save(const char *path, const char *url, const char *token, char *err,
             size_t errcap)
@@ -561,7 +546,7 @@ config_save(const char *path, const char *url, const char *token, char *err,
         snprintf(err, errcap, "out of memory");
         goto out;
     }
-    ok = write_all(fd, buf_str(&text), text.len) && fsync(fd) == 0;
+    ok = cli_write_all(fd, buf_str(&text), text.len) && fsync(fd) == 0;
     ok = close(fd) == 0 && ok;
     fd = -1;
     if (!ok) {

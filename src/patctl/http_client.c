@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The libcurl wrapper of http.h. Each request resets the easy handle
+ * The libcurl wrapper of http_client.h. Each request resets the easy handle
  * (which keeps its connection cache, so the pages of a list reuse one
  * connection) and sets every option again, so no option of one request
  * can leak into the next. The Authorization header is built here and
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
+#include "http_client.h"
 #include "banned.h"
 
 #ifndef PATD_VERSION

@@ -5,8 +5,8 @@
  * reaches the terminal is cleaned of control characters first, so a user
  * name or token name cannot carry escape sequences to someone's screen.
  */
-#ifndef PATCTL_RENDER_H
-#define PATCTL_RENDER_H
+#ifndef PATCTL_OUTPUT_H
+#define PATCTL_OUTPUT_H
 
 #include <stdbool.h>
 #include <stddef.h>

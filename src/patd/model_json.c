@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "render.h"
+#include "model_json.h"
 #include "banned.h"
 
 /* A JSON string for time t, or null for 0. */

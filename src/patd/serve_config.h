@@ -5,8 +5,8 @@
  * flags. Every limit the server enforces is a key here; patd.conf.example
  * documents each one.
  */
-#ifndef PATD_CONFIG_H
-#define PATD_CONFIG_H
+#ifndef PATD_SERVE_CONFIG_H
+#define PATD_SERVE_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading a request before its handler runs (see request.h): the client
+ * address, which decides rate limits, allowed_cidrs and the audit trail,
+ * so X-Forwarded-For is believed only as far as the proxies are trusted;
+ * and the body, which is untrusted input, so its JSON nesting is bounded
+ * before jansson sees it.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "serve_config.h"
+#include "intake.h"
+#include "banned.h"
+
+static void
+peer_ip(struct MHD_Connection *c, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    snprintf(out, cap, "unknown");
+    if (sa == NULL)
+        return;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET,
+                  &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+                  out, (socklen_t)cap);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6,
+                  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                  out, (socklen_t)cap);
+}
+
+/*
+ * The client address: the peer, or, when the peer is a trusted proxy, the
+ * right-most address of X-Forwarded-For that is not a trusted proxy
+ * itself (the left part of the header is whatever the client sent).
+ */
+void
+intake_client_ip(struct MHD_Connection *c, const char *trusted_proxies,
+                 char *out, size_t cap)
+{
+    const char *xff, *end;
+
+    peer_ip(c, out, cap);
+    if (trusted_proxies[0] == '\0' ||
+        !pat_cidr_list_match(trusted_proxies, out))
+        return;
+    xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (xff == NULL)
+        return;
+    end = xff + strlen(xff);
+    while (end > xff) {
+        const char *start = end;
+        char ip[PAT_IP_MAX + 1];
+        size_t len;
+
+        while (start > xff && start[-1] != ',')
+            start--;
+        while (start < end && *start == ' ')
+            start++;
+        len = (size_t)(end - start);
+        while (len > 0 && start[len - 1] == ' ')
+            len--;
+        if (len == 0 || len > PAT_IP_MAX)
+            return; /* garbage: keep the proxy's own address */
+        memcpy(ip, start, len);
+        ip[len] = '\0';
+        if (pat_cidr_list_check(ip) != PAT_OK)
+            return;
+        snprintf(out, cap, "%s", ip);
+        if (!pat_cidr_list_match(trusted_proxies, ip))
+            return;
+        end = start;
+        while (end > xff && (end[-1] == ',' || end[-1] == ' '))
+            end--;
+    }
+}
+
+/* Deepest nesting of arrays and objects in a JSON text (strings skipped). */
+static long
+json_depth(const char *s, size_t len)
+{
+    long depth = 0, max = 0;
+    bool in_str = false;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        char ch = s[i];
+        if (in_str) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_str = false;
+        } else if (ch == '"') {
+            in_str = true;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > max)
+                max = depth;
+        } else if (ch == ']' || ch == '}') {
+            depth--;
+        }
+    }
+    return max;
+}
+
+/*
+ * Parses the body of a POST, PUT or PATCH into r->body, or for a form
+ * route (RFC 7662/7009) keeps it in r->form; 0 or the status answered.
+ * Everything else is JSON whatever its Content-Type says: "curl -d"
+ * labels JSON as a form, and ignoring such a body would be worse.
+ */
+int
+intake_parse_body(struct req *r, const char *body, size_t len, bool form)
+{
+    json_error_t jerr;
+
+    const char *type =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+
+    if (len == 0)
+        return 0;
+    if (form && type != NULL &&
+        strncasecmp(type, "application/x-www-form-urlencoded", 33) == 0) {
+        r->form = body;
+        r->form_len = len;
+        return 0;
+    }
+    if (json_depth(body, len) > r->cfg->max_json_depth)
+        return reply_error(r, 400, "invalid_request",
+                           "JSON is nested deeper than %ld levels",
+                           r->cfg->max_json_depth);
+    r->body = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (r->body == NULL)
+        return reply_error(r, 400, "invalid_request",
+                           "malformed JSON at line %d, column %d: %s",
+                           jerr.line, jerr.column, jerr.text);
+    if (!json_is_object(r->body))
+        return reply_error(r, 400, "invalid_request",
+                           "the body must be a JSON object");
+    return 0;
+}
