@@ -109,6 +109,7 @@ int cmd_token(struct cmd_ctx *c, int argc, char **argv);
 int cmd_user(struct cmd_ctx *c, int argc, char **argv);
 int cmd_tokens(struct cmd_ctx *c, int argc, char **argv);
 int cmd_audit(struct cmd_ctx *c, int argc, char **argv);
+int cmd_events(struct cmd_ctx *c, int argc, char **argv);
 int cmd_scan(struct cmd_ctx *c, int argc, char **argv);
 int cmd_verify(struct cmd_ctx *c, int argc, char **argv);
 

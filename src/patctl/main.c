@@ -44,6 +44,7 @@ static const struct cli_cmd commands[] = {
      "audit [--since TIME] [--action ACTION] [--actor USER_ID] [--target ID] "
      "| audit --mine",
      cmd_audit},
+    {"events", "events [--after SEQ] [--limit N]", cmd_events},
     {"verify", "verify [--scope SCOPE]... [--audience AUD] < TOKEN",
      cmd_verify},
     {"scan", "scan [--show] [--report URL] [PATH...]", cmd_scan},

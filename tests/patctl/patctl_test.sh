@@ -238,6 +238,28 @@ expect_eq "true" "$(printf '%s' "$OUT" | json 'len(d["items"]) > 0')" \
     "audit --mine"
 expect_exit 0 pc audit --limit 5 && expect_out "ACTION"
 
+# --- events (the change feed) -----------------------------------------------
+
+expect_exit 0 pc events --json
+expect_eq "true" "$(printf '%s' "$OUT" |
+    json 'any(e["type"] == "token.created" and e["token_id"] == "'"$FULL_ID"'" for e in d["items"])')" \
+    "events --json has the token.created row of $FULL_ID"
+expect_eq "true" "$(printf '%s' "$OUT" |
+    json 'all(a["seq"] < b["seq"] for a, b in zip(d["items"], d["items"][1:]))')" \
+    "events in feed order"
+LAST=$(printf '%s' "$OUT" | json 'd["items"][-1]["seq"]')
+SECOND=$(printf '%s' "$OUT" | json 'd["items"][1]["seq"]')
+expect_exit 0 pc events --after "$SECOND" --limit 1 --json
+expect_eq "1" "$(printf '%s' "$OUT" | json 'len(d["items"])')" "events --limit 1"
+expect_eq "true" "$(printf '%s' "$OUT" | json 'd["items"][0]["seq"] > '"$SECOND")" \
+    "events --after"
+expect_exit 0 pc events --limit 3 && expect_out "TYPE"
+expect_out "# next: --after "
+expect_exit 0 pc events --after "$LAST" && expect_out "No events after $LAST."
+expect_exit 2 pc events --after -1
+expect_exit 2 pc events --limit 0
+expect_exit 2 pc events extra
+
 # --- refusals ---------------------------------------------------------------
 
 expect_exit 1 pc token show tok_0000000000000000 && expect_err "not_found"
