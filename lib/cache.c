@@ -18,6 +18,7 @@ struct entry {
     struct entry *next;
     uint8_t key[PAT_HASH_LEN];
     uint64_t gen;
+    uint64_t epoch;
     int64_t filled_at;
     int result;
     int64_t created_at;
@@ -145,7 +146,7 @@ copy_out(const struct entry *e, struct pat_verdict *v)
 
 int
 pat__cache_get(struct pat_cache *c, const uint8_t *hash, uint64_t gen,
-               int64_t now, int ttl, struct pat_verdict *out)
+               int64_t now, int ttl, struct pat_verdict *out, uint64_t *epoch)
 {
     struct shard *s = shard_of(c, hash);
     struct entry *e;
@@ -163,6 +164,7 @@ pat__cache_get(struct pat_cache *c, const uint8_t *hash, uint64_t gen,
         if (e->gen == gen &&
             now < e->filled_at + ttl - hash[1] % (ttl / 5 + 1)) {
             copy_out(e, out);
+            *epoch = e->epoch;
             rc = e->result;
         }
         break;
@@ -219,7 +221,8 @@ evict_one(struct shard *s)
 
 int
 pat__cache_put(struct pat_cache *c, const uint8_t *hash, uint64_t gen,
-               int64_t now, int result, const struct pat_verdict *v)
+               uint64_t epoch, int64_t now, int result,
+               const struct pat_verdict *v)
 {
     const char *strs[4] = {v->username, v->scopes, v->audiences,
                            v->allowed_cidrs};
@@ -237,6 +240,7 @@ pat__cache_put(struct pat_cache *c, const uint8_t *hash, uint64_t gen,
         return PAT_ENOMEM;
     memcpy(e->key, hash, PAT_HASH_LEN);
     e->gen = gen;
+    e->epoch = epoch;
     e->filled_at = now;
     e->result = result;
     e->created_at = v->created_at;

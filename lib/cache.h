@@ -24,19 +24,23 @@ void pat__cache_free(struct pat_cache *c);
  * Looks hash up. On a fresh entry (generation gen, filled less than ttl
  * seconds before now, less again up to a fifth of ttl chosen by the
  * hash so that entries filled together expire apart) copies the verdict
- * into *out and returns its result (PAT_OK or a negative reason);
- * otherwise returns PAT_ENOTFOUND.
+ * into *out and the epoch it was read in into *epoch, and returns its
+ * result (PAT_OK or a negative reason); otherwise returns PAT_ENOTFOUND.
+ * Whether the epoch is still good is the caller's to decide (stale.h).
  */
 int pat__cache_get(struct pat_cache *c, const uint8_t *hash, uint64_t gen,
-                   int64_t now, int ttl, struct pat_verdict *out);
+                   int64_t now, int ttl, struct pat_verdict *out,
+                   uint64_t *epoch);
 
 /*
- * Stores the result of a store read made in generation gen, replacing
- * any entry for hash; evicts one entry of the shard when it is full.
- * Returns PAT_OK or PAT_ENOMEM (the cache is then just not filled).
+ * Stores the result of a store read made in generation gen and epoch
+ * epoch (both taken before the read), replacing any entry for hash;
+ * evicts one entry of the shard when it is full. Returns PAT_OK or
+ * PAT_ENOMEM (the cache is then just not filled).
  */
 int pat__cache_put(struct pat_cache *c, const uint8_t *hash, uint64_t gen,
-                   int64_t now, int result, const struct pat_verdict *v);
+                   uint64_t epoch, int64_t now, int result,
+                   const struct pat_verdict *v);
 
 /* Entries held and evictions so far. */
 void pat__cache_counts(struct pat_cache *c, uint64_t *entries,

@@ -5,12 +5,18 @@
  * request's checks, usage noted in memory. A miss borrows a store
  * connection from a small pool, runs pat_verify once and fills the cache.
  *
- * Coherence: every cached answer carries the generation it was read in.
- * pat_verifier_invalidate bumps the generation, so after a change every
- * answer is read again. The generation is taken before the store read,
- * so a read that races with a change is filed under the old generation
- * and never served. Changes made by other nodes bump it too, through the
- * listener (listener.c); usage noted here is written in batches
+ * Coherence is exact (DESIGN.md section 5): a change that names a token
+ * or a user makes only the cached answers about that token or that
+ * user's tokens stale (stale.h: marks by id, checked on every hit against
+ * the epoch the answer was read in); only the scope catalog, the policy,
+ * and what cannot be named (a bulk change past the commit signal's
+ * bound, a mark table full, a feed that could not be followed) bump the
+ * generation, which drops every answer. Both the epoch and the
+ * generation are taken before the store read, so a read that races with
+ * a change is filed as older than it and never served. Changes reach the
+ * verifier from the commit of this process's own store handles
+ * (pat_verifier_on_commit) and, for other processes and nodes, from the
+ * change feed (listener.c). Usage noted here is written in batches
  * (usage.c).
  */
 #include <pthread.h>
@@ -85,7 +91,7 @@ note_latency(struct pat_verifier *v, int64_t ns)
 /* Reads the store once for hash's token and files the answer. */
 static int
 miss(struct pat_verifier *v, const char *token, size_t len, const uint8_t *hash,
-     uint64_t gen, int64_t now, struct pat_verdict *out)
+     uint64_t gen, uint64_t epoch, int64_t now, struct pat_verdict *out)
 {
     struct pat_store *st = pat__verifier_pool_get(v);
     int64_t t0 = mono_ns();
@@ -112,7 +118,7 @@ miss(struct pat_verifier *v, const char *token, size_t len, const uint8_t *hash,
         atomic_fetch_add(&v->store_errors, 1);
         return PAT_EUNAVAIL;
     }
-    (void)pat__cache_put(v->cache, hash, gen, now, rc, out);
+    (void)pat__cache_put(v->cache, hash, gen, epoch, now, rc, out);
     return rc;
 }
 
@@ -146,7 +152,7 @@ pat_verifier_check(struct pat_verifier *v, const char *token, size_t len,
                    const struct pat_check *c, struct pat_verdict *out)
 {
     uint8_t hash[PAT_HASH_LEN];
-    uint64_t gen;
+    uint64_t gen, epoch, filled = 0;
     int64_t now;
     int rc;
 
@@ -159,13 +165,20 @@ pat_verifier_check(struct pat_verifier *v, const char *token, size_t len,
         return PAT_ECRYPTO;
     now = (int64_t)time(NULL);
     gen = atomic_load(&v->gen);
-    rc = pat__cache_get(v->cache, hash, gen, now, v->ttl, out);
-    /* An old secret past its grace goes to the store: that is a reuse. */
+    epoch = atomic_load(&v->epoch);
+    rc = pat__cache_get(v->cache, hash, gen, now, v->ttl, out, &filled);
+    /*
+     * An answer read before a change to its token or user is gone; an old
+     * secret past its grace goes to the store: that is a reuse.
+     */
+    if (rc != PAT_ENOTFOUND &&
+        pat__stale_is(v->stale, out->token_id, out->user_id, filled))
+        rc = PAT_ENOTFOUND;
     if (rc == PAT_ENOTFOUND ||
         (rc == PAT_OK && out->grace_until != 0 && now >= out->grace_until)) {
         if (c != NULL && c->cache_only)
             return PAT_ELIMIT;
-        rc = miss(v, token, len, hash, gen, now, out);
+        rc = miss(v, token, len, hash, gen, epoch, now, out);
     } else
         atomic_fetch_add(&v->hits, 1);
     if (rc == PAT_OK && out->expires_at != 0 && now >= out->expires_at)
@@ -182,20 +195,66 @@ void
 pat_verifier_invalidate(struct pat_verifier *v)
 {
     atomic_fetch_add(&v->gen, 1);
+    atomic_fetch_add(&v->flushes, 1);
+}
+
+/* Marks one id stale; a full mark table drops everything instead. */
+static void
+mark(struct pat_verifier *v, enum pat_stale_kind kind, const char *id)
+{
+    uint64_t epoch = atomic_fetch_add(&v->epoch, 1) + 1;
+
+    if (!pat__stale_mark(v->stale, kind, id, epoch, (int64_t)time(NULL)))
+        pat_verifier_invalidate(v);
+    else
+        atomic_fetch_add(
+            kind == PAT_STALE_TOKEN ? &v->stale_tokens : &v->stale_users, 1);
+}
+
+void
+pat__verifier_apply(struct pat_verifier *v, int evict, const char *user_id,
+                    const char *token_id)
+{
+    switch (evict) {
+    case PAT_EVICT_NONE:
+        break;
+    case PAT_EVICT_TOKEN:
+        /* A row that names no token cannot be applied exactly. */
+        if (token_id != NULL && token_id[0] != '\0')
+            mark(v, PAT_STALE_TOKEN, token_id);
+        else
+            pat_verifier_invalidate(v);
+        break;
+    case PAT_EVICT_USER:
+        if (user_id != NULL && user_id[0] != '\0')
+            mark(v, PAT_STALE_USER, user_id);
+        else
+            pat_verifier_invalidate(v);
+        break;
+    default:
+        pat_verifier_invalidate(v);
+        break;
+    }
 }
 
 /*
- * Every ref names something less valid (the store notes no others), so
- * any ref makes the cache stale. The refs say exactly what; evicting only
- * that is the next step (docs/internals/verifier.md).
+ * The refs name exactly what the transaction made less valid; past the
+ * signal's bound (overflow) nothing is named, so everything goes.
  */
 void
 pat_verifier_on_commit(void *verifier, const struct pat_change_ref *refs,
                        size_t n, bool overflow)
 {
-    (void)refs;
-    if (n > 0 || overflow)
-        pat_verifier_invalidate(verifier);
+    struct pat_verifier *v = verifier;
+    size_t i;
+
+    if (overflow) {
+        pat_verifier_invalidate(v);
+        return;
+    }
+    for (i = 0; i < n; i++)
+        pat__verifier_apply(v, refs[i].evict, refs[i].user_id,
+                            refs[i].token_id);
 }
 
 int
@@ -214,11 +273,12 @@ pat_verifier_new(const char *url, const struct pat_verifier_options *o,
     v->url = strdup(url);
     v->cache =
         pat__cache_new(o && o->cache_entries ? o->cache_entries : 1000000);
+    v->stale = pat__stale_new();
     pthread_mutex_init(&v->pool_lock, NULL);
     pthread_mutex_init(&v->stop_lock, NULL);
     pthread_cond_init(&v->stop_cond, NULL);
     pat__usage_init(&v->usage);
-    if (v->url == NULL || v->cache == NULL) {
+    if (v->url == NULL || v->cache == NULL || v->stale == NULL) {
         rc = PAT_ENOMEM;
         goto fail;
     }
@@ -236,13 +296,20 @@ pat_verifier_new(const char *url, const struct pat_verifier_options *o,
     pat_store_on_commit(st, pat_verifier_on_commit, v);
     v->all[v->nall++] = st;
     v->idle[v->nidle++] = st;
-    if (st->drv->listen_start != NULL) {
-        if (pthread_create(&v->listener, NULL, pat__listener_main, v) != 0) {
-            rc = PAT_ENOMEM;
+    /* The cache is empty: what the feed holds so far concerns nothing. */
+    {
+        int64_t seq = 0;
+        rc = pat_changes_last(st, &seq);
+        if (rc != PAT_OK)
             goto fail;
-        }
-        v->listener_on = true;
+        atomic_store(&v->feed_seq, seq);
     }
+    v->listens = st->drv->listen_start != NULL;
+    if (pthread_create(&v->listener, NULL, pat__listener_main, v) != 0) {
+        rc = PAT_ENOMEM;
+        goto fail;
+    }
+    v->listener_on = true;
     if (v->usage_interval > 0) {
         if (pthread_create(&v->flusher, NULL, pat__flusher_main, v) != 0) {
             rc = PAT_ENOMEM;
@@ -281,6 +348,7 @@ pat_verifier_free(struct pat_verifier *v)
     pthread_mutex_destroy(&v->stop_lock);
     pthread_cond_destroy(&v->stop_cond);
     pat__cache_free(v->cache);
+    pat__stale_free(v->stale);
     free(v->url);
     free(v);
 }
@@ -296,7 +364,12 @@ pat_verifier_stats(struct pat_verifier *v, struct pat_verifier_stats *out)
     out->miss_ns_total = atomic_load(&v->miss_ns);
     out->notifications = atomic_load(&v->notifications);
     out->listener_connects = atomic_load(&v->listener_connects);
-    out->listener_up = v->listener_on ? atomic_load(&v->listener_up) : -1;
+    out->listener_up =
+        v->listener_on && v->listens ? atomic_load(&v->listener_up) : -1;
+    out->stale_tokens = atomic_load(&v->stale_tokens);
+    out->stale_users = atomic_load(&v->stale_users);
+    out->flushes = atomic_load(&v->flushes);
+    out->feed_seq = atomic_load(&v->feed_seq);
     pat__cache_counts(v->cache, &out->entries, &out->evictions);
 }
 

@@ -14,6 +14,7 @@
 
 #include "usage.h" /* first: it includes system headers before banned.h */
 #include "cache.h"
+#include "stale.h"
 
 #define POOL_MAX 256
 
@@ -23,7 +24,9 @@
  * read without locks. The flusher runs while flusher_on, the listener
  * while listener_on; stop and stop_cond (under stop_lock) end both. The
  * listener's store handle belongs to the listener thread alone. usage
- * has locks of its own (usage.h).
+ * has locks of its own (usage.h), stale too (stale.h). epoch is the
+ * counter of stale.h: readers load it, marks advance it. feed_seq is the
+ * last feed row applied (written by the listener thread only).
  */
 struct pat_verifier {
     char *url;
@@ -32,6 +35,10 @@ struct pat_verifier {
     int ttl;
     int usage_interval;
     atomic_uint_fast64_t gen;
+    atomic_uint_fast64_t epoch;
+    struct pat_stale *stale;
+    bool listens; /* the store can LISTEN (PostgreSQL) */
+    atomic_int_fast64_t feed_seq;
 
     pthread_mutex_t pool_lock;
     struct pat_store *idle[POOL_MAX];
@@ -52,7 +59,7 @@ struct pat_verifier {
     bool stop;
 
     atomic_uint_fast64_t hits, misses, store_errors, usage_batches,
-        usage_writes, miss_ns;
+        usage_writes, miss_ns, stale_tokens, stale_users, flushes;
     atomic_uint_fast64_t latency[PAT_LATENCY_BUCKETS + 1];
 };
 
@@ -65,8 +72,15 @@ struct pat_store *pat__verifier_pool_get(struct pat_verifier *v);
 void pat__verifier_pool_put(struct pat_verifier *v, struct pat_store *st);
 
 /*
+ * Makes what one change names stale (enum pat_evict: a token, a user's
+ * tokens, or everything); from the commit signal and the change feed.
+ */
+void pat__verifier_apply(struct pat_verifier *v, int evict, const char *user_id,
+                         const char *token_id);
+
+/*
  * Thread bodies that pat_verifier_new starts with v as arg: the usage
- * flusher (usage.c) and the listener (listener.c). Both return once
+ * flusher (usage.c) and the feed follower (listener.c). Both return once
  * pat_verifier_free sets v->stop.
  */
 void *pat__flusher_main(void *arg);

@@ -128,15 +128,26 @@ struct pat_verifier_stats {
     uint64_t usage_writes;  /* token rows written by them */
     uint64_t miss_ns_total; /* time spent in store reads, nanoseconds */
     /*
-     * Scale-out (a store with notifications, i.e. PostgreSQL): changes
-     * announced by any node, each of which dropped the cache; times the
-     * listening connection was opened (each also dropped the cache: what
-     * happened while it was down was not heard); whether it is up now
+     * Scale-out (a store with notifications, i.e. PostgreSQL):
+     * notifications heard (each makes the verifier read the change feed);
+     * times the listening connection was opened (each reads what was
+     * committed while it was down from the feed); whether it is up now
      * (1 or 0), or -1 when the store has no notifications.
      */
     uint64_t notifications;
     uint64_t listener_connects;
     int listener_up;
+    /*
+     * Exact invalidation (DESIGN.md section 5): tokens and users whose
+     * cached answers were made stale one by one, times the whole cache
+     * was dropped (the scope catalog or the policy changed, a bulk change
+     * too large to name, or the feed could not be followed), and the
+     * sequence number of the last feed row applied.
+     */
+    uint64_t stale_tokens;
+    uint64_t stale_users;
+    uint64_t flushes;
+    int64_t feed_seq;
 };
 
 void pat_verifier_stats(struct pat_verifier *v, struct pat_verifier_stats *out);

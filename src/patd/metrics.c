@@ -175,15 +175,29 @@ render_verifier(struct buf *b, struct pat_verifier *v)
             "other nodes' changes is up.\n# TYPE patd_listener_up gauge\n"
             "patd_listener_up %d\n"
             "# HELP patd_listener_connects_total Times that connection was "
-            "opened (each drops the cache).\n"
+            "opened (each catches up from the change feed).\n"
             "# TYPE patd_listener_connects_total counter\n"
             "patd_listener_connects_total %llu\n"
             "# HELP patd_change_notifications_total Changes announced by "
-            "any node (each drops the cache).\n"
+            "any node (each makes the node read the change feed).\n"
             "# TYPE patd_change_notifications_total counter\n"
             "patd_change_notifications_total %llu\n",
             st.listener_up, (unsigned long long)st.listener_connects,
             (unsigned long long)st.notifications);
+    out(b,
+        "# HELP patd_cache_stale_total Tokens and users whose cached "
+        "answers a change made stale, one by one.\n"
+        "# TYPE patd_cache_stale_total counter\n"
+        "patd_cache_stale_total{kind=\"token\"} %llu\n"
+        "patd_cache_stale_total{kind=\"user\"} %llu\n"
+        "# HELP patd_cache_flushes_total Times every cached answer was "
+        "dropped (scope catalog, policy, or a change too large to name).\n"
+        "# TYPE patd_cache_flushes_total counter\n"
+        "patd_cache_flushes_total %llu\n"
+        "# HELP patd_feed_seq The last change feed row this node applied.\n"
+        "# TYPE patd_feed_seq gauge\npatd_feed_seq %lld\n",
+        (unsigned long long)st.stale_tokens, (unsigned long long)st.stale_users,
+        (unsigned long long)st.flushes, (long long)st.feed_seq);
     out(b, "# HELP patd_store_query_seconds Store reads on cache misses.\n"
            "# TYPE patd_store_query_seconds histogram\n");
     for (i = 0; i < PAT_LATENCY_BUCKETS; i++) {

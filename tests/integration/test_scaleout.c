@@ -487,8 +487,8 @@ static void
 test_listener_drop(void)
 {
     char before[512], now[512], pid[32] = "", sql[128];
-    const char *tok, *id, *other;
-    long long connects;
+    const char *tok, *id, *other, *cached;
+    long long connects, flushes, misses;
     long status = 0;
     double t0, ms;
     struct resp *r;
@@ -512,9 +512,12 @@ test_listener_drop(void)
 
     tok = mint("drop-1", &id);
     other = mint("drop-2", NULL);
-    if (tok == NULL || other == NULL ||
-        !CHECK(auth(&B, tok, NULL) == 200, "the token is valid on B"))
+    cached = mint("drop-3", NULL);
+    if (tok == NULL || other == NULL || cached == NULL ||
+        !CHECK(auth(&B, tok, NULL) == 200, "the token is valid on B") ||
+        !CHECK(auth(&B, cached, NULL) == 200, "a token cached on B"))
         return;
+    flushes = metric(&B, "patd_cache_flushes_total");
     snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%s)", pid);
     CHECK(pg_query(url, sql, now, sizeof(now)) && strcmp(now, "t") == 0,
           "terminated B's listener %s: '%s'", pid, now);
@@ -538,7 +541,15 @@ test_listener_drop(void)
     }
     CHECK(metric(&B, "patd_listener_connects_total") == connects + 1 &&
               metric(&B, "patd_listener_up") == 1,
-          "B's listener reconnected once (and so flushed its cache)");
+          "B's listener reconnected once");
+    /* It caught up from the feed: nothing else was dropped. */
+    misses = metric(&B, "patd_cache_misses_total");
+    CHECK(auth(&B, cached, NULL) == 200 &&
+              metric(&B, "patd_cache_misses_total") == misses,
+          "a token cached before the listener died was read again");
+    CHECK(metric(&B, "patd_cache_flushes_total") == flushes,
+          "B flushed its cache (%lld flushes, %lld before)",
+          metric(&B, "patd_cache_flushes_total"), flushes);
     CHECK(wait_listeners(3, now, sizeof(now)), "three listeners again: '%s'",
           now);
 }

@@ -163,6 +163,99 @@ setup(struct ctx *c)
     return c->alice != NULL;
 }
 
+/* The change in a counter of /metrics since m0. */
+static double
+delta(struct h *h, const struct resp *m0, const char *series)
+{
+    return v_sample(v_metrics(h), series) - v_sample(m0, series);
+}
+
+/*
+ * Invalidation is exact: a revocation or a user's change makes only the
+ * answers about that token or user stale; everything else stays cached.
+ * A revocation made by a local command (another process on the same
+ * SQLite file) is refused without waiting for the TTL (60 s here).
+ */
+static void
+test_exact(struct ctx *c)
+{
+    static const char *const args[] = {"--scope", "repo:read", NULL};
+    struct h *h = &c->h;
+    struct tok t1, t2, t3;
+    const char *b1, *cmd[4];
+    struct resp *m0, *r;
+    char out[512];
+    long long t0, deadline;
+    long st = 0;
+
+    h_section("exact invalidation: only what a change names goes");
+    if (!mint(c, "exact-1", "[\"repo:read\"]", &t1) ||
+        !mint(c, "exact-2", "[\"repo:read\"]", &t2) ||
+        !mint(c, "exact-3", "[\"repo:read\"]", &t3))
+        return;
+    b1 = h_cli_token(h, "bob", "exact-b", args, NULL);
+    if (b1 == NULL || !warm(h, t1.secret, "t1") || !warm(h, t2.secret, "t2") ||
+        !warm(h, t3.secret, "t3") || !warm(h, b1, "bob's token"))
+        return;
+
+    m0 = v_metrics(h);
+    r = http(h, "DELETE", hfmt(h, "/v1/me/tokens/%s", t1.id), c->alice, NULL,
+             NULL);
+    EXPECT_STATUS(r, 204);
+    expect_next(h, t1.secret, 401, "the revoked token");
+    expect_next(h, t2.secret, 200, "another token of the same user");
+    expect_next(h, b1, 200, "another user's token");
+    CHECK(delta(h, m0, "patd_cache_misses_total") == 1,
+          "a revocation cost %.0f misses, not 1 (the revoked token's)",
+          delta(h, m0, "patd_cache_misses_total"));
+    CHECK(delta(h, m0, "patd_cache_flushes_total") == 0,
+          "a revocation flushed the cache");
+
+    m0 = v_metrics(h);
+    r = httpf(h, "PATCH", hfmt(h, "/v1/users/%s", c->bob_id), h->admin_token,
+              "{\"disabled\":true}");
+    EXPECT_STATUS(r, 200);
+    expect_next(h, b1, 401, "a disabled user's token");
+    expect_next(h, t2.secret, 200, "a token of another user");
+    CHECK(delta(h, m0, "patd_cache_misses_total") == 1 &&
+              delta(h, m0, "patd_cache_flushes_total") == 0,
+          "disabling a user cost %.0f misses and %.0f flushes, not 1 and 0",
+          delta(h, m0, "patd_cache_misses_total"),
+          delta(h, m0, "patd_cache_flushes_total"));
+    r = httpf(h, "PATCH", hfmt(h, "/v1/users/%s", c->bob_id), h->admin_token,
+              "{\"disabled\":false}");
+    EXPECT_STATUS(r, 200);
+    expect_next(h, b1, 200, "the token of a user enabled again");
+
+    if (c->sqlite) {
+        m0 = v_metrics(h);
+        cmd[0] = "token";
+        cmd[1] = "revoke";
+        cmd[2] = t3.id;
+        cmd[3] = NULL;
+        CHECK(h_run(h, cmd, out, sizeof(out)) == 0, "patd token revoke %s: %s",
+              t3.id, out);
+        t0 = h_now_ms();
+        deadline = t0 + 5000;
+        while ((st = auth(h, t3.secret)) == 200 && h_now_ms() < deadline)
+            h_poll_pause();
+        CHECK(st == 401, "a token revoked by a local command still works");
+        printf("# revoked by a local command: refused after %lld ms "
+               "(cache TTL 60 s)\n",
+               h_now_ms() - t0);
+        expect_next(h, t2.secret, 200, "a token the command did not name");
+        CHECK(delta(h, m0, "patd_cache_flushes_total") == 0,
+              "a local revocation flushed the cache");
+    }
+
+    m0 = v_metrics(h);
+    r = http(h, "GET", "/v1/policy", h->admin_token, NULL, NULL);
+    r = http(h, "PUT", "/v1/policy", h->admin_token, r->body, NULL);
+    EXPECT_STATUS(r, 200);
+    CHECK(delta(h, m0, "patd_cache_flushes_total") >= 1,
+          "a policy change did not drop the cache");
+}
+
 /* Revocation by every route is seen by the next verification. */
 static void
 test_revocations(struct ctx *c)
@@ -868,6 +961,7 @@ main(int argc, char **argv)
     if (!h_start(h, env_a) || !setup(&c))
         return h_finish(h);
     test_revocations(&c);
+    test_exact(&c);
     test_revoke_under_load(&c);
     test_owner_changes(&c);
     test_regeneration(&c);
