@@ -5,6 +5,8 @@
  * store once and writes nothing, except when a retired secret comes back
  * (a reuse): that is recorded, and may revoke the token by policy.
  */
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -23,27 +25,97 @@ fill(struct pat_verdict *out, const struct pat_token *t,
     out->expires_at = t->expires_at;
 }
 
-/* Records a reuse and, under revoke_on_reuse, revokes the token. */
+/*
+ * Presentations of a retired secret that were not recorded, per token,
+ * in this process: the next record says how many there were. A small
+ * table, slots taken by a hash of the token id; a collision only loses a
+ * count, never a record.
+ */
+#define REUSE_SLOTS 1024
+
+static struct {
+    pthread_mutex_t lock;
+    struct {
+        char token_id[PAT_ID_LEN + 1];
+        long repeats;
+    } slot[REUSE_SLOTS];
+} reuse = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static size_t
+reuse_slot(const char *token_id)
+{
+    uint32_t h = 2166136261u;
+
+    for (; *token_id != '\0'; token_id++)
+        h = (h ^ (uint8_t)*token_id) * 16777619u;
+    return h % REUSE_SLOTS;
+}
+
+/* Counts one presentation not recorded (take: false), or takes the count. */
+static long
+reuse_count(const char *token_id, bool take)
+{
+    size_t i = reuse_slot(token_id);
+    long n = 0;
+
+    pthread_mutex_lock(&reuse.lock);
+    if (strcmp(reuse.slot[i].token_id, token_id) != 0) {
+        pat__copy(reuse.slot[i].token_id, sizeof(reuse.slot[i].token_id),
+                  token_id);
+        reuse.slot[i].repeats = 0;
+    }
+    if (take) {
+        n = reuse.slot[i].repeats;
+        reuse.slot[i].repeats = 0;
+    } else {
+        reuse.slot[i].repeats++;
+    }
+    pthread_mutex_unlock(&reuse.lock);
+    return n;
+}
+
+/*
+ * Records a reuse and, under revoke_on_reuse, revokes the token; at most
+ * once per token per PAT_REUSE_RECORD_S on every node together (the feed
+ * row is the record that it was made), so that a client retrying with an
+ * old secret cannot fill the audit trail or keep the store busy. The
+ * presentations in between are counted and go into the next record.
+ */
 static void
 report_reuse(struct pat_store *st, const struct pat_token *t)
 {
     struct pat_policy pol;
+    char detail[64];
+    int64_t last = 0;
+    bool recent;
     int rc;
 
     if (pat__tx_begin(st) != PAT_OK)
         return;
-    rc = pat__audit(st, NULL, "token.reuse_detected", t->user_id, t->id, "{}");
-    if (rc == PAT_OK)
-        rc = pat__feed(st, NULL, "token.reuse_detected", t->user_id, t->id,
-                       NULL);
+    rc = pat__db_change_last_of(st, t->id, "token.reuse_detected", &last);
+    recent = rc == PAT_OK && pat_store_now(st) - last < PAT_REUSE_RECORD_S;
+    if (rc == PAT_ENOTFOUND)
+        rc = PAT_OK;
+    if (rc == PAT_OK && !recent) {
+        snprintf(detail, sizeof(detail), "{\"repeats\":%ld}",
+                 reuse_count(t->id, true));
+        rc = pat__audit(st, NULL, "token.reuse_detected", t->user_id, t->id,
+                        detail);
+        if (rc == PAT_OK)
+            rc = pat__feed(st, NULL, "token.reuse_detected", t->user_id, t->id,
+                           detail);
+    }
+    /* The policy may have changed since the last record: still applied. */
     if (rc == PAT_OK)
         rc = pat__db_policy_get(st, &pol);
     if (rc == PAT_OK && pol.revoke_on_reuse)
         rc = pat__token_revoke_id(st, NULL, t->id, "reuse");
     if (rc == PAT_OK)
-        (void)pat__tx_commit(st);
+        rc = pat__tx_commit(st);
     else
         pat__tx_rollback(st);
+    if (rc == PAT_OK && recent)
+        reuse_count(t->id, false);
 }
 
 int

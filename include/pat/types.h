@@ -41,7 +41,8 @@
 #define PAT_UA_MAX         256
 #define PAT_DETAIL_MAX     1024
 #define PAT_GRACE_MAX      (7 * 86400) /* longest regeneration overlap */
-#define PAT_LIFETIME_CAP   36500       /* days; no policy may exceed it */
+#define PAT_REUSE_RECORD_S 60    /* a reuse is recorded once a token a minute */
+#define PAT_LIFETIME_CAP   36500 /* days; no policy may exceed it */
 
 enum pat_role { PAT_ROLE_USER = 0, PAT_ROLE_ADMIN = 1 };
 

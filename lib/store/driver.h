@@ -77,6 +77,7 @@ enum pat_q {
     Q_CHANGE_LIST,
     Q_CHANGE_PRUNE,
     Q_CHANGE_LAST,
+    Q_CHANGE_LAST_OF,
     Q_USER_DUMP,
     Q_USER_RESTORE,
     Q_TOKEN_RESTORE,

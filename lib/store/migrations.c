@@ -108,7 +108,8 @@ static const struct migration migrations[] = {
      "  token_id TEXT,\n"
      "  evict INTEGER NOT NULL DEFAULT 0,\n"
      "  data TEXT NOT NULL DEFAULT '{}');\n"
-     "CREATE INDEX changes_at ON changes (at);\n"},
+     "CREATE INDEX changes_at ON changes (at);\n"
+     "CREATE INDEX changes_token ON changes (token_id, seq);\n"},
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -145,6 +145,24 @@ pat__db_change_last(struct pat_store *st, int64_t *seq)
 }
 
 int
+pat__db_change_last_of(struct pat_store *st, const char *token_id,
+                       const char *type, int64_t *at)
+{
+    struct pat_stmt *s;
+    int rc = q_prepare(st, Q_CHANGE_LAST_OF, &s);
+
+    if (rc != PAT_OK)
+        return rc;
+    b_text(st, s, 1, token_id);
+    b_text(st, s, 2, type);
+    rc = q_step(st, s);
+    if (rc == PAT_OK)
+        *at = c_int(st, s, 0);
+    q_done(st, s);
+    return rc;
+}
+
+int
 pat__db_change_prune(struct pat_store *st, int64_t before, int64_t *n)
 {
     struct pat_stmt *s;

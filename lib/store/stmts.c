@@ -234,6 +234,9 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
                        "ii", true},
     [Q_CHANGE_PRUNE] = {"DELETE FROM changes WHERE at < ?1", "i", false},
     [Q_CHANGE_LAST] = {"SELECT coalesce(max(seq), 0) FROM changes", "", true},
+    [Q_CHANGE_LAST_OF] = {"SELECT at FROM changes WHERE token_id = ?1"
+                          " AND type = ?2 ORDER BY seq DESC LIMIT 1",
+                          "tt", true},
 
     [Q_USER_DUMP] = {"SELECT " USER_COLS " FROM users WHERE seq > ?1"
                      " ORDER BY seq LIMIT ?2",

@@ -142,6 +142,9 @@ int pat__db_change_append(struct pat_store *st, struct pat_change *ch);
 int pat__db_change_list(struct pat_store *st, int64_t after,
                         struct pat_change *out, size_t cap, size_t *n);
 int pat__db_change_last(struct pat_store *st, int64_t *seq);
+/* When the newest row of type naming token_id was written; ENOTFOUND. */
+int pat__db_change_last_of(struct pat_store *st, const char *token_id,
+                           const char *type, int64_t *at);
 int pat__db_change_prune(struct pat_store *st, int64_t before, int64_t *n);
 
 /*

@@ -1064,6 +1064,42 @@ test_feed_rows(void **state)
     }
 }
 
+/*
+ * A retired secret presented again is recorded at most once a minute per
+ * token; the presentations in between are counted into the next record.
+ */
+static void
+test_reuse_recorded_once(void **state)
+{
+    struct fx *f = *state;
+    struct pat_audit_filter af = {.action = "token.reuse_detected"};
+    struct pat_audit ev[8];
+    struct pat_token t, out;
+    struct pat_verdict v;
+    char s1[PAT_TOKEN_MAX + 1], s2[PAT_TOKEN_MAX + 1];
+    size_t n = 0;
+    int i;
+
+    assert_int_equal(make(f, "r", "repo:read", NOEXP, &t, s1), PAT_OK);
+    assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t.id, NULL, 0,
+                                          &out, s2, sizeof(s2)),
+                     PAT_OK);
+    for (i = 0; i < 5; i++) {
+        assert_int_equal(pat_verify(f->st, s1, strlen(s1), &v), PAT_EREUSED);
+        f->now += 10;
+    }
+    assert_int_equal(pat_audit_list(f->st, &af, ev, 8, &n), PAT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(ev[0].detail, "{\"repeats\":0}");
+    f->now += PAT_REUSE_RECORD_S;
+    assert_int_equal(pat_verify(f->st, s1, strlen(s1), &v), PAT_EREUSED);
+    assert_int_equal(pat_audit_list(f->st, &af, ev, 8, &n), PAT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(ev[1].detail, "{\"repeats\":4}");
+    /* The current secret was never disturbed. */
+    assert_int_equal(pat_verify(f->st, s2, strlen(s2), &v), PAT_OK);
+}
+
 static int commits;
 static struct pat_change_ref last_refs[PAT_COMMIT_REFS_MAX];
 static size_t last_n;
@@ -1192,6 +1228,7 @@ main(void)
         T(test_audit_actor),
         T(test_not_utf8),
         T(test_feed_rows),
+        T(test_reuse_recorded_once),
         T(test_feed_commit_signal),
         T(test_feed_prune),
     };
