@@ -13,6 +13,8 @@
 #include <openssl/crypto.h>
 
 #include "auth.h"
+#include "failures.h"
+#include "serve_config.h"
 #include "banned.h"
 
 static int
@@ -54,14 +56,25 @@ auth_bearer(struct req *r, const char *hdr, enum auth_need need)
         tok++;
     len = strnlen(tok, PAT_TOKEN_MAX + 1);
     {
+        /*
+         * Bounded like /v1/auth: an address over its failure limit is
+         * answered from the cache alone, so that probing tokens through
+         * the API costs it a 429, not a store read.
+         */
         struct pat_check check = {r->ip, NULL, NULL, false};
+        check.cache_only =
+            failures_blocked(r, r->cfg->auth_max_failures, LIMIT_AUTH);
         rc = pat_verifier_check(r->verifier, tok, len, &check, &r->token);
+        if (check.cache_only && rc != PAT_OK)
+            return failures_reply(r, LIMIT_AUTH);
     }
     /* A failure that says nothing about the token is 503, never 401. */
     if (pat_err_class(rc) == PAT_CLASS_TRANSIENT)
         return reply_pat(r, PAT_EUNAVAIL);
-    if (rc != PAT_OK)
+    if (rc != PAT_OK) {
+        failures_count(r, LIMIT_AUTH);
         return invalid_token(r, pat_strerror(rc));
+    }
     rc = pat_user_get(r->st, r->token.user_id, &r->user);
     if (rc != PAT_OK)
         return rc == PAT_ENOTFOUND ? invalid_token(r, "user not found")

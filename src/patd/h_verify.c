@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
+#include "failures.h"
 #include "serve_config.h"
 #include "metrics.h"
 #include "ratelimit.h"
@@ -132,48 +133,6 @@ bad_request(struct req *r, const char *why)
     return reply_error(r, 400, "invalid_request", "%s", why);
 }
 
-/* Whether the client address is over its limit; sets Retry-After. */
-static bool
-blocked(struct req *r, long max, enum limit_kind kind)
-{
-    long wait = 0;
-    char key[PAT_IP_MAX + 8];
-
-    snprintf(key, sizeof(key), "%c:%s", kind == LIMIT_AUTH ? 'a' : 'l', r->ip);
-    if (!ratelimit_blocked(r->fails, key, (int64_t)time(NULL),
-                           r->cfg->auth_window, max, &wait))
-        return false;
-    snprintf(r->retry_after, sizeof(r->retry_after), "%ld",
-             wait > 0 ? wait : 1);
-    return true;
-}
-
-static int
-limited_reply(struct req *r, enum limit_kind kind)
-{
-    metrics_limited(kind);
-    return reply_error(r, 429, "rate_limited",
-                       "too many attempts; try again later");
-}
-
-static bool
-limited(struct req *r, long max, enum limit_kind kind)
-{
-    if (!blocked(r, max, kind))
-        return false;
-    limited_reply(r, kind);
-    return true;
-}
-
-static void
-count_failure(struct req *r, enum limit_kind kind)
-{
-    char key[PAT_IP_MAX + 8];
-
-    snprintf(key, sizeof(key), "%c:%s", kind == LIMIT_AUTH ? 'a' : 'l', r->ip);
-    ratelimit_fail(r->fails, key, (int64_t)time(NULL), r->cfg->auth_window);
-}
-
 static int
 refuse_token(struct req *r, int rc)
 {
@@ -182,7 +141,7 @@ refuse_token(struct req *r, int rc)
         return reply_error(r, 503, "unavailable",
                            "cannot verify tokens right now");
     }
-    count_failure(r, LIMIT_AUTH);
+    failures_count(r, LIMIT_AUTH);
     snprintf(r->www_auth, sizeof(r->www_auth),
              "%s, error=\"invalid_token\", error_description=\"%s\"", realm,
              pat_strerror(rc));
@@ -280,10 +239,11 @@ h_auth(struct req *r)
      * shared by all its clients), but it cannot make the store read
      * anything more, and every other answer is 429.
      */
-    check.cache_only = blocked(r, r->cfg->auth_max_failures, LIMIT_AUTH);
+    check.cache_only =
+        failures_blocked(r, r->cfg->auth_max_failures, LIMIT_AUTH);
     rc = pat_verifier_check(r->verifier, tok, len, &check, &r->token);
     if (check.cache_only && rc != PAT_OK && rc != PAT_EINSUFFICIENT)
-        return limited_reply(r, LIMIT_AUTH);
+        return failures_reply(r, LIMIT_AUTH);
     metrics_verify(rc);
     if (rc == PAT_EINSUFFICIENT) {
         snprintf(r->www_auth, sizeof(r->www_auth),
@@ -329,10 +289,17 @@ introspector(struct req *r)
         reply_pat(r, PAT_ENOMEM);
         return false;
     }
+    /* A caller over its failure limit is answered from the cache alone. */
+    check.cache_only =
+        failures_blocked(r, r->cfg->auth_max_failures, LIMIT_AUTH);
     rc = pat_verifier_check(r->verifier, tok, len, &check, caller);
     free(caller);
     if (rc == PAT_OK)
         return true;
+    if (check.cache_only && rc != PAT_EINSUFFICIENT) {
+        failures_reply(r, LIMIT_AUTH);
+        return false;
+    }
     if (rc == PAT_EINSUFFICIENT) {
         snprintf(r->www_auth, sizeof(r->www_auth),
                  "%s, error=\"insufficient_scope\", "
@@ -404,12 +371,22 @@ h_oauth_revoke(struct req *r)
     if (!req_form_has(r, "token"))
         return reply_error(r, 400, "invalid_request",
                            "the form parameter 'token' is required");
-    if (!req_form(r, "token", tok, sizeof(tok)))
+    /*
+     * Each revocation attempt is a write transaction: an address that
+     * keeps sending tokens that are not ours is stopped like a prober.
+     */
+    if (failures_limited(r, r->cfg->auth_max_failures, LIMIT_AUTH))
+        return r->status;
+    if (!req_form(r, "token", tok, sizeof(tok))) {
+        failures_count(r, LIMIT_AUTH);
         return reply(r, 200, NULL); /* longer than any token: unknown */
+    }
     rc = pat_token_revoke_secret(r->st, &r->actor, tok, strlen(tok),
                                  "oauth_revoke", &revoked);
     OPENSSL_cleanse(tok, sizeof(tok));
     /* RFC 7009 2.2: unknown and invalid tokens are not an error. */
+    if (rc == PAT_EUNKNOWN || rc == PAT_EMALFORMED)
+        failures_count(r, LIMIT_AUTH);
     if (rc == PAT_OK || rc == PAT_EUNKNOWN || rc == PAT_EMALFORMED)
         return reply(r, 200, NULL);
     /* RFC 7009 2.2.1: 503 when the revocation could not be made. */
@@ -427,9 +404,9 @@ h_credentials_revoke(struct req *r)
     size_t i;
     int rc = PAT_OK;
 
-    if (limited(r, r->cfg->leak_max_reports, LIMIT_LEAKS))
+    if (failures_limited(r, r->cfg->leak_max_reports, LIMIT_LEAKS))
         return r->status;
-    count_failure(r, LIMIT_LEAKS); /* every report counts, valid or not */
+    failures_count(r, LIMIT_LEAKS); /* every report counts, valid or not */
     if (body_fields(r, fields))
         return r->status;
     list = r->body ? json_object_get(r->body, "credentials") : NULL;
