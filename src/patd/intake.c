@@ -39,25 +39,45 @@ peer_ip(struct MHD_Connection *c, char *out, size_t cap)
                   out, (socklen_t)cap);
 }
 
-/*
- * The client address: the peer, or, when the peer is a trusted proxy, the
- * right-most address of X-Forwarded-For that is not a trusted proxy
- * itself (the left part of the header is whatever the client sent).
- */
-void
-intake_client_ip(struct MHD_Connection *c, const char *trusted_proxies,
-                 char *out, size_t cap)
-{
-    const char *xff, *end;
+/* The X-Forwarded-For lines of a request, in the order they came. */
+#define XFF_LINES_MAX 16
 
-    peer_ip(c, out, cap);
-    if (trusted_proxies[0] == '\0' ||
-        !pat_cidr_list_match(trusted_proxies, out))
-        return;
-    xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
-    if (xff == NULL)
-        return;
-    end = xff + strlen(xff);
+struct xff_lines {
+    const char *line[XFF_LINES_MAX];
+    size_t n;
+    bool over;
+};
+
+static enum MHD_Result
+collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+            const char *value)
+{
+    struct xff_lines *x = cls;
+
+    (void)kind;
+    if (key == NULL || strcasecmp(key, "X-Forwarded-For") != 0)
+        return MHD_YES;
+    if (x->n == XFF_LINES_MAX) {
+        x->over = true;
+        return MHD_NO;
+    }
+    x->line[x->n++] = value ? value : "";
+    return MHD_YES;
+}
+
+/*
+ * Walks one line right to left. Returns 0 when an address that is not a
+ * trusted proxy was found (it is in out), 1 when every address of the
+ * line was a trusted proxy (out holds the left-most), or -1 on an entry
+ * that is not an address (out keeps the last good one).
+ */
+static int
+walk_line(const char *xff, const char *trusted_proxies, char *out, size_t cap)
+{
+    const char *end = xff + strlen(xff);
+
+    while (end > xff && (end[-1] == ',' || end[-1] == ' '))
+        end--;
     while (end > xff) {
         const char *start = end;
         char ip[PAT_IP_MAX + 1];
@@ -71,17 +91,46 @@ intake_client_ip(struct MHD_Connection *c, const char *trusted_proxies,
         while (len > 0 && start[len - 1] == ' ')
             len--;
         if (len == 0 || len > PAT_IP_MAX)
-            return; /* garbage: keep the proxy's own address */
+            return -1;
         memcpy(ip, start, len);
         ip[len] = '\0';
         if (pat_cidr_list_check(ip) != PAT_OK)
-            return;
+            return -1;
         snprintf(out, cap, "%s", ip);
         if (!pat_cidr_list_match(trusted_proxies, ip))
-            return;
+            return 0;
         end = start;
         while (end > xff && (end[-1] == ',' || end[-1] == ' '))
             end--;
+    }
+    return 1;
+}
+
+/*
+ * The client address: the peer, or, when the peer is a trusted proxy, the
+ * right-most address of X-Forwarded-For that is not a trusted proxy
+ * itself (the left part is whatever the client sent). Several
+ * X-Forwarded-For lines are one list in their order (RFC 9110 5.3): a
+ * proxy that adds its own line after the client's is read first. More
+ * lines than XFF_LINES_MAX: nothing is believed beyond the peer.
+ */
+void
+intake_client_ip(struct MHD_Connection *c, const char *trusted_proxies,
+                 char *out, size_t cap)
+{
+    struct xff_lines x = {{NULL}, 0, false};
+    size_t i;
+
+    peer_ip(c, out, cap);
+    if (trusted_proxies[0] == '\0' ||
+        !pat_cidr_list_match(trusted_proxies, out))
+        return;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_xff, &x);
+    if (x.over)
+        return;
+    for (i = x.n; i > 0; i--) {
+        if (walk_line(x.line[i - 1], trusted_proxies, out, cap) != 1)
+            return;
     }
 }
 

@@ -145,6 +145,32 @@ test_client_address(struct ctx *c)
                 "a 127/8 token from 10.1.2.3 through the proxy");
     expect_from(h, c->loop.secret, NULL, 200,
                 "a 127/8 token from the proxy itself");
+
+    h_section("A: several X-Forwarded-For lines are one list, in order");
+    {
+        static const char *const forged_first[] = {
+            "X-Forwarded-For: 10.1.2.3", "X-Forwarded-For: 203.0.113.9",
+            NULL};
+        static const char *const proxy_last[] = {
+            "X-Forwarded-For: 203.0.113.9", "X-Forwarded-For: 10.1.2.3",
+            NULL};
+        static const char *const all_trusted[] = {
+            "X-Forwarded-For: 10.1.2.3", "X-Forwarded-For: 127.0.0.1",
+            NULL};
+        struct resp *r = v_auth(h, "GET", "", c->net.secret, forged_first);
+        CHECK(r->status == 401,
+              "a client's own X-Forwarded-For line before the proxy's was "
+              "believed: %ld",
+              r->status);
+        r = v_auth(h, "GET", "", c->net.secret, proxy_last);
+        CHECK(r->status == 200, "the last line's right-most entry: %ld",
+              r->status);
+        r = v_auth(h, "GET", "", c->net.secret, all_trusted);
+        CHECK(r->status == 200,
+              "a trusted proxy on the last line is skipped to the line "
+              "before: %ld",
+              r->status);
+    }
 }
 
 static void
