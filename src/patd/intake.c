@@ -134,6 +134,70 @@ intake_client_ip(struct MHD_Connection *c, const char *trusted_proxies,
     }
 }
 
+struct framing {
+    int content_length;
+    int transfer_encoding;
+    bool te_chunked;
+    bool host;
+    bool bad_name;
+};
+
+static enum MHD_Result
+scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+            const char *value)
+{
+    struct framing *f = cls;
+
+    (void)kind;
+    if (key == NULL)
+        return MHD_YES;
+    if (strpbrk(key, " \t") != NULL)
+        f->bad_name = true;
+    if (strcasecmp(key, "Content-Length") == 0)
+        f->content_length++;
+    else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->transfer_encoding++;
+        f->te_chunked = value != NULL && strcasecmp(value, "chunked") == 0;
+    } else if (strcasecmp(key, "Host") == 0)
+        f->host = true;
+    return MHD_YES;
+}
+
+const char *
+intake_framing_error(struct MHD_Connection *c, const char *version)
+{
+    struct framing f = {0, 0, false, false, false};
+
+    MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &f);
+    if (f.bad_name)
+        return "a header name has white space in it";
+    if (f.content_length > 1)
+        return "more than one Content-Length";
+    if (f.content_length > 0 && f.transfer_encoding > 0)
+        return "Content-Length together with Transfer-Encoding";
+    if (f.transfer_encoding > 1 || (f.transfer_encoding == 1 && !f.te_chunked))
+        return "a Transfer-Encoding other than chunked";
+    if (!f.host && version != NULL && strcmp(version, "HTTP/1.1") == 0)
+        return "HTTP/1.1 without Host";
+    return NULL;
+}
+
+bool
+intake_raw_path_bad(const char *uri)
+{
+    size_t n = strcspn(uri, "?");
+    size_t i;
+
+    for (i = 0; i + 2 < n; i++) {
+        if (uri[i] != '%')
+            continue;
+        if ((uri[i + 1] == '2' && (uri[i + 2] == 'f' || uri[i + 2] == 'F')) ||
+            (uri[i + 1] == '0' && uri[i + 2] == '0'))
+            return true;
+    }
+    return false;
+}
+
 /* Deepest nesting of arrays and objects in a JSON text (strings skipped). */
 static long
 json_depth(const char *s, size_t len)

@@ -13,6 +13,8 @@
 
 #include "request.h"
 
+struct MHD_Connection;
+
 /*
  * Writes the client's address into out[cap] (text, at most PAT_IP_MAX
  * bytes): the peer's, or, when the peer lies in trusted_proxies (a CIDR
@@ -29,5 +31,24 @@ void intake_client_ip(struct MHD_Connection *c, const char *trusted_proxies,
  * body is left absent. Returns 0, or the status answered (400).
  */
 int intake_parse_body(struct req *r, const char *body, size_t len, bool form);
+
+/*
+ * Framing a server behind proxies must not be lenient about, since a
+ * proxy and patd that read a request differently can be made to disagree
+ * on where it ends (request smuggling). libmicrohttpd 0.9.75 accepts all
+ * of these (docs/internals/server.md), so patd checks the parsed headers
+ * on the first call of the access handler. Returns NULL when the request
+ * is acceptable, else why not: more than one Content-Length,
+ * Content-Length with Transfer-Encoding, a Transfer-Encoding other than
+ * chunked, a header name with white space in it, HTTP/1.1 without Host.
+ */
+const char *intake_framing_error(struct MHD_Connection *c, const char *version);
+
+/*
+ * Whether the request-target as sent (before percent-decoding) has an
+ * encoded slash or NUL in its path: routes are matched on the decoded
+ * path, where "/v1/me%2ftokens" would become another route.
+ */
+bool intake_raw_path_bad(const char *uri);
 
 #endif

@@ -41,6 +41,10 @@ struct conn_state {
     size_t len;
     size_t cap;
     bool too_big;
+    bool started; /* the access handler has run once */
+    bool raw_bad; /* the request-target as sent is refused */
+    bool close;   /* answer 400 why, with Connection: close */
+    const char *why;
     size_t route; /* index in routes[]; route_count() when unmatched */
     size_t sent;  /* bytes of the answer's body */
     struct timespec start;
@@ -109,6 +113,10 @@ handle(struct conn_state *cs)
         reply_error(r, 413, "payload_too_large",
                     "the body is larger than %ld bytes",
                     r->cfg->max_body_bytes);
+        return;
+    }
+    if (cs->close) {
+        reply_error(r, 400, "invalid_request", "%s", cs->why);
         return;
     }
     rt = route_match(r, r->method, r->path, &known);
@@ -201,9 +209,32 @@ respond(struct MHD_Connection *c, struct conn_state *cs)
         MHD_add_response_header(resp, "Retry-After", r->retry_after);
     if (r->set_cookie[0])
         MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
+    /* After a request whose framing is in doubt, nothing on it is read. */
+    if (cs->close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(c, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+/*
+ * libmicrohttpd calls this with the request-target as sent, before it
+ * decodes it; what it returns is the request's state from then on.
+ */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct conn_state *cs = malloc(sizeof(*cs));
+
+    (void)cls;
+    (void)c;
+    if (cs == NULL)
+        return NULL;
+    memset(cs, 0, offsetof(struct conn_state, r) + REQ_ZEROED);
+    cs->r.www_auth[0] = '\0';
+    cs->r.errdetail[0] = '\0';
+    cs->raw_bad = uri != NULL && intake_raw_path_bad(uri);
+    return cs;
 }
 
 static enum MHD_Result
@@ -215,15 +246,10 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *clen;
 
     (void)cls;
-    (void)version;
-    if (cs == NULL) {
-        cs = malloc(sizeof(*cs));
-        if (cs == NULL)
-            return MHD_NO;
-        memset(cs, 0, offsetof(struct conn_state, r) + REQ_ZEROED);
-        cs->r.www_auth[0] = '\0';
-        cs->r.errdetail[0] = '\0';
-        *con_cls = cs;
+    if (cs == NULL) /* on_uri could not allocate */
+        return MHD_NO;
+    if (!cs->started) {
+        cs->started = true;
         atomic_fetch_add(&srv.in_flight, 1);
         clock_gettime(CLOCK_MONOTONIC, &cs->start);
         cs->r.conn = c;
@@ -238,6 +264,13 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
         cs->r.actor.ip = cs->r.ip;
         cs->r.actor.user_agent = cs->r.user_agent;
+        cs->why = cs->raw_bad ? "an encoded slash or NUL in the path"
+                              : intake_framing_error(c, version);
+        if (cs->why != NULL) {
+            cs->close = true;
+            handle(cs);
+            return respond(c, cs);
+        }
         clen =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (clen != NULL && strtoull(clen, NULL, 10) >
@@ -293,6 +326,12 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     if (cs == NULL)
         return;
+    /* A request libmicrohttpd answered itself (414, 431) never started. */
+    if (!cs->started) {
+        free(cs);
+        *con_cls = NULL;
+        return;
+    }
     access_log_write(&cs->r, &cs->start, cs->sent);
     json_decref(cs->r.body);
     json_decref(cs->r.resp);
@@ -400,8 +439,8 @@ server_run(const struct patd_config *cfg)
         (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)cfg->max_header_bytes, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, NULL, MHD_OPTION_END);
+        (size_t)cfg->max_header_bytes, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+        NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "patd: cannot listen on '%s'\n", cfg->listen);
         goto out;

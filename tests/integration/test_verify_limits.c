@@ -149,14 +149,11 @@ test_client_address(struct ctx *c)
     h_section("A: several X-Forwarded-For lines are one list, in order");
     {
         static const char *const forged_first[] = {
-            "X-Forwarded-For: 10.1.2.3", "X-Forwarded-For: 203.0.113.9",
-            NULL};
+            "X-Forwarded-For: 10.1.2.3", "X-Forwarded-For: 203.0.113.9", NULL};
         static const char *const proxy_last[] = {
-            "X-Forwarded-For: 203.0.113.9", "X-Forwarded-For: 10.1.2.3",
-            NULL};
+            "X-Forwarded-For: 203.0.113.9", "X-Forwarded-For: 10.1.2.3", NULL};
         static const char *const all_trusted[] = {
-            "X-Forwarded-For: 10.1.2.3", "X-Forwarded-For: 127.0.0.1",
-            NULL};
+            "X-Forwarded-For: 10.1.2.3", "X-Forwarded-For: 127.0.0.1", NULL};
         struct resp *r = v_auth(h, "GET", "", c->net.secret, forged_first);
         CHECK(r->status == 401,
               "a client's own X-Forwarded-For line before the proxy's was "
