@@ -44,6 +44,7 @@ struct key {
 static const struct key keys[] = {
     S("server", "listen", listen),
     L("server", "threads", threads, 1, 64),
+    L("server", "workers", workers, 0, 64),
     S("server", "mode", mode),
     L("server", "max_connections", max_connections, 1, 100000),
     L("server", "max_connections_per_ip", max_connections_per_ip, 1, 100000),
@@ -75,6 +76,7 @@ patd_config_defaults(struct patd_config *c)
     memset(c, 0, sizeof(*c));
     snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8080");
     c->threads = 2;
+    c->workers = 2;
     snprintf(c->mode, sizeof(c->mode), "poll");
     c->max_connections = 1024;
     c->max_connections_per_ip = 64;

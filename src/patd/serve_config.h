@@ -13,9 +13,10 @@
 
 struct patd_config {
     /* [server] */
-    char listen[64];      /* ADDR:PORT */
-    long threads;         /* worker threads in the pool */
-    char mode[8];         /* "poll" or "epoll" */
+    char listen[64]; /* ADDR:PORT */
+    long threads;    /* worker threads in the pool */
+    long workers;    /* threads for requests that need the store; 0: none */
+    char mode[8];    /* "poll" or "epoll" */
     long max_connections; /* open connections in all */
     long max_connections_per_ip;
     long idle_timeout;     /* seconds a connection may sit idle */

@@ -28,6 +28,7 @@
 #include "auth.h"
 #include "intake.h"
 #include "maintenance.h"
+#include "workers.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "request.h"
@@ -44,6 +45,7 @@ struct conn_state {
     bool started; /* the access handler has run once */
     bool raw_bad; /* the request-target as sent is refused */
     bool close;   /* answer 400 why, with Connection: close */
+    bool failed;  /* a worker could not queue the answer: drop it */
     const char *why;
     size_t route; /* index in routes[]; route_count() when unmatched */
     size_t sent;  /* bytes of the answer's body */
@@ -65,6 +67,7 @@ static struct {
     struct pat_store *stores[256];
     size_t nstores;
     atomic_long in_flight;
+    bool workers_on;
 } srv = {
     .stores_lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -218,6 +221,42 @@ respond(struct MHD_Connection *c, struct conn_state *cs)
 }
 
 /*
+ * A request's handler on a worker thread (workers.h), its connection
+ * suspended meanwhile: the answer is queued while it is suspended and
+ * goes out when it is resumed. cs belongs to libmicrohttpd again from the
+ * resume on (on_completed frees it), so nothing touches it after.
+ */
+static void
+run_job(void *arg)
+{
+    struct conn_state *cs = arg;
+    struct MHD_Connection *c = cs->r.conn;
+
+    handle(cs);
+    if (respond(c, cs) != MHD_YES)
+        cs->failed = true;
+    MHD_resume_connection(c);
+}
+
+/*
+ * Whether the request goes to a worker: everything that needs a store
+ * handle of its own (the API, sign-in, revocation, leak reports,
+ * readiness). Forward auth, introspection, health, metrics and the pages
+ * stay on the threads that read requests; none of them writes or waits.
+ */
+static bool
+offload(struct conn_state *cs)
+{
+    const struct route *rt;
+    bool known;
+
+    if (!srv.workers_on || cs->too_big || cs->close)
+        return false;
+    rt = route_match(&cs->r, cs->r.method, cs->r.path, &known);
+    return rt != NULL && !(rt->flags & ROUTE_STORELESS);
+}
+
+/*
  * libmicrohttpd calls this with the request-target as sent, before it
  * decodes it; what it returns is the request's state from then on.
  */
@@ -246,7 +285,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *clen;
 
     (void)cls;
-    if (cs == NULL) /* on_uri could not allocate */
+    if (cs == NULL || cs->failed) /* no state, or no answer to give */
         return MHD_NO;
     if (!cs->started) {
         cs->started = true;
@@ -310,6 +349,12 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
         memcpy(cs->body + cs->len, upload, n);
         cs->len += n;
         return MHD_YES;
+    }
+    if (offload(cs)) {
+        MHD_suspend_connection(c);
+        if (workers_submit(run_job, cs))
+            return MHD_YES;
+        MHD_resume_connection(c); /* queue full: serve it here */
     }
     handle(cs);
     return respond(c, cs);
@@ -430,7 +475,13 @@ server_run(const struct patd_config *cfg)
         access_log_open(cfg->access_log) != 0 || maintenance_start(cfg) != 0)
         goto out;
     signal(SIGPIPE, SIG_IGN);
-    flags = MHD_USE_ITC | MHD_USE_INTERNAL_POLLING_THREAD |
+    if (cfg->workers > 0) {
+        if (workers_start((size_t)cfg->workers, 4096) != 0)
+            goto out;
+        srv.workers_on = true;
+    }
+    flags = MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+            MHD_USE_INTERNAL_POLLING_THREAD |
             (strcmp(cfg->mode, "epoll") == 0 ? MHD_USE_EPOLL : MHD_USE_POLL);
     d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
@@ -469,6 +520,8 @@ server_run(const struct patd_config *cfg)
     drain();
     status = 0;
 out:
+    /* No connection may stay suspended when the daemon stops. */
+    workers_stop();
     if (d != NULL)
         MHD_stop_daemon(d);
     maintenance_stop();

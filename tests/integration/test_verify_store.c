@@ -37,11 +37,13 @@
  * (PATD_TEST_STORE) the SQLite-only parts are skipped.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <sqlite3.h>
@@ -254,6 +256,72 @@ test_exact(struct ctx *c)
     EXPECT_STATUS(r, 200);
     CHECK(delta(h, m0, "patd_cache_flushes_total") >= 1,
           "a policy change did not drop the cache");
+}
+
+/* Whether fd has something to read (an answer) right now. */
+static bool
+readable(int fd)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+
+    return poll(&p, 1, 0) > 0;
+}
+
+/*
+ * Nothing slow shares a thread with forward auth: while another process
+ * holds the store's write lock, two API writes wait for it (on the
+ * worker threads, their connections suspended), and a cached token is
+ * still answered by /v1/auth before either of them. With the writes on
+ * the two threads that read requests, forward auth would wait too
+ * (PATD_SERVER_WORKERS=0 makes this test fail).
+ */
+static void
+test_isolation(struct ctx *c)
+{
+    struct h *h = &c->h;
+    struct tok t;
+    sqlite3 *db = NULL;
+    char req[1024], body[64], buf[4096];
+    int fds[2] = {-1, -1}, i, n;
+    long st;
+
+    h_section("isolation: a held write lock does not hold forward auth");
+    if (!mint(c, "isolated", "[\"repo:read\"]", &t) ||
+        !warm(h, t.secret, "the token"))
+        return;
+    if (!CHECK(sqlite3_open(h->db, &db) == SQLITE_OK &&
+                   sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
+                       SQLITE_OK,
+               "cannot take the write lock"))
+        goto out;
+    for (i = 0; i < 2; i++) {
+        snprintf(body, sizeof(body),
+                 "{\"name\":\"w%d\",\"scopes\":[\"repo:read\"]}", i);
+        n = snprintf(req, sizeof(req),
+                     "POST /v1/me/tokens HTTP/1.1\r\nHost: x\r\n"
+                     "Authorization: Bearer %s\r\n"
+                     "Content-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     c->alice, strlen(body), body);
+        fds[i] = h_connect(h);
+        CHECK(fds[i] >= 0 && n > 0 && h_send_all(fds[i], req, (size_t)n),
+              "send write %d", i);
+    }
+    h_poll_pause(); /* let both reach the lock */
+    st = auth(h, t.secret);
+    CHECK(st == 200, "forward auth under a held lock answered %ld", st);
+    CHECK(!readable(fds[0]) && !readable(fds[1]),
+          "a write was answered while the lock was held");
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    for (i = 0; i < 2; i++) {
+        st = fds[i] >= 0 ? h_read_answer(fds[i], 10000, buf, sizeof(buf)) : 0;
+        CHECK(st == 201, "write %d after the lock: %ld %.200s", i, st, buf);
+    }
+out:
+    for (i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    sqlite3_close(db);
 }
 
 /* Revocation by every route is seen by the next verification. */
@@ -977,6 +1045,10 @@ main(int argc, char **argv)
 
     if (h_start(h, env_c)) {
         test_usage(&c);
+        h_stop(h);
+    }
+    if (c.sqlite && h_start(h, env_c)) {
+        test_isolation(&c);
         h_stop(h);
     }
     if (c.sqlite)
