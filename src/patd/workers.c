@@ -6,11 +6,15 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "workers.h"
 #include "banned.h"
 
 #define THREADS_MAX 64
+#define WORKER_NICE 10
 
 struct job {
     workers_job_fn fn;
@@ -35,10 +39,22 @@ static struct {
     .cond = PTHREAD_COND_INITIALIZER,
 };
 
+/*
+ * Workers run below the threads that answer forward auth: on a machine
+ * short of cores, a burst of password hashing then takes the CPU they
+ * leave, not theirs. (Linux: the nice value is per thread.)
+ */
+static void
+lower_priority(void)
+{
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE);
+}
+
 static void *
 worker_main(void *arg)
 {
     (void)arg;
+    lower_priority();
     for (;;) {
         struct job j;
 
