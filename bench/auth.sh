@@ -4,6 +4,7 @@
 # in the same run, alternating, on this machine's loopback.
 #
 #   bench/auth.sh [BUILD_DIR] [TOKENS] [DISTINCT] [SECONDS]
+#   AUTH_LOG=1 bench/auth.sh ...   # access logs on, on both sides
 #
 # Builds a store of TOKENS active tokens (default 100000), starts patd
 # (2 worker threads) and nginx (2 workers) on free loopback ports, warms
@@ -46,7 +47,12 @@ echo "building a store of $ntok tokens..." >&2
 
 pport=$(free_port)
 nport=$(free_port)
-PATD_LOG_ACCESS=off PATD_SERVER_THREADS=2 PATD_SERVER_MAX_CONNECTIONS_PER_IP=4096 \
+if [ "${AUTH_LOG:-0}" = 1 ]; then
+    patd_log="$dir/patd-access.log" nginx_log="access_log $dir/nginx-access.log"
+else
+    patd_log=off nginx_log="access_log off"
+fi
+PATD_LOG_ACCESS=$patd_log PATD_SERVER_THREADS=2 PATD_SERVER_MAX_CONNECTIONS_PER_IP=4096 \
     PATD_CACHE_MAX_ENTRIES=$((ntok > 1000000 ? ntok : 1000000)) \
     "$patd" serve --db "$dir/p.db" --listen "127.0.0.1:$pport" 2>"$dir/patd.err" &
 ppid=$!
@@ -59,7 +65,7 @@ pid $dir/nginx/nginx.pid;
 error_log $dir/nginx/logs/error.log;
 events { worker_connections 4096; }
 http {
-    access_log off;
+    $nginx_log;
     server {
         listen 127.0.0.1:$nport;
         location / { return 200 "ok"; }
@@ -77,7 +83,8 @@ for port in $pport $nport; do
     done
 done
 
-# Access logging off for the measured runs: it is a disk write per request.
+# Access logs: off unless AUTH_LOG=1 (then a file on each side: nginx's
+# default, one write per request; patd's, buffered per thread).
 echo "warming the cache with $ndist tokens..." >&2
 wrk -t2 -c64 -d3s -s "$here/auth.lua" "http://127.0.0.1:$pport" -- "$dir/tokens.txt" >/dev/null 2>"$dir/warm.err"
 

@@ -98,6 +98,25 @@ main(int argc, char **argv)
             }
             CHECK(st == 200, "GET /healthz after them: %ld", st);
         }
+        h_section("the access log is buffered, and written within a second");
+        {
+            long long deadline = h_now_ms() + 5000;
+            bool seen = false;
+            char line[128];
+            FILE *f;
+
+            while (!seen && h_now_ms() < deadline) {
+                f = fopen(h.log, "r");
+                while (f != NULL && !seen && fgets(line, sizeof(line), f))
+                    seen = strstr(line, "\"path\":\"/healthz\"") != NULL &&
+                           strstr(line, "\"status\":200") != NULL;
+                if (f != NULL)
+                    fclose(f);
+                if (!seen)
+                    h_poll_pause();
+            }
+            CHECK(seen, "no access log line for GET /healthz in %s", h.log);
+        }
         EXPECT_HEALTHY(&h);
     }
     return h_finish(&h);
