@@ -237,7 +237,7 @@ put_member(char *out, size_t cap, size_t *w, const char *key, const char *v)
 /* Formats r's line (ending in a newline) into out; returns its length. */
 static size_t
 format_line(const struct req *r, const struct timespec *start, size_t sent,
-            char *out, size_t cap)
+            const char *unanswered, char *out, size_t cap)
 {
     struct timespec end;
     char when[PAT_TIME_LEN + 1], path[512], nums[96], method[24];
@@ -261,6 +261,8 @@ format_line(const struct req *r, const struct timespec *start, size_t sent,
     put_member(out, cap, &w, ",\"user_id\":", r->authed ? r->user.id : NULL);
     put_member(out, cap, &w, ",\"token_id\":",
                r->authed == AUTHED_TOKEN ? r->token.token_id : NULL);
+    if (unanswered != NULL)
+        put_member(out, cap, &w, ",\"unanswered\":", unanswered);
     /* The line always ends well: cap leaves room for "}\n". */
     out[w++] = '}';
     out[w++] = '\n';
@@ -268,7 +270,8 @@ format_line(const struct req *r, const struct timespec *start, size_t sent,
 }
 
 void
-access_log_write(const struct req *r, const struct timespec *start, size_t sent)
+access_log_write(const struct req *r, const struct timespec *start, size_t sent,
+                 const char *unanswered)
 {
     char line[LINE_MAX];
     struct buf *b;
@@ -276,7 +279,7 @@ access_log_write(const struct req *r, const struct timespec *start, size_t sent)
 
     if (alog.off) /* build nothing */
         return;
-    n = format_line(r, start, sent, line, sizeof(line) - 2);
+    n = format_line(r, start, sent, unanswered, line, sizeof(line) - 2);
     b = my_buf();
     if (b == NULL) {
         pthread_mutex_lock(&alog.lock);

@@ -31,11 +31,13 @@ int access_log_reopen(void);
 
 /*
  * Writes r's line: start is when the request began (CLOCK_MONOTONIC),
- * sent the bytes of the answer's body. Any thread; lines never
- * interleave.
+ * sent the bytes of the answer's body, unanswered NULL for a request
+ * whose answer went out, else why it did not ("timeout", "client
+ * closed", ...), written as the member "unanswered". Any thread; lines
+ * never interleave.
  */
 void access_log_write(const struct req *r, const struct timespec *start,
-                      size_t sent);
+                      size_t sent, const char *unanswered);
 
 /* Closes the file, if one is open; call it after the last request. */
 void access_log_close(void);

@@ -47,8 +47,9 @@ struct conn_state {
     bool close;   /* answer 400 why, with Connection: close */
     bool failed;  /* a worker could not queue the answer: drop it */
     const char *why;
-    size_t route; /* index in routes[]; route_count() when unmatched */
-    size_t sent;  /* bytes of the answer's body */
+    char target[256]; /* the request-target as sent, cut: for the log */
+    size_t route;     /* index in routes[]; route_count() when unmatched */
+    size_t sent;      /* bytes of the answer's body */
     struct timespec start;
     struct req r; /* last: see REQ_ZEROED */
 };
@@ -273,6 +274,8 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     cs->r.www_auth[0] = '\0';
     cs->r.errdetail[0] = '\0';
     cs->raw_bad = uri != NULL && intake_raw_path_bad(uri);
+    snprintf(cs->target, sizeof(cs->target), "%s", uri ? uri : "");
+    clock_gettime(CLOCK_MONOTONIC, &cs->start);
     return cs;
 }
 
@@ -290,7 +293,6 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
     if (!cs->started) {
         cs->started = true;
         atomic_fetch_add(&srv.in_flight, 1);
-        clock_gettime(CLOCK_MONOTONIC, &cs->start);
         cs->r.conn = c;
         cs->r.cfg = srv.cfg;
         cs->r.logins = srv.logins;
@@ -360,6 +362,25 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
     return respond(c, cs);
 }
 
+/* Why a request's answer did not go out, for the log; NULL when it did. */
+static const char *
+unanswered(enum MHD_RequestTerminationCode toe, bool unstarted)
+{
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK:
+        return unstarted ? "refused before the handler" : NULL;
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+        return "timeout";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+        return "shutdown";
+    case MHD_REQUEST_TERMINATED_READ_ERROR:
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+        return "client closed";
+    default:
+        return "error";
+    }
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
              enum MHD_RequestTerminationCode toe)
@@ -368,16 +389,23 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
     (void)cls;
     (void)c;
-    (void)toe;
     if (cs == NULL)
         return;
-    /* A request libmicrohttpd answered itself (414, 431) never started. */
+    /*
+     * A request that never reached the handler (headers too large or
+     * never finished, answered by libmicrohttpd itself or not at all) is
+     * logged too, as not answered by patd.
+     */
     if (!cs->started) {
+        cs->r.path = cs->target;
+        intake_client_ip(c, srv.cfg->trusted_proxies, cs->r.ip,
+                         sizeof(cs->r.ip));
+        access_log_write(&cs->r, &cs->start, 0, unanswered(toe, true));
         free(cs);
         *con_cls = NULL;
         return;
     }
-    access_log_write(&cs->r, &cs->start, cs->sent);
+    access_log_write(&cs->r, &cs->start, cs->sent, unanswered(toe, false));
     json_decref(cs->r.body);
     json_decref(cs->r.resp);
     free(cs->r.raw);

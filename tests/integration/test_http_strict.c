@@ -98,24 +98,39 @@ main(int argc, char **argv)
             }
             CHECK(st == 200, "GET /healthz after them: %ld", st);
         }
+        h_section("a request that never reached the handler is logged");
+        {
+            static const char part[] = "GET /left-half-way HTTP/1.1\r\n"
+                                       "Host: x\r\nX-Half: ";
+            int fd = h_connect(&h);
+            if (fd >= 0) {
+                h_send_all(fd, part, strlen(part));
+                h_poll_pause();
+                close(fd);
+            }
+        }
         h_section("the access log is buffered, and written within a second");
         {
             long long deadline = h_now_ms() + 5000;
-            bool seen = false;
-            char line[128];
+            bool seen = false, half = false;
+            char line[512];
             FILE *f;
 
-            while (!seen && h_now_ms() < deadline) {
+            while (!(seen && half) && h_now_ms() < deadline) {
                 f = fopen(h.log, "r");
-                while (f != NULL && !seen && fgets(line, sizeof(line), f))
-                    seen = strstr(line, "\"path\":\"/healthz\"") != NULL &&
-                           strstr(line, "\"status\":200") != NULL;
+                while (f != NULL && fgets(line, sizeof(line), f)) {
+                    seen |= strstr(line, "\"path\":\"/healthz\"") != NULL &&
+                            strstr(line, "\"status\":200") != NULL;
+                    half |= strstr(line, "/left-half-way") != NULL &&
+                            strstr(line, "\"unanswered\":") != NULL;
+                }
                 if (f != NULL)
                     fclose(f);
-                if (!seen)
+                if (!(seen && half))
                     h_poll_pause();
             }
             CHECK(seen, "no access log line for GET /healthz in %s", h.log);
+            CHECK(half, "no 'unanswered' line for a request left half-way");
         }
         EXPECT_HEALTHY(&h);
     }
