@@ -39,9 +39,10 @@
 #define PAT_REASON_MAX     32
 #define PAT_ACTION_MAX     48
 #define PAT_UA_MAX         256
-#define PAT_DETAIL_MAX     1024
-#define PAT_GRACE_MAX      (7 * 86400) /* longest regeneration overlap */
-#define PAT_LIFETIME_CAP   36500       /* days; no policy may exceed it */
+#define PAT_DETAIL_MAX                                                         \
+    4096 /* fits a full scope list (PAT_SCOPESTR_MAX) and a name */
+#define PAT_GRACE_MAX    (7 * 86400) /* longest regeneration overlap */
+#define PAT_LIFETIME_CAP 36500       /* days; no policy may exceed it */
 
 enum pat_role { PAT_ROLE_USER = 0, PAT_ROLE_ADMIN = 1 };
 
