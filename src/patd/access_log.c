@@ -3,9 +3,9 @@
  * The access log (see access_log.h). Every worker thread writes to one
  * stream under a mutex, one whole line per write, flushed at once: a log
  * reader never sees half a line, and a crash loses no finished request.
- * A path segment that passes as a token (format and checksum) is written
- * as [token], so a token sent in a URL by mistake does not end up in log
- * files.
+ * Every token-shaped part of the path, as sent or percent-decoded, is
+ * written as [token] (log_redact.c), so a token sent in a URL by mistake
+ * does not end up in log files.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "access_log.h"
+#include "log_redact.h"
 #include "banned.h"
 
 /*
@@ -29,35 +30,6 @@ static struct {
 } alog = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
 };
-
-/* Copies a path for the log: printable ASCII, token-shaped parts hidden. */
-static void
-log_path(const char *path, char *out, size_t cap)
-{
-    size_t w = 0;
-    const char *p = path ? path : "";
-
-    while (*p != '\0' && w + 8 < cap) {
-        size_t seg = strcspn(p + (*p == '/'), "/") + (*p == '/');
-        const char *s = p + (*p == '/');
-        size_t sl = seg - (*p == '/'), i;
-
-        if (*p == '/')
-            out[w++] = '/';
-        if (pat_token_check_any(s, sl) == PAT_OK) {
-            memcpy(out + w, "[token]", 7);
-            w += 7;
-        } else {
-            for (i = 0; i < sl && w + 1 < cap; i++) {
-                unsigned char ch = (unsigned char)s[i];
-                out[w++] =
-                    (ch >= 0x21 && ch < 0x7f && ch != '"') ? (char)ch : '?';
-            }
-        }
-        p += seg;
-    }
-    out[w] = '\0';
-}
 
 void
 access_log_write(const struct req *r, const struct timespec *start, size_t sent)
@@ -74,7 +46,7 @@ access_log_write(const struct req *r, const struct timespec *start, size_t sent)
     ms = (double)(end.tv_sec - start->tv_sec) * 1e3 +
          (double)(end.tv_nsec - start->tv_nsec) / 1e6;
     pat_time_format((int64_t)time(NULL), when, sizeof(when));
-    log_path(r->path, path, sizeof(path));
+    log_path_redact(r->path, path, sizeof(path));
     line = json_pack("{s:s, s:s, s:s, s:i, s:I, s:f, s:s, s:s?, s:s?}", "time",
                      when, "method", r->method ? r->method : "-", "path", path,
                      "status", r->status, "bytes", (json_int_t)sent,
