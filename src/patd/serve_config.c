@@ -52,6 +52,7 @@ static const struct key keys[] = {
     L("server", "max_body_bytes", max_body_bytes, 1024, 16777216),
     L("server", "max_json_depth", max_json_depth, 2, 64),
     L("server", "shutdown_timeout", shutdown_timeout, 0, 600),
+    B("server", "core_dumps", core_dumps),
     S("store", "url", store),
     L("session", "ttl", session_ttl, 60, 2592000),
     B("session", "cookie_secure", cookie_secure),
@@ -83,6 +84,7 @@ patd_config_defaults(struct patd_config *c)
     c->max_body_bytes = 65536;
     c->max_json_depth = 16;
     c->shutdown_timeout = 10;
+    c->core_dumps = false;
     snprintf(c->store, sizeof(c->store), "sqlite:./var/patd.db");
     c->session_ttl = 43200;
     c->cookie_secure = false;

@@ -23,6 +23,7 @@ struct patd_config {
     long max_body_bytes;   /* 413 beyond */
     long max_json_depth;   /* 400 beyond */
     long shutdown_timeout; /* seconds to finish requests in flight */
+    bool core_dumps;       /* leave core dumps as the system has them */
     /* [store] */
     char store[1024]; /* sqlite:PATH or PATH */
     /* [session] */
