@@ -17,6 +17,7 @@
 
 #include "serve_config.h"
 #include "intake.h"
+#include "wire.h"
 #include "banned.h"
 
 static void
@@ -48,68 +49,14 @@ void
 intake_client_ip(struct MHD_Connection *c, const char *trusted_proxies,
                  char *out, size_t cap)
 {
-    const char *xff, *end;
+    const char *xff;
 
     peer_ip(c, out, cap);
     if (trusted_proxies[0] == '\0' ||
         !pat_cidr_list_match(trusted_proxies, out))
         return;
     xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
-    if (xff == NULL)
-        return;
-    end = xff + strlen(xff);
-    while (end > xff) {
-        const char *start = end;
-        char ip[PAT_IP_MAX + 1];
-        size_t len;
-
-        while (start > xff && start[-1] != ',')
-            start--;
-        while (start < end && *start == ' ')
-            start++;
-        len = (size_t)(end - start);
-        while (len > 0 && start[len - 1] == ' ')
-            len--;
-        if (len == 0 || len > PAT_IP_MAX)
-            return; /* garbage: keep the proxy's own address */
-        memcpy(ip, start, len);
-        ip[len] = '\0';
-        if (pat_cidr_list_check(ip) != PAT_OK)
-            return;
-        snprintf(out, cap, "%s", ip);
-        if (!pat_cidr_list_match(trusted_proxies, ip))
-            return;
-        end = start;
-        while (end > xff && (end[-1] == ',' || end[-1] == ' '))
-            end--;
-    }
-}
-
-/* Deepest nesting of arrays and objects in a JSON text (strings skipped). */
-static long
-json_depth(const char *s, size_t len)
-{
-    long depth = 0, max = 0;
-    bool in_str = false;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        char ch = s[i];
-        if (in_str) {
-            if (ch == '\\')
-                i++;
-            else if (ch == '"')
-                in_str = false;
-        } else if (ch == '"') {
-            in_str = true;
-        } else if (ch == '[' || ch == '{') {
-            if (++depth > max)
-                max = depth;
-        } else if (ch == ']' || ch == '}') {
-            depth--;
-        }
-    }
-    return max;
+    wire_xff_client(xff, trusted_proxies, out, cap);
 }
 
 /*
@@ -134,17 +81,21 @@ intake_parse_body(struct req *r, const char *body, size_t len, bool form)
         r->form_len = len;
         return 0;
     }
-    if (json_depth(body, len) > r->cfg->max_json_depth)
+    switch (
+        wire_json_body(body, len, r->cfg->max_json_depth, &r->body, &jerr)) {
+    case WIRE_JSON_OK:
+        return 0;
+    case WIRE_JSON_DEEP:
         return reply_error(r, 400, "invalid_request",
                            "JSON is nested deeper than %ld levels",
                            r->cfg->max_json_depth);
-    r->body = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (r->body == NULL)
+    case WIRE_JSON_MALFORMED:
         return reply_error(r, 400, "invalid_request",
                            "malformed JSON at line %d, column %d: %s",
                            jerr.line, jerr.column, jerr.text);
-    if (!json_is_object(r->body))
+    case WIRE_JSON_NOT_OBJECT:
+    default:
         return reply_error(r, 400, "invalid_request",
                            "the body must be a JSON object");
-    return 0;
+    }
 }

@@ -208,21 +208,38 @@ on_ini(void *user, const char *section, const char *name, const char *value)
                            sizeof(l->reason)) == 0;
 }
 
+/* Words the result of ini_parse or ini_parse_string of name. */
+static int
+load_result(const struct load *l, int line, const char *name, char *err,
+            size_t errlen)
+{
+    if (line == 0)
+        return 0;
+    if (line < 0)
+        snprintf(err, errlen, "%s: cannot read the file", name);
+    else
+        snprintf(err, errlen, "%s:%d: %s", name, line,
+                 l->reason[0] ? l->reason : "syntax error");
+    return -1;
+}
+
 int
 patd_config_load(struct patd_config *c, const char *path, char *err,
                  size_t errlen)
 {
     struct load l = {c, ""};
-    int line = ini_parse(path, on_ini, &l);
 
-    if (line == 0)
-        return 0;
-    if (line < 0)
-        snprintf(err, errlen, "%s: cannot read the file", path);
-    else
-        snprintf(err, errlen, "%s:%d: %s", path, line,
-                 l.reason[0] ? l.reason : "syntax error");
-    return -1;
+    return load_result(&l, ini_parse(path, on_ini, &l), path, err, errlen);
+}
+
+int
+patd_config_load_text(struct patd_config *c, const char *text, const char *name,
+                      char *err, size_t errlen)
+{
+    struct load l = {c, ""};
+
+    return load_result(&l, ini_parse_string(text, on_ini, &l), name, err,
+                       errlen);
 }
 
 int

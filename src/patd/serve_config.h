@@ -59,6 +59,10 @@ void patd_config_defaults(struct patd_config *c);
 int patd_config_load(struct patd_config *c, const char *path, char *err,
                      size_t errlen);
 
+/* The same for INI text in memory (NUL-terminated), called name in err. */
+int patd_config_load_text(struct patd_config *c, const char *text,
+                          const char *name, char *err, size_t errlen);
+
 /*
  * Applies PATD_<SECTION>_<KEY> variables (and the short PATD_LISTEN,
  * PATD_STORE, PATD_DB). Returns 0, or -1 with err naming the variable.
