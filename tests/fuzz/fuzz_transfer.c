@@ -2,7 +2,7 @@
 /*
  * libFuzzer target for the import reader (lib/transfer.c): the input is
  * an export file, fed line by line to pat_store_import on an empty
- * SQLite store in memory. Whatever the lines, the import either refuses
+ * SQLite store in /dev/shm. Whatever the lines, the import either refuses
  * them (and leaves the store empty, in a rolled-back transaction) or
  * takes them; after a success the next input gets a fresh store.
  */
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pat/pat.h"
 #include "pat/transfer.h"
@@ -36,6 +37,27 @@ next_line(void *arg, const char **line, size_t *len)
     return PAT_OK;
 }
 
+static char path[64];
+
+/* Removes a SQLite store and its -wal and -shm files. */
+static void
+remove_store(const char *p)
+{
+    char side[80];
+
+    unlink(p);
+    snprintf(side, sizeof(side), "%s-wal", p);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", p);
+    unlink(side);
+}
+
+static void
+at_exit(void)
+{
+    remove_store(path);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -46,10 +68,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *copy;
     int rc;
 
-    if (st == NULL && pat_store_open("sqlite::memory:", PAT_OPEN_CREATE, &st,
-                                     err, sizeof(err)) != PAT_OK) {
-        fprintf(stderr, "fuzz_transfer: cannot open a store: %s\n", err);
-        abort();
+    if (st == NULL) {
+        if (path[0] == '\0')
+            atexit(at_exit);
+        snprintf(path, sizeof(path), "/dev/shm/patd-fuzz-transfer-%ld.db",
+                 (long)getpid());
+        remove_store(path);
+        if (pat_store_open(path, PAT_OPEN_CREATE, &st, err, sizeof(err)) !=
+            PAT_OK) {
+            fprintf(stderr, "fuzz_transfer: cannot open '%s': %s\n", path, err);
+            abort();
+        }
     }
     copy = malloc(size ? size : 1);
     if (copy == NULL)
@@ -58,9 +87,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     l.p = copy;
     l.end = copy + size;
     rc = pat_store_import(st, next_line, &l, &n);
-    if (rc == PAT_OK) {
-        pat_store_close(st); /* no longer empty */
+    if (rc == PAT_OK) { /* no longer empty: the next input gets a new one */
+        pat_store_close(st);
         st = NULL;
+        remove_store(path);
     }
     free(copy);
     return 0;
