@@ -724,6 +724,14 @@ test_token_in_path(struct ctx *c)
         CHECK(r->status == 404 || r->status == 401 || r->status == 400,
               "%s: status %ld", forms[i], r->status);
     }
+    /* A query string is not logged at all. */
+    {
+        struct resp *r =
+            http(h, "GET", hfmt(h, "/v1/nowhere?access_token=%s", tok), NULL,
+                 NULL, NULL);
+        CHECK(r->status == 404 || r->status == 400,
+              "a token in a query: status %ld", r->status);
+    }
     /* The lines are written as each request completes: poll for them. */
     deadline = h_now_ms() + 5000;
     do {
