@@ -92,6 +92,12 @@ scan_server(struct h *h, struct scan *s)
         if (*end != '-')
             continue;
         hi = strtoul(end + 1, &end, 16);
+        /*
+         * Mappings larger than any heap here are reservations, such as
+         * ASan's shadow memory (terabytes of zero pages): never data.
+         */
+        if (hi - lo > (1UL << 32))
+            continue;
         if (end[0] != ' ' || end[1] != 'r' || strstr(line, "[vvar]") != NULL ||
             strstr(line, "[vsyscall]") != NULL)
             continue;
