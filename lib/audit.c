@@ -2,15 +2,22 @@
 /*
  * The audit trail: every change appends one event inside its own
  * transaction, so an event exists exactly when its change does. Events
- * name ids and metadata, never a secret.
+ * name ids and metadata, never a secret. A detail that would not fit
+ * PAT_DETAIL_MAX keeps every field and loses the end of its longest free
+ * text instead.
  */
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "internal.h"
 #include "store/store_int.h"
+
+/* A string is never cut shorter than this many bytes. */
+#define DETAIL_MIN_KEEP 16
 
 /*
  * A user agent is client-chosen bytes: keep a bounded prefix in which
@@ -85,20 +92,77 @@ pat_audit_list(struct pat_store *st, const struct pat_audit_filter *f,
     return pat__db_audit_list(st, f, out, cap, n);
 }
 
+/*
+ * Cuts the longest string value of obj but "scopes" (the free text: a
+ * name, a reason, an email) by at least excess bytes, at a character boundary,
+ * and marks it with a trailing "..." and "truncated":true. Returns false when
+ * no string is long enough to be worth cutting.
+ */
+static bool
+shorten_longest(json_t *obj, size_t excess)
+{
+    const char *key, *longest = NULL;
+    json_t *v;
+    size_t len, best = 0, keep;
+    char *copy;
+    bool ok;
+
+    json_object_foreach(obj, key, v)
+    {
+        /* A cut scope list would name other scopes: it is kept whole. */
+        if (strcmp(key, "scopes") == 0)
+            continue;
+        if (json_is_string(v) && json_string_length(v) > best) {
+            best = json_string_length(v);
+            longest = key;
+        }
+    }
+    if (longest == NULL || best <= DETAIL_MIN_KEEP)
+        return false;
+    v = json_object_get(obj, longest);
+    len = best;
+    keep = excess + 3 < len / 2 ? len - excess - 3 : len / 2;
+    if (keep < DETAIL_MIN_KEEP)
+        keep = DETAIL_MIN_KEEP;
+    /* Back off to the first byte of a character. */
+    while (keep > 0 &&
+           ((unsigned char)json_string_value(v)[keep] & 0xc0) == 0x80)
+        keep--;
+    if (keep + 3 >= len) /* cutting would not make it shorter */
+        return false;
+    copy = malloc(keep + 4);
+    if (copy == NULL)
+        return false;
+    memcpy(copy, json_string_value(v), keep);
+    memcpy(copy + keep, "...", 4);
+    ok = json_string_setn(v, copy, keep + 3) == 0 &&
+         json_object_set_new(obj, "truncated", json_true()) == 0;
+    free(copy);
+    return ok;
+}
+
 void
 pat__detail(char *out, size_t cap, const char *fmt, ...)
 {
     json_t *obj;
-    size_t n;
+    size_t n = 0;
     va_list ap;
 
     va_start(ap, fmt);
     obj = json_vpack_ex(NULL, 0, fmt, ap);
     va_end(ap);
-    n = obj ? json_dumpb(obj, out, cap - 1, JSON_COMPACT) : 0;
+    /*
+     * Every field is kept; what does not fit is the free text, so the
+     * longest string is shortened until the whole event fits.
+     */
+    while (obj != NULL) {
+        n = json_dumpb(obj, out, cap - 1, JSON_COMPACT);
+        if (n < cap - 1 || !shorten_longest(obj, n - (cap - 2)))
+            break;
+    }
     json_decref(obj);
     if (n == 0 || n >= cap - 1) {
-        /* Too long for an event (or no memory): say so, in valid JSON. */
+        /* No memory, or no string left to cut: say so, in valid JSON. */
         pat__copy(out, cap, "{\"truncated\":true}");
         return;
     }

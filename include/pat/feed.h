@@ -18,7 +18,7 @@
 struct pat_store;
 
 #define PAT_CHANGE_TYPE_MAX 31
-#define PAT_CHANGE_DATA_MAX 1024         /* bytes of JSON */
+#define PAT_CHANGE_DATA_MAX 4096 /* bytes of JSON: an audit detail fits */
 #define PAT_FEED_RETENTION  (30 * 86400) /* default, in seconds */
 
 /* What a verifier must forget because of a change. */

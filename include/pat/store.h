@@ -60,6 +60,16 @@ int pat_store_migrations_applied(const struct pat_store *st);
 int pat_store_schema_latest(void);
 
 /*
+ * Whether st can commit a change now: opens a write transaction (which
+ * takes the writers' lock: BEGIN IMMEDIATE on SQLite, the advisory lock
+ * on PostgreSQL), writes one settings row and rolls it all back. PAT_OK,
+ * or the error a real change would meet (a lock held elsewhere past the
+ * busy timeout, a read-only database or file, a full disk where the
+ * engine notices it before commit). Nothing is ever committed.
+ */
+int pat_store_check_write(struct pat_store *st);
+
+/*
  * The token prefix of this store (set by pat_store_init), or NULL when the
  * store is not initialised. Borrowed for the handle's lifetime.
  */

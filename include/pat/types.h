@@ -39,7 +39,8 @@
 #define PAT_REASON_MAX     32
 #define PAT_ACTION_MAX     48
 #define PAT_UA_MAX         256
-#define PAT_DETAIL_MAX     1024
+#define PAT_DETAIL_MAX                                                         \
+    4096 /* fits a full scope list (PAT_SCOPESTR_MAX) and a name */
 #define PAT_GRACE_MAX      (7 * 86400) /* longest regeneration overlap */
 #define PAT_REUSE_RECORD_S 60    /* a reuse is recorded once a token a minute */
 #define PAT_LIFETIME_CAP   36500 /* days; no policy may exceed it */

@@ -187,6 +187,19 @@ pat__tx_rollback(struct pat_store *st)
 }
 
 int
+pat_store_check_write(struct pat_store *st)
+{
+    int rc = pat__tx_begin(st);
+
+    if (rc != PAT_OK)
+        return rc;
+    /* A write, not only the lock: a read-only database refuses it here. */
+    rc = pat__db_setting_put(st, "write_probe", "1");
+    pat__tx_rollback(st);
+    return rc;
+}
+
+int
 pat__load_prefix(struct pat_store *st)
 {
     char buf[PAT_PREFIX_MAX + 1];

@@ -7,9 +7,9 @@
  * a second old (a flusher thread sees to idle threads), and at reopen and
  * shutdown. A log reader never sees half a line; a crash loses at most
  * the last second of lines (as with nginx's `buffer=` and `flush=`).
- * A path segment that passes as a token (format and checksum) is written
- * as [token], so a token sent in a URL by mistake does not end up in log
- * files.
+ * Every token-shaped part of the path, as sent or percent-decoded, is
+ * written as [token] (log_redact.c), so a token sent in a URL by mistake
+ * does not end up in log files.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "access_log.h"
+#include "log_redact.h"
 #include "banned.h"
 
 #define BUF_SIZE 65536 /* per thread, like nginx's buffer=64k */
@@ -169,35 +170,6 @@ flusher_main(void *arg)
     return NULL;
 }
 
-/* Copies a path for the log: printable ASCII, token-shaped parts hidden. */
-static void
-log_path(const char *path, char *out, size_t cap)
-{
-    size_t w = 0;
-    const char *p = path ? path : "";
-
-    while (*p != '\0' && w + 8 < cap) {
-        size_t seg = strcspn(p + (*p == '/'), "/") + (*p == '/');
-        const char *s = p + (*p == '/');
-        size_t sl = seg - (*p == '/'), i;
-
-        if (*p == '/')
-            out[w++] = '/';
-        if (pat_token_check_any(s, sl) == PAT_OK) {
-            memcpy(out + w, "[token]", 7);
-            w += 7;
-        } else {
-            for (i = 0; i < sl && w + 1 < cap; i++) {
-                unsigned char ch = (unsigned char)s[i];
-                out[w++] =
-                    (ch >= 0x21 && ch < 0x7f && ch != '"') ? (char)ch : '?';
-            }
-        }
-        p += seg;
-    }
-    out[w] = '\0';
-}
-
 /* Appends s to out[cap] at *w, JSON-escaping backslashes and quotes. */
 static void
 put_str(char *out, size_t cap, size_t *w, const char *s)
@@ -248,8 +220,8 @@ format_line(const struct req *r, const struct timespec *start, size_t sent,
     ms = (double)(end.tv_sec - start->tv_sec) * 1e3 +
          (double)(end.tv_nsec - start->tv_nsec) / 1e6;
     pat_time_format((int64_t)time(NULL), when, sizeof(when));
-    log_path(r->path, path, sizeof(path));
-    log_path(r->method ? r->method : "-", method, sizeof(method));
+    log_path_redact(r->path, path, sizeof(path));
+    log_path_redact(r->method ? r->method : "-", method, sizeof(method));
     put_member(out, cap, &w, "{\"time\":", when);
     put_member(out, cap, &w, ",\"method\":", method);
     put_member(out, cap, &w, ",\"path\":", path);

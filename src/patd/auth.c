@@ -28,12 +28,13 @@ insufficient(struct req *r, const char *scope)
                        "this endpoint needs a token with scope '%s'", scope);
 }
 
+/* A dead token: one description whatever its state (auth.h). */
 static int
-invalid_token(struct req *r, const char *why)
+invalid_token(struct req *r)
 {
     snprintf(r->www_auth, sizeof(r->www_auth),
              "Bearer realm=\"patd\", error=\"invalid_token\"");
-    return reply_error(r, 401, "invalid_token", "%s", why);
+    return reply_error(r, 401, "invalid_token", "%s", AUTH_INVALID_TOKEN);
 }
 
 /* Authenticates a Bearer PAT; 0 or the status answered. */
@@ -73,12 +74,11 @@ auth_bearer(struct req *r, const char *hdr, enum auth_need need)
         return reply_pat(r, PAT_EUNAVAIL);
     if (rc != PAT_OK) {
         failures_count(r, LIMIT_AUTH);
-        return invalid_token(r, pat_strerror(rc));
+        return invalid_token(r);
     }
     rc = pat_user_get(r->st, r->token.user_id, &r->user);
     if (rc != PAT_OK)
-        return rc == PAT_ENOTFOUND ? invalid_token(r, "user not found")
-                                   : reply_pat(r, rc);
+        return rc == PAT_ENOTFOUND ? invalid_token(r) : reply_pat(r, rc);
     r->authed = AUTHED_TOKEN;
     r->actor.token_id = r->token.token_id;
     r->actor.token_scopes = r->token.scopes;

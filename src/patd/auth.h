@@ -21,4 +21,12 @@
  */
 int auth_request(struct req *r, enum auth_need need);
 
+/*
+ * The description of every 401 for a token that was presented: the same
+ * whether it is malformed, unknown, expired, revoked or its user is
+ * disabled, so that whoever holds a dead token learns nothing of its
+ * state. The reason is in the audit trail and the metrics, not here.
+ */
+#define AUTH_INVALID_TOKEN "the token is not valid"
+
 #endif

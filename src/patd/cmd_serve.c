@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "admin_cmd.h"
+#include "hygiene.h"
 #include "serve_config.h"
 #include "routes.h"
 #include "server.h"
@@ -90,6 +91,8 @@ cmd_serve(struct cmd_ctx *c, int argc, char **argv)
         fprintf(stderr, "patd: %s\n", err);
         return EXIT_USAGE;
     }
+    if (hygiene_core_dumps(cfg.core_dumps) != 0)
+        return EXIT_REFUSED;
     status = check_store(&cfg);
     if (status != EXIT_DONE)
         return status;

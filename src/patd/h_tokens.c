@@ -172,6 +172,33 @@ token_revoke(struct req *r, const char *owner, const char *id,
     return reply(r, 204, NULL);
 }
 
+/*
+ * An event as its user sees it in /v1/me/audit. When someone else acted
+ * on the account (an administrator: nobody else can), the user learns
+ * that and who, not the address, user agent or token it was done from:
+ * "actor" is "self", "admin" or "system" (a local command).
+ */
+static json_t *
+own_event(struct pat_audit *ev, const char *viewer)
+{
+    const char *actor = "self";
+    json_t *o;
+
+    if (ev->actor_user_id[0] == '\0')
+        actor = "system";
+    else if (strcmp(ev->actor_user_id, viewer) != 0)
+        actor = "admin";
+    if (strcmp(actor, "self") != 0) {
+        ev->actor_token_id[0] = '\0';
+        ev->ip[0] = '\0';
+        ev->user_agent[0] = '\0';
+    }
+    o = render_audit(ev);
+    if (o != NULL)
+        json_object_set_new(o, "actor", json_string(actor));
+    return o;
+}
+
 int
 audit_list(struct req *r, const struct pat_audit_filter *base)
 {
@@ -197,8 +224,12 @@ audit_list(struct req *r, const struct pat_audit_filter *base)
         return reply_pat(r, rc);
     }
     items = json_array();
-    for (i = 0; i < n && i < limit; i++)
-        json_array_append_new(items, render_audit(&page[i]));
+    for (i = 0; i < n && i < limit; i++) {
+        if (base->user_id != NULL)
+            json_array_append_new(items, own_event(&page[i], base->user_id));
+        else
+            json_array_append_new(items, render_audit(&page[i]));
+    }
     reply(r, 200, page_json(items, n > limit, n ? page[i - 1].seq : 0));
     free(page);
     return r->status;

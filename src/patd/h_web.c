@@ -14,6 +14,7 @@
 
 #include "request.h"
 #include "web.h"
+#include "wire.h"
 #include "banned.h"
 
 static const char csp[] =
@@ -33,32 +34,6 @@ web_asset_find(const char *name)
     return NULL;
 }
 
-/*
- * Whether an If-None-Match value names etag. It is "*" or a list of
- * entity tags; the comparison is the weak one (RFC 9110, 13.1.2), so a
- * "W/" prefix that a proxy added does not matter.
- */
-static bool
-etag_matches(const char *header, const char *etag)
-{
-    size_t elen = strlen(etag);
-    const char *p = header;
-
-    while (*p != '\0') {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (*p == '*')
-            return true;
-        if (strncmp(p, "W/", 2) == 0)
-            p += 2;
-        if (strncmp(p, etag, elen) == 0 &&
-            strchr(", \t", p[elen]) != NULL) /* also matches the NUL */
-            return true;
-        p += strcspn(p, ",");
-    }
-    return false;
-}
-
 int
 h_web(struct req *r)
 {
@@ -76,7 +51,7 @@ h_web(struct req *r)
     reply_header(r, "Cache-Control", "no-cache");
     reply_header(r, "ETag", a->etag);
     inm = req_header(r, "If-None-Match");
-    if (inm != NULL && etag_matches(inm, a->etag))
+    if (inm != NULL && wire_etag_matches(inm, a->etag))
         return reply(r, 304, NULL);
     copy = malloc(a->len + 1);
     if (copy == NULL)

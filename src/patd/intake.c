@@ -17,6 +17,7 @@
 
 #include "serve_config.h"
 #include "intake.h"
+#include "wire.h"
 #include "banned.h"
 
 static void
@@ -66,47 +67,6 @@ collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
 }
 
 /*
- * Walks one line right to left. Returns 0 when an address that is not a
- * trusted proxy was found (it is in out), 1 when every address of the
- * line was a trusted proxy (out holds the left-most), or -1 on an entry
- * that is not an address (out keeps the last good one).
- */
-static int
-walk_line(const char *xff, const char *trusted_proxies, char *out, size_t cap)
-{
-    const char *end = xff + strlen(xff);
-
-    while (end > xff && (end[-1] == ',' || end[-1] == ' '))
-        end--;
-    while (end > xff) {
-        const char *start = end;
-        char ip[PAT_IP_MAX + 1];
-        size_t len;
-
-        while (start > xff && start[-1] != ',')
-            start--;
-        while (start < end && *start == ' ')
-            start++;
-        len = (size_t)(end - start);
-        while (len > 0 && start[len - 1] == ' ')
-            len--;
-        if (len == 0 || len > PAT_IP_MAX)
-            return -1;
-        memcpy(ip, start, len);
-        ip[len] = '\0';
-        if (pat_cidr_list_check(ip) != PAT_OK)
-            return -1;
-        snprintf(out, cap, "%s", ip);
-        if (!pat_cidr_list_match(trusted_proxies, ip))
-            return 0;
-        end = start;
-        while (end > xff && (end[-1] == ',' || end[-1] == ' '))
-            end--;
-    }
-    return 1;
-}
-
-/*
  * The client address: the peer, or, when the peer is a trusted proxy, the
  * right-most address of X-Forwarded-For that is not a trusted proxy
  * itself (the left part is whatever the client sent). Several
@@ -129,7 +89,7 @@ intake_client_ip(struct MHD_Connection *c, const char *trusted_proxies,
     if (x.over)
         return;
     for (i = x.n; i > 0; i--) {
-        if (walk_line(x.line[i - 1], trusted_proxies, out, cap) != 1)
+        if (wire_xff_client(x.line[i - 1], trusted_proxies, out, cap) != 1)
             return;
     }
 }
@@ -198,33 +158,6 @@ intake_raw_path_bad(const char *uri)
     return false;
 }
 
-/* Deepest nesting of arrays and objects in a JSON text (strings skipped). */
-static long
-json_depth(const char *s, size_t len)
-{
-    long depth = 0, max = 0;
-    bool in_str = false;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        char ch = s[i];
-        if (in_str) {
-            if (ch == '\\')
-                i++;
-            else if (ch == '"')
-                in_str = false;
-        } else if (ch == '"') {
-            in_str = true;
-        } else if (ch == '[' || ch == '{') {
-            if (++depth > max)
-                max = depth;
-        } else if (ch == ']' || ch == '}') {
-            depth--;
-        }
-    }
-    return max;
-}
-
 /*
  * Parses the body of a POST, PUT or PATCH into r->body, or for a form
  * route (RFC 7662/7009) keeps it in r->form; 0 or the status answered.
@@ -247,17 +180,21 @@ intake_parse_body(struct req *r, const char *body, size_t len, bool form)
         r->form_len = len;
         return 0;
     }
-    if (json_depth(body, len) > r->cfg->max_json_depth)
+    switch (
+        wire_json_body(body, len, r->cfg->max_json_depth, &r->body, &jerr)) {
+    case WIRE_JSON_OK:
+        return 0;
+    case WIRE_JSON_DEEP:
         return reply_error(r, 400, "invalid_request",
                            "JSON is nested deeper than %ld levels",
                            r->cfg->max_json_depth);
-    r->body = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (r->body == NULL)
+    case WIRE_JSON_MALFORMED:
         return reply_error(r, 400, "invalid_request",
                            "malformed JSON at line %d, column %d: %s",
                            jerr.line, jerr.column, jerr.text);
-    if (!json_is_object(r->body))
+    case WIRE_JSON_NOT_OBJECT:
+    default:
         return reply_error(r, 400, "invalid_request",
                            "the body must be a JSON object");
-    return 0;
+    }
 }

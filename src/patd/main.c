@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "admin_cmd.h"
+#include "hygiene.h"
 
 static int
 cmd_version(struct cmd_ctx *c, int argc, char **argv)
@@ -57,6 +58,7 @@ main(int argc, char **argv)
 {
     struct cmd_ctx c;
 
+    hygiene_install(); /* before any jansson allocation */
     memset(&c, 0, sizeof(c));
     cli_init(&program);
     if (argc >= 2 && strcmp(argv[1], "--version") == 0)

@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 
 #include "request.h"
+#include "wire.h"
 #include "banned.h"
 
 int
@@ -90,50 +91,13 @@ reply_header(struct req *r, const char *name, const char *value)
 bool
 req_form(struct req *r, const char *key, char *out, size_t cap)
 {
-    const char *p = r->form, *end = r->form + r->form_len;
-    size_t klen = strlen(key);
-    bool found = false;
-
-    while (p != NULL && p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *stop = amp ? amp : end;
-        const char *eq = memchr(p, '=', (size_t)(stop - p));
-
-        if (eq != NULL && (size_t)(eq - p) == klen &&
-            memcmp(p, key, klen) == 0) {
-            size_t vlen = (size_t)(stop - eq - 1), i;
-            if (found || vlen >= cap)
-                return false; /* repeated, or longer than any value */
-            memcpy(out, eq + 1, vlen);
-            out[vlen] = '\0';
-            for (i = 0; i < vlen; i++) {
-                if (out[i] == '+')
-                    out[i] = ' ';
-            }
-            MHD_http_unescape(out);
-            found = true;
-        }
-        p = amp ? amp + 1 : end;
-    }
-    return found;
+    return wire_form_value(r->form, r->form_len, key, out, cap);
 }
 
 bool
 req_form_has(struct req *r, const char *key)
 {
-    const char *p = r->form, *end = r->form + r->form_len;
-    size_t klen = strlen(key);
-
-    while (p != NULL && p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *stop = amp ? amp : end;
-
-        if ((size_t)(stop - p) > klen && p[klen] == '=' &&
-            memcmp(p, key, klen) == 0)
-            return true;
-        p = amp ? amp + 1 : end;
-    }
-    return false;
+    return wire_form_has(r->form, r->form_len, key);
 }
 
 const char *

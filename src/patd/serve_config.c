@@ -53,6 +53,7 @@ static const struct key keys[] = {
     L("server", "max_body_bytes", max_body_bytes, 1024, 16777216),
     L("server", "max_json_depth", max_json_depth, 2, 64),
     L("server", "shutdown_timeout", shutdown_timeout, 0, 600),
+    B("server", "core_dumps", core_dumps),
     S("store", "url", store),
     L("session", "ttl", session_ttl, 60, 2592000),
     B("session", "cookie_secure", cookie_secure),
@@ -85,6 +86,7 @@ patd_config_defaults(struct patd_config *c)
     c->max_body_bytes = 65536;
     c->max_json_depth = 16;
     c->shutdown_timeout = 10;
+    c->core_dumps = false;
     snprintf(c->store, sizeof(c->store), "sqlite:./var/patd.db");
     c->session_ttl = 43200;
     c->cookie_secure = false;
@@ -208,21 +210,38 @@ on_ini(void *user, const char *section, const char *name, const char *value)
                            sizeof(l->reason)) == 0;
 }
 
+/* Words the result of ini_parse or ini_parse_string of name. */
+static int
+load_result(const struct load *l, int line, const char *name, char *err,
+            size_t errlen)
+{
+    if (line == 0)
+        return 0;
+    if (line < 0)
+        snprintf(err, errlen, "%s: cannot read the file", name);
+    else
+        snprintf(err, errlen, "%s:%d: %s", name, line,
+                 l->reason[0] ? l->reason : "syntax error");
+    return -1;
+}
+
 int
 patd_config_load(struct patd_config *c, const char *path, char *err,
                  size_t errlen)
 {
     struct load l = {c, ""};
-    int line = ini_parse(path, on_ini, &l);
 
-    if (line == 0)
-        return 0;
-    if (line < 0)
-        snprintf(err, errlen, "%s: cannot read the file", path);
-    else
-        snprintf(err, errlen, "%s:%d: %s", path, line,
-                 l.reason[0] ? l.reason : "syntax error");
-    return -1;
+    return load_result(&l, ini_parse(path, on_ini, &l), path, err, errlen);
+}
+
+int
+patd_config_load_text(struct patd_config *c, const char *text, const char *name,
+                      char *err, size_t errlen)
+{
+    struct load l = {c, ""};
+
+    return load_result(&l, ini_parse_string(text, on_ini, &l), name, err,
+                       errlen);
 }
 
 int

@@ -24,6 +24,7 @@ struct patd_config {
     long max_body_bytes;   /* 413 beyond */
     long max_json_depth;   /* 400 beyond */
     long shutdown_timeout; /* seconds to finish requests in flight */
+    bool core_dumps;       /* leave core dumps as the system has them */
     /* [store] */
     char store[1024]; /* sqlite:PATH or PATH */
     /* [session] */
@@ -58,6 +59,10 @@ void patd_config_defaults(struct patd_config *c);
  */
 int patd_config_load(struct patd_config *c, const char *path, char *err,
                      size_t errlen);
+
+/* The same for INI text in memory (NUL-terminated), called name in err. */
+int patd_config_load_text(struct patd_config *c, const char *text,
+                          const char *name, char *err, size_t errlen);
 
 /*
  * Applies PATD_<SECTION>_<KEY> variables (and the short PATD_LISTEN,

@@ -6,7 +6,9 @@
  * lookup, authentication (auth.c), body parsing (request.c), the
  * handler, the answer with its security headers, and one access-log line
  * (access_log.c). Nothing here knows the token format; tokens are checked
- * by libpat.
+ * by libpat. Every buffer that may have held a secret (the body, as it
+ * grows and at the end; libmicrohttpd's copy of each chunk; the answer's
+ * text; the credential headers) is wiped before it is let go.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,10 +24,12 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 
 #include "access_log.h"
 #include "admin_cmd.h"
 #include "auth.h"
+#include "hygiene.h"
 #include "intake.h"
 #include "maintenance.h"
 #include "workers.h"
@@ -96,6 +100,43 @@ thread_store(char *err, size_t errlen)
     if (tls_store == NULL)
         pat_store_close(st);
     return tls_store;
+}
+
+/* Wipes and frees the body (it may hold a password or a token). */
+static void
+body_free(struct conn_state *cs)
+{
+    if (cs->body != NULL)
+        OPENSSL_cleanse(cs->body, cs->cap);
+    free(cs->body);
+    cs->body = NULL;
+    cs->len = 0;
+    cs->cap = 0;
+}
+
+/*
+ * Grows the body to hold need bytes. Not realloc: that could move the
+ * bytes and free the old copy unwiped. 0, or -1 when out of memory.
+ */
+static int
+body_grow(struct conn_state *cs, size_t need)
+{
+    size_t cap = cs->cap ? cs->cap * 2 : 4096;
+    char *p;
+
+    while (cap < need)
+        cap *= 2;
+    p = malloc(cap);
+    if (p == NULL)
+        return -1;
+    if (cs->len > 0)
+        memcpy(p, cs->body, cs->len);
+    if (cs->body != NULL)
+        OPENSSL_cleanse(cs->body, cs->cap);
+    free(cs->body);
+    cs->body = p;
+    cs->cap = cap;
+    return 0;
 }
 
 /* The body accumulated so far, as a JSON object or a form (request.h). */
@@ -178,7 +219,7 @@ respond(struct MHD_Connection *c, struct conn_state *cs)
     struct MHD_Response *resp;
     enum MHD_Result ret;
     char *text = NULL;
-
+    bool json_text = false;
     int i;
 
     if (r->status == 0)
@@ -188,16 +229,20 @@ respond(struct MHD_Connection *c, struct conn_state *cs)
         r->raw = NULL;
     } else if (r->resp != NULL) {
         text = json_dumps(r->resp, JSON_COMPACT);
+        json_text = true;
     }
     cs->sent = text ? strlen(text) : 0;
-    if (text != NULL)
+    if (text != NULL && json_text) /* may carry a new token: wiped at free */
+        resp = MHD_create_response_from_buffer_with_free_callback(
+            cs->sent, text, hygiene_free);
+    else if (text != NULL)
         resp = MHD_create_response_from_buffer(cs->sent, text,
                                                MHD_RESPMEM_MUST_FREE);
     else
         resp = MHD_create_response_from_buffer(0, (void *)(uintptr_t) "",
                                                MHD_RESPMEM_PERSISTENT);
     if (resp == NULL) {
-        free(text);
+        hygiene_free(text);
         return MHD_NO;
     }
     if (text != NULL)
@@ -332,24 +377,16 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
         *upload_size = 0;
         if (cs->too_big || cs->len + n > (size_t)srv.cfg->max_body_bytes) {
             cs->too_big = true;
-            free(cs->body);
-            cs->body = NULL;
-            cs->len = 0;
+            hygiene_wipe_borrowed(upload, n);
+            body_free(cs);
             return MHD_YES;
         }
-        if (cs->len + n > cs->cap) {
-            size_t cap = cs->cap ? cs->cap * 2 : 4096;
-            char *p;
-            while (cap < cs->len + n)
-                cap *= 2;
-            p = realloc(cs->body, cap);
-            if (p == NULL)
-                return MHD_NO;
-            cs->body = p;
-            cs->cap = cap;
-        }
+        if (cs->len + n > cs->cap && body_grow(cs, cs->len + n) != 0)
+            return MHD_NO;
         memcpy(cs->body + cs->len, upload, n);
         cs->len += n;
+        /* libmicrohttpd's read buffer is done with these bytes. */
+        hygiene_wipe_borrowed(upload, n);
         return MHD_YES;
     }
     if (offload(cs)) {
@@ -381,6 +418,33 @@ unanswered(enum MHD_RequestTerminationCode toe, bool unstarted)
     }
 }
 
+/*
+ * The credentials of the request, in libmicrohttpd's connection memory,
+ * which it frees or reuses without wiping: done with once the request
+ * has completed.
+ */
+static void
+wipe_credentials(struct MHD_Connection *c)
+{
+    static const struct {
+        enum MHD_ValueKind kind;
+        const char *name;
+    } creds[] = {
+        {MHD_HEADER_KIND, "Authorization"},
+        {MHD_HEADER_KIND, "Cookie"},
+        {MHD_HEADER_KIND, "X-CSRF-Token"},
+        {MHD_COOKIE_KIND, "patd_session"},
+    };
+    const char *v;
+    size_t i;
+
+    for (i = 0; i < sizeof(creds) / sizeof(creds[0]); i++) {
+        v = MHD_lookup_connection_value(c, creds[i].kind, creds[i].name);
+        if (v != NULL)
+            hygiene_wipe_borrowed(v, strlen(v));
+    }
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
              enum MHD_RequestTerminationCode toe)
@@ -401,6 +465,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         intake_client_ip(c, srv.cfg->trusted_proxies, cs->r.ip,
                          sizeof(cs->r.ip));
         access_log_write(&cs->r, &cs->start, 0, unanswered(toe, true));
+        wipe_credentials(c);
+        OPENSSL_cleanse(cs, sizeof(*cs));
         free(cs);
         *con_cls = NULL;
         return;
@@ -409,7 +475,9 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     json_decref(cs->r.body);
     json_decref(cs->r.resp);
     free(cs->r.raw);
-    free(cs->body);
+    body_free(cs);
+    wipe_credentials(c);
+    OPENSSL_cleanse(cs, sizeof(*cs)); /* r.csrf, r.token */
     free(cs);
     *con_cls = NULL;
     atomic_fetch_sub(&srv.in_flight, 1);

@@ -395,6 +395,8 @@ test_regenerate_and_expiry(struct ctx *c)
     CHECK(!listed(r, short_id, NULL), "active list shows an expired token");
 }
 
+static void test_me_audit_admin(struct ctx *c);
+
 static void
 test_me_audit(struct ctx *c, const char *patched_id)
 {
@@ -436,6 +438,7 @@ test_me_audit(struct ctx *c, const char *patched_id)
           "/v1/me/audit lacks an action (created %d updated %d revoked %d "
           "regenerated %d)",
           created, updated, revoked, regen);
+    test_me_audit_admin(c);
     /* The admin's own events are not alice's. */
     r = http(h, "GET", "/v1/me/audit?limit=1", c->alice, NULL, NULL);
     EXPECT_STATUS(r, 200);
@@ -453,6 +456,58 @@ test_me_audit(struct ctx *c, const char *patched_id)
                   jint(json_array_get(jitems(r), 0), "id") > first,
               "second page of /v1/me/audit: %s", r->body);
     }
+}
+
+/*
+ * An admin's change to alice's account shows in her audit as the admin's
+ * act, without the admin's address, user agent or token (issue #11).
+ */
+static void
+test_me_audit_admin(struct ctx *c)
+{
+    static const char *const ua[] = {"User-Agent: admin-console/7.7", NULL};
+    struct h *h = &c->h;
+    struct resp *r;
+    const char *admin_tok_id;
+    json_t *it;
+    size_t i;
+    int seen = 0;
+
+    h_section("/v1/me/audit hides where an admin acted from");
+    r = http(h, "GET", "/v1/token", h->admin_token, NULL, NULL);
+    EXPECT_STATUS(r, 200);
+    admin_tok_id = hstrdup(h, jstr(r->json, "id") ? jstr(r->json, "id") : "");
+    r = http(h, "PATCH", hfmt(h, "/v1/users/%s", c->alice_id), h->admin_token,
+             "{\"display_name\":\"Alice by admin\"}", ua);
+    EXPECT_STATUS(r, 200);
+    r = http(h, "GET", "/v1/me/audit?limit=200", c->alice, NULL, NULL);
+    EXPECT_STATUS(r, 200);
+    CHECK(
+        strstr(r->body, "admin-console") == NULL &&
+            (admin_tok_id[0] == '\0' || strstr(r->body, admin_tok_id) == NULL),
+        "/v1/me/audit shows the admin's user agent or token: %s", r->body);
+    json_array_foreach(jitems(r), i, it)
+    {
+        const char *actor = jstr(it, "actor_user_id");
+
+        if (actor == NULL || strcmp(actor, h->admin_id) != 0)
+            continue;
+        seen++;
+        CHECK(jnull(it, "ip") && jnull(it, "user_agent") &&
+                  jnull(it, "actor_token_id"),
+              "an admin's event shows where it came from: %s",
+              jstr(it, "action"));
+        CHECK(jstr(it, "actor") && strcmp(jstr(it, "actor"), "admin") == 0,
+              "an admin's event has actor '%s'",
+              jstr(it, "actor") ? jstr(it, "actor") : "(none)");
+    }
+    CHECK(seen > 0, "/v1/me/audit shows no event by the admin: %s", r->body);
+    /* The admin's own view keeps everything. */
+    r = http(h, "GET", hfmt(h, "/v1/audit?target=%s&limit=200", c->alice_id),
+             h->admin_token, NULL, NULL);
+    EXPECT_STATUS(r, 200);
+    CHECK(strstr(r->body, "admin-console/7.7") != NULL,
+          "/v1/audit lost the admin's user agent: %s", r->body);
 }
 
 static void

@@ -157,6 +157,50 @@ run_row(struct ctx *c, const struct caller *who, bool successes)
         403, "forbidden"                                                       \
     }
 
+/*
+ * Every dead token gets the same 401 description on every path that
+ * authenticates one (API auth, forward auth, the introspection caller):
+ * the answer must not tell whoever holds it that it was revoked, has
+ * expired or belongs to a disabled user (issue #11).
+ */
+static void
+test_dead_descriptions(struct ctx *c, const char *const *dead, size_t n)
+{
+    static const char *const form[] = {
+        "Content-Type: application/x-www-form-urlencoded", NULL};
+    static const char *const states[] = {"revoked", "expired",   "disabled",
+                                         "unknown", "malformed", "user"};
+    static const char *const paths[] = {"GET /v1/me", "GET /v1/auth",
+                                        "POST /oauth2/introspect"};
+    struct h *h = &c->h;
+    struct resp *r;
+    const char *desc;
+    size_t i, p, k;
+
+    h_section("401 descriptions say nothing of the token's state");
+    for (i = 0; i < n; i++) {
+        for (p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+            if (p == 0)
+                r = http(h, "GET", "/v1/me", dead[i], NULL, NULL);
+            else if (p == 1)
+                r = http(h, "GET", "/v1/auth", dead[i], NULL, NULL);
+            else
+                r = http(h, "POST", "/oauth2/introspect", dead[i], "token=x",
+                         form);
+            EXPECT_ERROR(r, 401, "invalid_token");
+            desc = jstr(r->json, "error_description");
+            CHECK(desc != NULL && strcmp(desc, "the token is not valid") == 0,
+                  "dead token %zu, %s: description '%s'", i, paths[p],
+                  desc ? desc : "(none)");
+            for (k = 0; k < sizeof(states) / sizeof(states[0]); k++)
+                CHECK(strstr(r->www_auth, states[k]) == NULL,
+                      "dead token %zu, %s: WWW-Authenticate '%s' names '%s'", i,
+                      paths[p], r->www_auth, states[k]);
+        }
+    }
+    EXPECT_HEALTHY(h);
+}
+
 static void
 test_matrix(struct ctx *c)
 {
@@ -194,6 +238,11 @@ test_matrix(struct ctx *c)
     if (!custom || !admin_only || !self_only_admin || !revoked || !expired ||
         !disabled)
         return;
+    {
+        const char *dead[] = {revoked, expired, disabled, "pat_notAToken",
+                              "pat_0000000000000000000000000000000000000"};
+        test_dead_descriptions(c, dead, sizeof(dead) / sizeof(dead[0]));
+    }
 
     {
         const struct caller rows[] = {

@@ -651,6 +651,104 @@ test_limits(struct ctx *c)
     unchanged(c, &before, "garbage");
 }
 
+/* The server's log so far, in the arena ("" when unreadable). */
+static const char *
+server_log(struct h *h)
+{
+    FILE *f = fopen(h->log, "r");
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+
+    if (f == NULL)
+        return "";
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            char *p = realloc(buf, cap = cap * 2 + 8192);
+            if (p == NULL)
+                break;
+            buf = p;
+        }
+        n = fread(buf + len, 1, 4096, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    fclose(f);
+    if (buf == NULL)
+        return "";
+    buf[len] = '\0';
+    h_own(h, buf, free);
+    return buf;
+}
+
+static size_t
+count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+
+    while ((hay = strstr(hay, needle)) != NULL) {
+        n++;
+        hay += strlen(needle);
+    }
+    return n;
+}
+
+/*
+ * A token sent in a URL by mistake, in any of the shapes it takes there,
+ * reaches the access log only as [token] (issue #11): inside a segment,
+ * after a "token=", and percent-encoded once, twice or entirely.
+ */
+static void
+test_token_in_path(struct ctx *c)
+{
+    struct h *h = &c->h;
+    const char *tok = c->u, *full, *forms[7], *log;
+    char enc[3 * H_TOKEN_CAP + 1];
+    size_t i, nforms = 0, before, after = 0;
+    long long deadline;
+
+    h_section("tokens in paths are not logged");
+    for (i = 0; tok[i] != '\0' && i < H_TOKEN_CAP; i++)
+        snprintf(enc + 3 * i, 4, "%%%02X", (unsigned char)tok[i]);
+    full = hstrdup(h, enc);
+    forms[nforms++] = hfmt(h, "/%s.json", tok);
+    forms[nforms++] = hfmt(h, "/x/token=%s", tok);
+    forms[nforms++] = hfmt(h, "/v1/a%sb/c", tok);
+    forms[nforms++] = hfmt(h, "/%%70%s", tok + 1);
+    forms[nforms++] = hfmt(h, "/x/%%2570%s", tok + 1);
+    forms[nforms++] = hfmt(h, "/x/%s", full);
+    forms[nforms++] = hfmt(h, "/x/%%255F%s", tok + 4); /* "_" twice encoded */
+    before = count_of(server_log(h), "[token]");
+    for (i = 0; i < nforms; i++) {
+        struct resp *r = http(h, "GET", forms[i], NULL, NULL, NULL);
+        CHECK(r->status == 404 || r->status == 401 || r->status == 400,
+              "%s: status %ld", forms[i], r->status);
+    }
+    /* A query string is not logged at all. */
+    {
+        struct resp *r =
+            http(h, "GET", hfmt(h, "/v1/nowhere?access_token=%s", tok), NULL,
+                 NULL, NULL);
+        CHECK(r->status == 404 || r->status == 400,
+              "a token in a query: status %ld", r->status);
+    }
+    /* The lines are written as each request completes: poll for them. */
+    deadline = h_now_ms() + 5000;
+    do {
+        log = server_log(h);
+        after = count_of(log, "[token]");
+        if (after >= before + nforms)
+            break;
+        h_poll_pause();
+    } while (h_now_ms() < deadline);
+    CHECK(after == before + nforms, "%zu of %zu token paths logged as [token]",
+          after - before, nforms);
+    CHECK(strstr(log, tok + 4) == NULL, "the token's secret part is logged");
+    CHECK(strstr(log, full + 12) == NULL,
+          "the percent-encoded token is logged");
+    EXPECT_HEALTHY(h);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -672,6 +770,7 @@ main(int argc, char **argv)
             test_regenerate_refusal_keeps_secret(&c);
             test_form_content_type(&c);
             test_limits(&c);
+            test_token_in_path(&c);
         }
         EXPECT_HEALTHY(h);
     }

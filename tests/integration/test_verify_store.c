@@ -721,6 +721,43 @@ test_moved_away(struct ctx *c)
     expect_next(h, ok.secret, 200, "the store back in place");
 }
 
+/*
+ * /readyz answers whether the node could commit, not only read (issue
+ * #11): while another process holds SQLite's write lock, every change
+ * fails (busy past the timeout) though every read still works, and
+ * /readyz must say 503; once the lock is gone, 200 again.
+ */
+static void
+test_ready_needs_writes(struct ctx *c)
+{
+    struct h *h = &c->h;
+    sqlite3 *db = NULL;
+    struct resp *r;
+    int rc;
+
+    h_section("B: /readyz is 503 while writes cannot commit");
+    rc = sqlite3_open_v2(h->db, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (!CHECK(rc == SQLITE_OK, "cannot take the write lock: %s",
+               sqlite3_errstr(rc))) {
+        sqlite3_close(db);
+        return;
+    }
+    r = http(h, "GET", "/v1/me", c->alice, NULL, NULL);
+    CHECK(r->status == 200, "a read with the write lock held elsewhere: %ld",
+          r->status);
+    r = http(h, "GET", "/readyz", NULL, NULL, NULL);
+    EXPECT_ERROR(r, 503, "unavailable");
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db);
+    r = http(h, "GET", "/readyz", NULL, NULL, NULL);
+    EXPECT_STATUS(r, 200);
+    CHECK(db_text(h, "SELECT value FROM settings WHERE key = ?1",
+                  "write_probe")[0] == '\0',
+          "the readiness probe left a row behind");
+}
+
 static void
 test_fail_closed(struct ctx *c)
 {
@@ -1040,6 +1077,7 @@ main(int argc, char **argv)
     } else if (h_start(h, env_b)) {
         test_moved_away(&c);
         test_fail_closed(&c);
+        test_ready_needs_writes(&c);
         h_stop(h);
     }
 

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
@@ -816,6 +817,64 @@ test_audit_actor(void **state)
 }
 
 /*
+ * An event's detail keeps its fields when it is long: a token with the
+ * most and longest scopes keeps them all, and only the longest free text
+ * is cut, marked with "..." and "truncated":true (issue #11: such events
+ * used to become {"truncated":true}).
+ */
+static void
+test_detail_long(void **state)
+{
+    static char scopes[PAT_SCOPESTR_MAX + 1], name[PAT_NAME_MAX + 1],
+        desc[PAT_DESC_MAX + 1], out[PAT_DETAIL_MAX + 1];
+    char small[40];
+    json_t *o;
+    size_t i, w = 0;
+
+    (void)state;
+    for (i = 0; i < PAT_SCOPES_MAX; i++) {
+        if (i > 0)
+            scopes[w++] = ' ';
+        memset(scopes + w, 'a' + (char)(i % 26), PAT_SCOPE_MAX);
+        w += PAT_SCOPE_MAX;
+    }
+    scopes[w] = '\0';
+    for (i = 0; i < PAT_NAME_MAX_CHARS; i++)
+        memcpy(name + 2 * i, "\xc3\xa9", 3);
+    memset(desc, '"', PAT_DESC_MAX);
+    desc[PAT_DESC_MAX] = '\0';
+    pat__detail(out, sizeof(out), "{s:s, s:s, s:s, s:s}", "name", name,
+                "scopes", scopes, "expires_at", "2026-11-27T10:00:00Z",
+                "description", desc);
+    assert_true(strlen(out) <= PAT_DETAIL_MAX);
+    o = json_loads(out, 0, NULL);
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "scopes")),
+                        scopes);
+    assert_string_equal(json_string_value(json_object_get(o, "name")), name);
+    assert_string_equal(json_string_value(json_object_get(o, "expires_at")),
+                        "2026-11-27T10:00:00Z");
+    assert_true(json_is_true(json_object_get(o, "truncated")));
+    assert_true(json_string_length(json_object_get(o, "description")) <
+                PAT_DESC_MAX);
+    assert_non_null(
+        strstr(json_string_value(json_object_get(o, "description")), "..."));
+    json_decref(o);
+
+    /* A cut never splits a character. */
+    pat__detail(small, sizeof(small), "{s:s}", "name", name);
+    o = json_loads(small, 0, NULL);
+    assert_non_null(o);
+    assert_true(json_is_true(json_object_get(o, "truncated")));
+    json_decref(o);
+    /* When nothing can be cut enough, the old marker, still valid JSON. */
+    pat__detail(small, sizeof(small), "{s:s, s:s, s:s}", "a",
+                "0123456789abcdefgh", "b", "0123456789abcdefgh", "c",
+                "0123456789abcdefgh");
+    assert_string_equal(small, "{\"truncated\":true}");
+}
+
+/*
  * Bytes that are not UTF-8 reach the store only as filters from a
  * request or as a client's user agent: a filter matches nothing, and a
  * user agent is stored with '?' for each bad byte (PostgreSQL stores no
@@ -1226,6 +1285,7 @@ main(void)
         T(test_regenerate),
         T(test_list_filters),
         T(test_audit_actor),
+        T(test_detail_long),
         T(test_not_utf8),
         T(test_feed_rows),
         T(test_reuse_recorded_once),
