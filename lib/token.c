@@ -77,7 +77,10 @@ list_field(struct pat_store *st, const char *field, const char *in,
     return rc;
 }
 
-/* Every scope of t is in the catalog, the owner's, and the actor's. */
+/*
+ * Every scope of t is in the catalog and the owner's; when a token mints
+ * for its own user, also the token's.
+ */
 static int
 scopes_allowed(struct pat_store *st, const struct pat_actor *who,
                const struct pat_user *owner, const char *scopes)
@@ -91,7 +94,7 @@ scopes_allowed(struct pat_store *st, const struct pat_actor *who,
         return pat__fail(st, PAT_ESCOPE,
                          "scope '%s' is not allowed for user '%s'", missing,
                          owner->username);
-    if (who != NULL && who->token_id != NULL &&
+    if (who != NULL && who->token_id != NULL && !who->on_behalf &&
         pat__list_missing(scopes, who->token_scopes ? who->token_scopes : "",
                           missing, sizeof(missing)))
         return pat__fail(st, PAT_ESCOPE,

@@ -100,12 +100,20 @@ struct pat_actor {
     const char *token_id; /* set when acting through a PAT */
     /*
      * When acting through a PAT: its effective scopes and expiry. A token
-     * can only mint tokens within both.
+     * can only mint tokens within both (self-service minting).
      */
     const char *token_scopes;
     int64_t token_expires_at;
     const char *ip;         /* may be NULL */
     const char *user_agent; /* may be NULL */
+    /*
+     * Set by an administrator's on-behalf route (POST
+     * /v1/users/{id}/tokens): what is minted is bounded by the target
+     * user's allowed scopes and the policy, not by the calling token's
+     * own scopes and expiry (DESIGN.md section 3). The caller must have
+     * checked that the actor is an administrator.
+     */
+    bool on_behalf;
 };
 
 /* How long a new or regenerated token lives; at most one field is set. */

@@ -482,8 +482,8 @@ test_scope_rules(void **state)
 
     /* A token can only mint within its own scopes and expiry. */
     {
-        struct pat_actor who = {f->alice.id, parent.id, "patd:self",
-                                0,           NULL,      NULL};
+        struct pat_actor who = {f->alice.id, parent.id, "patd:self", 0,
+                                NULL,        NULL,      false};
         struct pat_token_spec sp = {"alice", "child", NULL, "repo:read",
                                     NULL,    NULL,    NOEXP};
         who.token_expires_at = parent.expires_at;
@@ -788,7 +788,7 @@ static void
 test_audit_actor(void **state)
 {
     struct fx *f = *state;
-    struct pat_actor who = {NULL, NULL, NULL, 0, "192.0.2.1", "ua/1.0"};
+    struct pat_actor who = {NULL, NULL, NULL, 0, "192.0.2.1", "ua/1.0", false};
     struct pat_audit ev[8];
     struct pat_audit_filter af = {.action = "token.created"};
     struct pat_token_spec sp = {"alice", "x\"y", NULL, "repo:read",
@@ -825,7 +825,7 @@ static void
 test_not_utf8(void **state)
 {
     struct fx *f = *state;
-    struct pat_actor who = {NULL, NULL, NULL, 0, "192.0.2.1", NULL};
+    struct pat_actor who = {NULL, NULL, NULL, 0, "192.0.2.1", NULL, false};
     struct pat_audit ev[8];
     struct pat_audit_filter af = {.action = "token.created"};
     struct pat_token_filter tf = {.status = PAT_STATUS_ALL};
@@ -951,7 +951,8 @@ static void
 test_feed_rows(void **state)
 {
     struct fx *f = *state;
-    struct pat_actor admin = {f->admin.id, NULL, NULL, 0, "192.0.2.1", NULL};
+    struct pat_actor admin = {f->admin.id, NULL, NULL, 0,
+                              "192.0.2.1", NULL, false};
     struct pat_token t1, t2, t3, out;
     struct pat_verdict v;
     struct pat_bulk_filter bulk = {NULL, "repo:read", 0};
