@@ -81,14 +81,29 @@ DB2=$TMPD/second/store.db
 TF=$TMPD/admin.tok
 expect_exit 0 "$PATD" init --db "$DB2" --admin root --prefix acme \
     --token-file "$TF" --json
-T2=$(printf '%s' "$OUT" | json 'd["token"]')
+T2=$(cat "$TF")
 remember "$T2"
 check "--prefix acme: '$T2' has the format and checksum" token_ok "$T2" acme
 expect_eq 600 "$(stat -c %a "$TF")" "token file mode"
-expect_eq "$T2" "$(cat "$TF")" "token file holds the printed token"
+# A token written to a file is not also printed (issue #11.2).
+check "init --token-file --json does not print the token" \
+    eval '[[ -n $T2 && $OUT != *"$T2"* ]]'
+expect_eq "$TF" "$(printf '%s' "$OUT" | json 'd["token_file"]')" \
+    "init --json names the token file"
+expect_eq "false" "$(printf '%s' "$OUT" | json '"token" in d')" \
+    "init --token-file --json has no token field"
 expect_eq "root admin patd:admin patd:self bootstrap" \
     "$(printf '%s' "$OUT" | json '[d["user"]["username"], d["user"]["role"]] + d["token_object"]["scopes"] + [d["token_object"]["name"]]')" \
     "init --json: user and token object"
+TF4=$TMPD/fourth.tok
+expect_exit 0 "$PATD" init --db "$TMPD/fourth.db" --token-file "$TF4"
+T4=$(cat "$TF4")
+remember "$T4"
+check "the token file holds a token" token_ok "$T4" pat
+expect_eq "" "$OUT" "init --token-file prints nothing on stdout"
+expect_err "is in '$TF4'"
+check "init --token-file does not print the token on stderr either" \
+    eval '[[ -n $T4 && $ERR != *"$T4"* ]]'
 expect_exit 0 bash -c 'printf "%s\n" "$1" | "$PATD" token verify --db "$2"' _ "$T2" "$DB2"
 expect_out "of root"
 expect_exit 1 bash -c 'printf "%s\n" "$1" | "$PATD" token verify --db "$2"' _ "$T0" "$DB2"
