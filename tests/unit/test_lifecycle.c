@@ -731,6 +731,53 @@ test_regenerate(void **state)
                      PAT_EREVOKED);
 }
 
+/*
+ * A grace period never outlives the old expiry: regenerating an expired
+ * token must not revive its old secret, and a token that expires during
+ * the grace closes its old secret at that expiry (issue #11.3).
+ */
+static void
+test_regenerate_expired_grace(void **state)
+{
+    struct fx *f = *state;
+    struct pat_token t, t2;
+    struct pat_verdict v;
+    char s1[PAT_TOKEN_MAX + 1], s2[PAT_TOKEN_MAX + 1], s3[PAT_TOKEN_MAX + 1],
+        s4[PAT_TOKEN_MAX + 1];
+
+    assert_int_equal(
+        make(f, "lapsed", "repo:read", (struct pat_expiry){0, 1, 0}, &t, s1),
+        PAT_OK);
+    f->now = T0 + 2 * DAY;
+    assert_int_not_equal(pat_verify(f->st, s1, 42, &v), PAT_OK);
+    assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t.id,
+                                          &(struct pat_expiry){0, 30, 0}, 3600,
+                                          &t2, s2, sizeof(s2)),
+                     PAT_OK);
+    assert_int_equal(pat_verify(f->st, s2, 42, &v), PAT_OK);
+    /* The old secret expired a day ago: no grace brings it back. */
+    assert_int_not_equal(pat_verify(f->st, s1, 42, &v), PAT_OK);
+    f->now = T0 + 2 * DAY + 60;
+    assert_int_not_equal(pat_verify(f->st, s1, 42, &v), PAT_OK);
+
+    /* Ten seconds left, a grace of an hour: the old secret stops at the
+     * old expiry, the new one goes on. */
+    f->now = T0 + 3 * DAY;
+    assert_int_equal(
+        make(f, "ending", "repo:read", (struct pat_expiry){0, 1, 0}, &t, s3),
+        PAT_OK);
+    f->now = T0 + 4 * DAY - 10;
+    assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t.id,
+                                          &(struct pat_expiry){0, 30, 0}, 3600,
+                                          &t2, s4, sizeof(s4)),
+                     PAT_OK);
+    assert_int_equal(pat_verify(f->st, s3, 42, &v), PAT_OK);
+    assert_true(v.grace_until != 0 && v.grace_until <= T0 + 4 * DAY);
+    f->now = T0 + 4 * DAY;
+    assert_int_not_equal(pat_verify(f->st, s3, 42, &v), PAT_OK);
+    assert_int_equal(pat_verify(f->st, s4, 42, &v), PAT_OK);
+}
+
 static void
 test_list_filters(void **state)
 {
@@ -1189,6 +1236,7 @@ main(void)
         T(test_revoke),
         T(test_disabled_user),
         T(test_regenerate),
+        T(test_regenerate_expired_grace),
         T(test_list_filters),
         T(test_audit_actor),
         T(test_not_utf8),
