@@ -48,6 +48,11 @@ h_session_create(struct req *r)
     if (body_fields(r, fields) || body_string(r, "username", true, &name) ||
         body_string(r, "password", true, &password))
         return r->status;
+    /* Refused, never cut: no password that long can have been set. */
+    if (strnlen(password, PAT_PASSWORD_MAX + 1) > PAT_PASSWORD_MAX)
+        return reply_error(r, 400, "invalid_request",
+                           "password must have at most %d bytes",
+                           PAT_PASSWORD_MAX);
     snprintf(ukey, sizeof(ukey), "u:%.64s", name);
     snprintf(ikey, sizeof(ikey), "i:%s", r->ip);
     if (login_limited(r, ukey, ikey, now))

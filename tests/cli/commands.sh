@@ -286,6 +286,13 @@ refuse "expires_at is in the past" --user alice --name r1 --scope read --expires
 # given". (Its own user, so that a wrongly created token upsets no other
 # check.)
 expect_exit 0 pd user add erin --scope read
+# patd user passwd: at most 256 bytes, refused beyond, never cut
+# (issue #11.7).
+PW256=$(printf 'p%.0s' $(seq 256))
+passwd() { printf '%s\n' "$1" | "$PATD" user passwd erin --db "$DB"; }
+expect_exit 1 passwd "${PW256}JUNK" && expect_one_line
+expect_err "longer than 256 bytes"
+expect_exit 0 passwd "$PW256"
 refuse "expires_at is in the past" --user erin --name r1 --scope read --expires-at 1970-01-01T00:00:00Z
 refuse "give at most one of expires_at, expires_in_days and no expiry" --user alice --name r1 --scope read --expires-in-days 5 --no-expiry
 refuse "invalid entry '10.0.0.0/33' in allowed_cidrs" --user alice --name r1 --scope read --cidr 10.0.0.0/33

@@ -13,8 +13,9 @@
 
 #include "harness.h"
 
-#define PER_USER 3
-#define PER_IP   10
+#define PER_USER   3
+#define PER_IP     10
+#define PAT_PW_MAX 256 /* PAT_PASSWORD_MAX */
 
 struct session {
     const char *cookie_hdr; /* "Cookie: patd_session=..." */
@@ -296,6 +297,47 @@ test_wrong_credentials(struct ctx *c)
     EXPECT_HEALTHY(h);
 }
 
+/*
+ * Over-long passwords are refused, never truncated: a 256-byte password
+ * plus "JUNK" must not sign in (issue #11.7).
+ */
+static void
+test_long_password(struct ctx *c)
+{
+    struct h *h = &c->h;
+    char pw[PAT_PW_MAX + 1], longer[PAT_PW_MAX + 8];
+    const char *id;
+    struct resp *r;
+    long before = c->ip_failures;
+
+    h_section("passwords longer than 256 bytes");
+    memset(pw, 'p', PAT_PW_MAX);
+    pw[PAT_PW_MAX] = '\0';
+    snprintf(longer, sizeof(longer), "%sJUNK", pw);
+    id = h_user(h, "longpw", NULL, pw);
+    if (id == NULL)
+        return;
+    r = sign_in(c, "longpw", longer, NULL);
+    EXPECT_ERROR(r, 400, "invalid_request");
+    CHECK(strstr(r->body, "at most 256 bytes") != NULL,
+          "the refusal does not say why: %s", r->body);
+    CHECK(r->set_cookie[0] == '\0', "an over-long password set a cookie");
+    r = sign_in(c, "longpw", pw, NULL);
+    EXPECT_STATUS(r, 200);
+    /* Setting one is refused too, through create and update. */
+    r = httpf(h, "PATCH", hfmt(h, "/v1/users/%s", id), h->admin_token,
+              "{\"password\":\"%s\"}", longer);
+    EXPECT_ERROR(r, 400, "invalid_request");
+    r = httpf(h, "POST", "/v1/users", h->admin_token,
+              "{\"username\":\"longpw2\",\"password\":\"%s\"}", longer);
+    EXPECT_ERROR(r, 400, "invalid_request");
+    r = sign_in(c, "longpw", pw, NULL);
+    EXPECT_STATUS(r, 200);
+    CHECK(c->ip_failures == before, "an over-long password counted as a "
+                                    "failed sign-in");
+    EXPECT_HEALTHY(h);
+}
+
 static void
 test_rate_limit(struct ctx *c)
 {
@@ -366,6 +408,7 @@ main(int argc, char **argv)
                 test_sign_out(&c, &s);
             }
             test_wrong_credentials(&c);
+            test_long_password(&c);
             test_rate_limit(&c);
         }
         EXPECT_HEALTHY(h);

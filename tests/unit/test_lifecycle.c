@@ -778,6 +778,29 @@ test_regenerate_expired_grace(void **state)
     assert_int_equal(pat_verify(f->st, s4, 42, &v), PAT_OK);
 }
 
+/* A password is checked whole: over-long ones are refused, not cut. */
+static void
+test_password_length(void **state)
+{
+    struct fx *f = *state;
+    char pw[PAT_PASSWORD_MAX + 1], longer[PAT_PASSWORD_MAX + 8];
+    struct pat_user u;
+
+    memset(pw, 'p', PAT_PASSWORD_MAX);
+    pw[PAT_PASSWORD_MAX] = '\0';
+    snprintf(longer, sizeof(longer), "%sJUNK", pw);
+    assert_int_equal(pat_user_set_password(f->st, NULL, "alice", longer),
+                     PAT_EINVAL);
+    assert_int_equal(pat_user_set_password(f->st, NULL, "alice", pw), PAT_OK);
+    assert_int_equal(pat_user_check_password(f->st, "alice", pw, &u), PAT_OK);
+    assert_int_equal(pat_user_check_password(f->st, "alice", longer, &u),
+                     PAT_EINVAL);
+    longer[PAT_PASSWORD_MAX] = '\0';
+    longer[PAT_PASSWORD_MAX - 1] = 'q';
+    assert_int_equal(pat_user_check_password(f->st, "alice", longer, &u),
+                     PAT_EFORBIDDEN);
+}
+
 static void
 test_list_filters(void **state)
 {
@@ -1237,6 +1260,7 @@ main(void)
         T(test_disabled_user),
         T(test_regenerate),
         T(test_regenerate_expired_grace),
+        T(test_password_length),
         T(test_list_filters),
         T(test_audit_actor),
         T(test_not_utf8),
