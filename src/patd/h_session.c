@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "serve_config.h"
+#include "csrf.h"
 #include "ratelimit.h"
 #include "routes.h"
 #include "banned.h"
@@ -45,6 +46,9 @@ h_session_create(struct req *r)
     int64_t now = (int64_t)time(NULL);
     int rc;
 
+    /* Login CSRF: another site must not sign a browser in as someone. */
+    if (csrf_refuse_cross_site(r) || csrf_require_json(r))
+        return r->status;
     if (body_fields(r, fields) || body_string(r, "username", true, &name) ||
         body_string(r, "password", true, &password))
         return r->status;
@@ -100,6 +104,9 @@ h_session_delete(struct req *r)
 {
     const char *cookie = req_cookie(r, "patd_session");
 
+    /* It sets the cookie: never at another site's request. */
+    if (csrf_refuse_cross_site(r))
+        return r->status;
     if (cookie != NULL) {
         int rc = pat_session_delete(r->st, cookie, strlen(cookie));
         if (rc != PAT_OK)

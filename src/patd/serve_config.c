@@ -59,6 +59,7 @@ static const struct key keys[] = {
     L("login", "max_failures_per_ip", login_max_per_ip, 1, 100000),
     L("login", "window", login_window, 1, 86400),
     S("server", "trusted_proxies", trusted_proxies),
+    S("server", "public_url", public_url),
     L("cache", "max_entries", cache_entries, 1000, 100000000),
     L("cache", "ttl", cache_ttl, 1, 3600),
     L("usage", "interval", usage_interval, 1, 3600),
@@ -122,8 +123,12 @@ check_string(const struct key *k, const char *v)
         return "must be 'poll' or 'epoll'";
     if (strcmp(k->name, "listen") == 0 && strrchr(v, ':') == NULL)
         return "must be ADDRESS:PORT";
-    if (v[0] == '\0' && strcmp(k->name, "trusted_proxies") != 0)
+    if (v[0] == '\0' && strcmp(k->name, "trusted_proxies") != 0 &&
+        strcmp(k->name, "public_url") != 0)
         return "must not be empty";
+    if (strcmp(k->name, "public_url") == 0 && v[0] != '\0' &&
+        strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+        return "must be empty or start with http:// or https://";
     if (strcmp(k->name, "trusted_proxies") == 0 &&
         pat_cidr_list_check(v) != PAT_OK)
         return "must be a space-separated list of address ranges";

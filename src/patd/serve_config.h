@@ -33,6 +33,12 @@ struct patd_config {
     long login_max_per_ip;
     long login_window;          /* seconds */
     char trusted_proxies[1024]; /* CIDRs whose X-Forwarded-For is believed */
+    /*
+     * [server] public_url: the external base URL ("" when not set). Its
+     * origin is the only one a cookie request may come from; without it
+     * the origin is taken from the Host header.
+     */
+    char public_url[512];
     /* [cache] */
     long cache_entries;
     long cache_ttl; /* seconds; the backstop for other nodes */
