@@ -13,27 +13,39 @@
 
 #include "serve_config.h"
 #include "csrf.h"
-#include "ratelimit.h"
+#include "loginlimit.h"
+#include "metrics.h"
 #include "routes.h"
 #include "banned.h"
 
-/* Refuses a sign-in while the user or the address has too many failures. */
+/*
+ * Refuses a sign-in while the user or the address has too many failures,
+ * or while there is no room to count a new one's (never forgetting
+ * someone else's failures to make room).
+ */
 static int
-login_limited(struct req *r, const char *ukey, const char *ikey, int64_t now)
+login_limited(struct req *r, const char *name, int64_t now)
 {
     const struct patd_config *c = r->cfg;
+    enum login_verdict vu, va = LOGIN_ALLOW;
     long wait = 0;
 
-    if (ratelimit_blocked(r->logins, ukey, now, c->login_window,
-                          c->login_max_per_user, &wait) ||
-        ratelimit_blocked(r->logins, ikey, now, c->login_window,
-                          c->login_max_per_ip, &wait)) {
-        snprintf(r->retry_after, sizeof(r->retry_after), "%ld",
-                 wait > 0 ? wait : 1);
+    vu = loginlimit_check(r->logins, LOGIN_USER, name, now, c->login_window,
+                          c->login_max_per_user, &wait);
+    if (vu == LOGIN_ALLOW)
+        va = loginlimit_check(r->logins, LOGIN_ADDR, r->ip, now,
+                              c->login_window, c->login_max_per_ip, &wait);
+    if (vu == LOGIN_ALLOW && va == LOGIN_ALLOW)
+        return 0;
+    metrics_limited(LIMIT_LOGIN);
+    snprintf(r->retry_after, sizeof(r->retry_after), "%ld",
+             wait > 0 ? wait : 1);
+    if (vu == LOGIN_FULL || va == LOGIN_FULL)
         return reply_error(r, 429, "rate_limited",
-                           "too many failed sign-ins; try again later");
-    }
-    return 0;
+                           "too many sign-ins are being limited; try again "
+                           "later");
+    return reply_error(r, 429, "rate_limited",
+                       "too many failed sign-ins; try again later");
 }
 
 int
@@ -41,7 +53,6 @@ h_session_create(struct req *r)
 {
     static const char *const fields[] = {"username", "password", NULL};
     char cookie[PAT_SESSION_LEN + 1], csrf[PAT_CSRF_LEN + 1];
-    char ukey[PAT_USERNAME_MAX + 8], ikey[PAT_IP_MAX + 8];
     const char *name, *password;
     int64_t now = (int64_t)time(NULL);
     int rc;
@@ -57,20 +68,19 @@ h_session_create(struct req *r)
         return reply_error(r, 400, "invalid_request",
                            "password must have at most %d bytes",
                            PAT_PASSWORD_MAX);
-    snprintf(ukey, sizeof(ukey), "u:%.64s", name);
-    snprintf(ikey, sizeof(ikey), "i:%s", r->ip);
-    if (login_limited(r, ukey, ikey, now))
+    if (login_limited(r, name, now))
         return r->status;
     rc = pat_user_check_password(r->st, name, password, &r->user);
     if (rc == PAT_EFORBIDDEN) {
-        ratelimit_fail(r->logins, ukey, now, r->cfg->login_window);
-        ratelimit_fail(r->logins, ikey, now, r->cfg->login_window);
+        loginlimit_fail(r->logins, LOGIN_USER, name, now, r->cfg->login_window);
+        loginlimit_fail(r->logins, LOGIN_ADDR, r->ip, now,
+                        r->cfg->login_window);
         return reply_error(r, 401, "invalid_token",
                            "wrong username or password");
     }
     if (rc != PAT_OK)
         return reply_pat(r, rc);
-    ratelimit_clear(r->logins, ukey);
+    loginlimit_clear(r->logins, LOGIN_USER, name);
     r->actor.user_id = r->user.id;
     rc = pat_session_create(r->st, &r->actor, r->user.id, r->cfg->session_ttl,
                             cookie, sizeof(cookie), csrf, sizeof(csrf));

@@ -36,8 +36,8 @@ enum auth_kind { AUTHED_NONE, AUTHED_TOKEN, AUTHED_SESSION };
 struct req {
     struct MHD_Connection *conn;
     const struct patd_config *cfg;
-    struct ratelimit *logins; /* failed sign-ins, per user and address */
-    struct ratelimit *fails;  /* failed verifications, per address */
+    struct loginlimit *logins; /* failed sign-ins, per user and address */
+    struct ratelimit *fails;   /* failed verifications, per address */
     struct pat_verifier *verifier;
     struct pat_store *st; /* this thread's store connection */
     const char *method;

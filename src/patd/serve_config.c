@@ -58,6 +58,7 @@ static const struct key keys[] = {
     L("login", "max_failures_per_user", login_max_per_user, 1, 100000),
     L("login", "max_failures_per_ip", login_max_per_ip, 1, 100000),
     L("login", "window", login_window, 1, 86400),
+    L("login", "max_tracked", login_max_tracked, 16, 1048576),
     S("server", "trusted_proxies", trusted_proxies),
     S("server", "public_url", public_url),
     L("cache", "max_entries", cache_entries, 1000, 100000000),
@@ -90,6 +91,7 @@ patd_config_defaults(struct patd_config *c)
     c->login_max_per_user = 5;
     c->login_max_per_ip = 20;
     c->login_window = 300;
+    c->login_max_tracked = 16384;
     snprintf(c->access_log, sizeof(c->access_log), "-");
     c->trusted_proxies[0] = '\0';
     c->cache_entries = 1000000;

@@ -32,6 +32,7 @@ struct patd_config {
     long login_max_per_user; /* failures per window */
     long login_max_per_ip;
     long login_window;          /* seconds */
+    long login_max_tracked;     /* usernames, and addresses, counted at once */
     char trusted_proxies[1024]; /* CIDRs whose X-Forwarded-For is believed */
     /*
      * [server] public_url: the external base URL ("" when not set). Its
