@@ -123,6 +123,19 @@ struct pat_expiry {
     bool never; /* only where the policy allows it */
 };
 
+/*
+ * A web session as its user may see it: never the cookie nor its hash.
+ * id is "ses_" + 16 base62, random, and cannot be used as a cookie.
+ */
+struct pat_session {
+    char id[PAT_ID_LEN + 1];
+    int64_t created_at;
+    int64_t expires_at;
+    char ip[PAT_IP_MAX + 1];
+    char user_agent[PAT_UA_MAX + 1];
+    bool current; /* the session the list was asked through */
+};
+
 struct pat_audit {
     int64_t seq;
     int64_t at;

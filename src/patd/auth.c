@@ -96,7 +96,7 @@ auth_session(struct req *r, const char *cookie, enum auth_need need)
     if (!safe && csrf_refuse_cross_site(r))
         return r->status;
     rc = pat_session_get(r->st, cookie, strlen(cookie), &r->user, csrf,
-                         sizeof(r->csrf));
+                         sizeof(r->csrf), r->session_id);
     /* A failure that says nothing about the cookie is 503, never 401. */
     if (pat_err_class(rc) == PAT_CLASS_TRANSIENT)
         return reply_pat(r, PAT_EUNAVAIL);

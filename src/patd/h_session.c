@@ -6,6 +6,7 @@
  * address so that passwords cannot be guessed at speed.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,6 +18,9 @@
 #include "metrics.h"
 #include "routes.h"
 #include "banned.h"
+
+/* The most sessions a list answers: [session] max_per_user's maximum. */
+#define SESSIONS_LIST_MAX 1000
 
 /*
  * Refuses a sign-in while the user or the address has too many failures,
@@ -83,7 +87,8 @@ h_session_create(struct req *r)
     loginlimit_clear(r->logins, LOGIN_USER, name);
     r->actor.user_id = r->user.id;
     rc = pat_session_create(r->st, &r->actor, r->user.id, r->cfg->session_ttl,
-                            cookie, sizeof(cookie), csrf, sizeof(csrf));
+                            (int)r->cfg->session_max_per_user, cookie,
+                            sizeof(cookie), csrf, sizeof(csrf));
     if (rc != PAT_OK)
         return reply_pat(r, rc);
     snprintf(r->set_cookie, sizeof(r->set_cookie),
@@ -125,5 +130,57 @@ h_session_delete(struct req *r)
     snprintf(r->set_cookie, sizeof(r->set_cookie),
              "patd_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
              r->cfg->cookie_secure ? "; Secure" : "");
+    return reply(r, 204, NULL);
+}
+
+/* The Set-Cookie that ends the session cookie in the browser. */
+static void
+clear_cookie(struct req *r)
+{
+    snprintf(r->set_cookie, sizeof(r->set_cookie),
+             "patd_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
+             r->cfg->cookie_secure ? "; Secure" : "");
+}
+
+/*
+ * The caller's live sessions, newest first, the caller's own marked
+ * current. Bounded by [session] max_per_user's largest value: sign-in
+ * trims a user's sessions to the configured number.
+ */
+int
+h_me_sessions_list(struct req *r)
+{
+    struct pat_session *page;
+    const char *current = r->authed == AUTHED_SESSION ? r->session_id : NULL;
+    json_t *items;
+    size_t n = 0, i;
+    int rc;
+
+    page = calloc(SESSIONS_LIST_MAX, sizeof(*page));
+    if (page == NULL)
+        return reply_pat(r, PAT_ENOMEM);
+    rc = pat_session_list(r->st, r->user.id, current, page, SESSIONS_LIST_MAX,
+                          &n);
+    if (rc != PAT_OK) {
+        free(page);
+        return reply_pat(r, rc);
+    }
+    items = json_array();
+    for (i = 0; i < n; i++)
+        json_array_append_new(items, render_session(&page[i]));
+    free(page);
+    return reply(r, 200, page_json(items, false, 0));
+}
+
+/* Ends one of the caller's sessions; another user's is 404. */
+int
+h_me_session_delete(struct req *r)
+{
+    int rc = pat_session_end(r->st, &r->actor, r->user.id, r->params[0]);
+
+    if (rc != PAT_OK)
+        return reply_pat(r, rc);
+    if (r->authed == AUTHED_SESSION && strcmp(r->session_id, r->params[0]) == 0)
+        clear_cookie(r);
     return reply(r, 204, NULL);
 }

@@ -50,7 +50,8 @@ struct req {
 
     /* Who is calling (set by the server before the handler runs). */
     enum auth_kind authed;
-    char csrf[PAT_CSRF_LEN + 1]; /* when authed == AUTHED_SESSION */
+    char csrf[PAT_CSRF_LEN + 1];     /* when authed == AUTHED_SESSION */
+    char session_id[PAT_ID_LEN + 1]; /* its public id, likewise */
     struct pat_actor actor;
 
     /* The answer. */

@@ -55,6 +55,7 @@ static const struct key keys[] = {
     S("store", "url", store),
     L("session", "ttl", session_ttl, 60, 2592000),
     B("session", "cookie_secure", cookie_secure),
+    L("session", "max_per_user", session_max_per_user, 1, 1000),
     L("login", "max_failures_per_user", login_max_per_user, 1, 100000),
     L("login", "max_failures_per_ip", login_max_per_ip, 1, 100000),
     L("login", "window", login_window, 1, 86400),
@@ -88,6 +89,7 @@ patd_config_defaults(struct patd_config *c)
     snprintf(c->store, sizeof(c->store), "sqlite:./var/patd.db");
     c->session_ttl = 43200;
     c->cookie_secure = false;
+    c->session_max_per_user = 10;
     c->login_max_per_user = 5;
     c->login_max_per_ip = 20;
     c->login_window = 300;

@@ -40,6 +40,8 @@ struct patd_config {
      * the origin is taken from the Host header.
      */
     char public_url[512];
+    /* [session] max_per_user: live sessions a user may hold at once. */
+    long session_max_per_user;
     /* [cache] */
     long cache_entries;
     long cache_ttl; /* seconds; the backstop for other nodes */

@@ -801,6 +801,110 @@ test_password_length(void **state)
                      PAT_EFORBIDDEN);
 }
 
+/*
+ * Web sessions (issue #11.6): expired ones are deleted at every sign-in
+ * and by pat_session_prune, a user holds at most max_per_user (the
+ * oldest goes), and a user lists and ends their own by a public id.
+ */
+static void
+test_sessions(void **state)
+{
+    struct fx *f = *state;
+    struct pat_actor who = {NULL, NULL, NULL, 0, "192.0.2.9", "ua/2.0", false};
+    char c[6][PAT_SESSION_LEN + 1], csrf[PAT_CSRF_LEN + 1];
+    char id[PAT_ID_LEN + 1], admin_id[PAT_ID_LEN + 1];
+    char ca[PAT_SESSION_LEN + 1];
+    struct pat_session list[8];
+    struct pat_user u;
+    int64_t n = -1;
+    size_t k = 0;
+    int i;
+
+    /* An expired session is gone after the next sign-in of anyone. */
+    assert_int_equal(pat_session_create(f->st, &who, f->alice.id, 60, 10, c[0],
+                                        sizeof(c[0]), csrf, sizeof(csrf)),
+                     PAT_OK);
+    f->now = T0 + 61;
+    assert_int_equal(pat_session_get(f->st, c[0], PAT_SESSION_LEN, &u, csrf,
+                                     sizeof(csrf), NULL),
+                     PAT_ENOTFOUND);
+    assert_int_equal(pat_session_create(f->st, &who, f->admin.id, 3600, 10, ca,
+                                        sizeof(ca), csrf, sizeof(csrf)),
+                     PAT_OK);
+    assert_int_equal(pat_session_prune(f->st, &n), PAT_OK);
+    assert_int_equal(n, 0);
+    /* And pat_session_prune deletes what expired since. */
+    assert_int_equal(pat_session_create(f->st, &who, f->alice.id, 60, 10, c[0],
+                                        sizeof(c[0]), csrf, sizeof(csrf)),
+                     PAT_OK);
+    f->now = T0 + 200;
+    assert_int_equal(pat_session_prune(f->st, &n), PAT_OK);
+    assert_int_equal(n, 1);
+
+    /* At most 3: the fourth and fifth sign-ins end the oldest. */
+    for (i = 0; i < 5; i++) {
+        f->now = T0 + 300 + i;
+        assert_int_equal(pat_session_create(f->st, &who, f->alice.id, 3600, 3,
+                                            c[i], sizeof(c[i]), csrf,
+                                            sizeof(csrf)),
+                         PAT_OK);
+    }
+    for (i = 0; i < 5; i++)
+        assert_int_equal(pat_session_get(f->st, c[i], PAT_SESSION_LEN, &u, csrf,
+                                         sizeof(csrf), NULL),
+                         i < 2 ? PAT_ENOTFOUND : PAT_OK);
+    /* Even several in one second keep the newest. */
+    assert_int_equal(pat_session_create(f->st, &who, f->alice.id, 3600, 1, c[5],
+                                        sizeof(c[5]), csrf, sizeof(csrf)),
+                     PAT_OK);
+    assert_int_equal(pat_session_get(f->st, c[5], PAT_SESSION_LEN, &u, csrf,
+                                     sizeof(csrf), id),
+                     PAT_OK);
+    assert_int_equal(pat_session_get(f->st, c[4], PAT_SESSION_LEN, &u, csrf,
+                                     sizeof(csrf), NULL),
+                     PAT_ENOTFOUND);
+    assert_int_equal(pat_session_create(f->st, &who, f->alice.id, 3600, 3, c[4],
+                                        sizeof(c[4]), csrf, sizeof(csrf)),
+                     PAT_OK);
+
+    /* The list: public ids, never the cookie; the caller's is current. */
+    assert_int_equal(pat_session_list(f->st, f->alice.id, id, list, 8, &k),
+                     PAT_OK);
+    assert_int_equal(k, 2);
+    assert_memory_equal(list[0].id, "ses_", 4);
+    assert_int_equal(strlen(list[0].id), PAT_ID_LEN);
+    assert_true(list[0].current != list[1].current);
+    assert_string_equal(list[0].ip, "192.0.2.9");
+    assert_string_equal(list[0].user_agent, "ua/2.0");
+    assert_int_equal(list[0].expires_at, list[0].created_at + 3600);
+    for (i = 0; i < 2; i++) {
+        assert_null(strstr(c[4], list[i].id + 4));
+        assert_null(strstr(c[5], list[i].id + 4));
+    }
+
+    /* Ending: only one's own; another's is missing. */
+    assert_int_equal(pat_session_get(f->st, ca, PAT_SESSION_LEN, &u, csrf,
+                                     sizeof(csrf), admin_id),
+                     PAT_OK);
+    assert_int_equal(pat_session_end(f->st, &who, f->alice.id, admin_id),
+                     PAT_ENOTFOUND);
+    assert_int_equal(pat_session_get(f->st, ca, PAT_SESSION_LEN, &u, csrf,
+                                     sizeof(csrf), NULL),
+                     PAT_OK);
+    assert_int_equal(pat_session_end(f->st, &who, f->alice.id, "ses_nope"),
+                     PAT_ENOTFOUND);
+    assert_int_equal(pat_session_end(f->st, &who, f->alice.id, id), PAT_OK);
+    assert_int_equal(pat_session_get(f->st, c[5], PAT_SESSION_LEN, &u, csrf,
+                                     sizeof(csrf), NULL),
+                     PAT_ENOTFOUND);
+    assert_int_equal(pat_session_end(f->st, &who, f->alice.id, id),
+                     PAT_ENOTFOUND);
+    assert_int_equal(pat_session_list(f->st, f->alice.id, NULL, list, 8, &k),
+                     PAT_OK);
+    assert_int_equal(k, 1);
+    assert_false(list[0].current);
+}
+
 static void
 test_list_filters(void **state)
 {
@@ -1261,6 +1365,7 @@ main(void)
         T(test_regenerate),
         T(test_regenerate_expired_grace),
         T(test_password_length),
+        T(test_sessions),
         T(test_list_filters),
         T(test_audit_actor),
         T(test_not_utf8),
