@@ -293,6 +293,11 @@ passwd() { printf '%s\n' "$1" | "$PATD" user passwd erin --db "$DB"; }
 expect_exit 1 passwd "${PW256}JUNK" && expect_one_line
 expect_err "longer than 256 bytes"
 expect_exit 0 passwd "$PW256"
+# A carriage return inside the line is part of the password, not its
+# end: "short\rJUNK" has 10 bytes (cut at the \r it had 5, too few).
+expect_exit 0 bash -c 'printf "short\rJUNK\n" | "$1" user passwd erin --db "$2"' _ "$PATD" "$DB"
+expect_exit 0 bash -c 'printf "abcdefgh\r\n" | "$1" user passwd erin --db "$2"' _ "$PATD" "$DB"
+expect_exit 1 bash -c 'printf "short\r\n" | "$1" user passwd erin --db "$2"' _ "$PATD" "$DB"
 refuse "expires_at is in the past" --user erin --name r1 --scope read --expires-at 1970-01-01T00:00:00Z
 refuse "give at most one of expires_at, expires_in_days and no expiry" --user alice --name r1 --scope read --expires-in-days 5 --no-expiry
 refuse "invalid entry '10.0.0.0/33' in allowed_cidrs" --user alice --name r1 --scope read --cidr 10.0.0.0/33
