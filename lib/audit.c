@@ -25,8 +25,8 @@
  * the event can be stored (PostgreSQL refuses text that is not UTF-8) and
  * rendered as JSON, and a cut never splits a character.
  */
-static void
-ua_copy(char *dst, size_t cap, const char *ua)
+void
+pat__ua_copy(char *dst, size_t cap, const char *ua)
 {
     size_t w = 0, n, len;
 
@@ -67,7 +67,7 @@ pat__audit(struct pat_store *st, const struct pat_actor *who,
         pat__copy(ev.actor_token_id, sizeof(ev.actor_token_id), who->token_id);
         pat__copy(ev.ip, sizeof(ev.ip), who->ip);
         if (who->user_agent != NULL)
-            ua_copy(ev.user_agent, sizeof(ev.user_agent), who->user_agent);
+            pat__ua_copy(ev.user_agent, sizeof(ev.user_agent), who->user_agent);
     }
     pat__copy(ev.action, sizeof(ev.action), action);
     pat__copy(ev.target_user_id, sizeof(ev.target_user_id), target_user);

@@ -83,6 +83,12 @@ int pat__random_id(const char *kind, char *out, size_t outlen);
 int pat__copy(char *dst, size_t cap, const char *src);
 
 /*
+ * Copies a client's User-Agent into dst[cap]: a bounded prefix, invalid
+ * UTF-8 bytes replaced by '?', never a split character (lib/audit.c).
+ */
+void pat__ua_copy(char *dst, size_t cap, const char *ua);
+
+/*
  * Lists: a string of items separated by single spaces, sorted, unique.
  * pat__list_normalize splits in on spaces, checks each item with canon
  * (which writes its canonical form into out and returns PAT_OK), sorts,

@@ -88,6 +88,13 @@ pat_user_check_password(struct pat_store *st, const char *username,
 
     if (rc != PAT_OK)
         return rc;
+    /*
+     * Never truncate: a password longer than any that can be set is
+     * refused, so that "the first 256 bytes plus anything" cannot pass.
+     */
+    if (len > PAT_PASSWORD_MAX)
+        return pat__fail(st, PAT_EINVAL, "a password has at most %d bytes",
+                         PAT_PASSWORD_MAX);
     if (pthread_once(&dummy_once, dummy_init) != 0 || dummy[0] == '\0')
         return pat__fail(st, PAT_ENOMEM, "cannot prepare password checks");
     if (username != NULL && username[0] != '\0' &&
@@ -101,8 +108,6 @@ pat_user_check_password(struct pat_store *st, const char *username,
     }
     if (!found)
         memcpy(hash, dummy, sizeof(hash));
-    if (len > PAT_PASSWORD_MAX)
-        len = PAT_PASSWORD_MAX;
     rc = crypto_pwhash_str_verify(hash, password ? password : "", len);
     if (rc != 0 || !found || out->disabled)
         return pat__fail(st, PAT_EFORBIDDEN, "wrong username or password");

@@ -99,7 +99,9 @@ pat__expiry_resolve(struct pat_store *st, const struct pat_actor *who,
 {
     int64_t now = pat_store_now(st);
     int64_t max = now + (int64_t)pol->max_lifetime_days * 86400;
-    int64_t bound = who && who->token_id ? who->token_expires_at : 0;
+    /* Only self-service minting is bounded by the calling token. */
+    int64_t bound =
+        who && who->token_id && !who->on_behalf ? who->token_expires_at : 0;
     int set = (e->at != 0) + (e->days != 0) + (e->never ? 1 : 0);
     int64_t at;
 

@@ -77,7 +77,10 @@ list_field(struct pat_store *st, const char *field, const char *in,
     return rc;
 }
 
-/* Every scope of t is in the catalog, the owner's, and the actor's. */
+/*
+ * Every scope of t is in the catalog and the owner's; when a token mints
+ * for its own user, also the token's.
+ */
 static int
 scopes_allowed(struct pat_store *st, const struct pat_actor *who,
                const struct pat_user *owner, const char *scopes)
@@ -91,7 +94,7 @@ scopes_allowed(struct pat_store *st, const struct pat_actor *who,
         return pat__fail(st, PAT_ESCOPE,
                          "scope '%s' is not allowed for user '%s'", missing,
                          owner->username);
-    if (who != NULL && who->token_id != NULL &&
+    if (who != NULL && who->token_id != NULL && !who->on_behalf &&
         pat__list_missing(scopes, who->token_scopes ? who->token_scopes : "",
                           missing, sizeof(missing)))
         return pat__fail(st, PAT_ESCOPE,
@@ -355,7 +358,7 @@ pat_token_regenerate(struct pat_store *st, const struct pat_actor *who,
     struct pat_user u;
     char detail[PAT_DETAIL_MAX + 1], exp[PAT_TIME_LEN + 8];
     uint8_t hash[PAT_HASH_LEN];
-    int64_t now = pat_store_now(st);
+    int64_t now = pat_store_now(st), retire_at = 0;
     int rc = pat__need_init(st);
 
     if (rc == PAT_OK && (grace_seconds < 0 || grace_seconds > PAT_GRACE_MAX))
@@ -377,13 +380,23 @@ pat_token_regenerate(struct pat_store *st, const struct pat_actor *who,
     /* The owner may have lost a scope since: regenerating keeps none. */
     if (rc == PAT_OK)
         rc = scopes_allowed(st, who, &u, t.scopes);
-    if (rc == PAT_OK)
+    /*
+     * The old secret never outlives its own expiry: a grace period eases
+     * a rotation, it must not revive an expired secret or stretch one
+     * past the expiry it was issued with (read before t.expires_at takes
+     * the new expiry).
+     */
+    if (rc == PAT_OK) {
+        retire_at = now + grace_seconds;
+        if (t.expires_at != 0 && t.expires_at < retire_at)
+            retire_at = t.expires_at;
         rc = pat__db_policy_get(st, &pol);
+    }
     if (rc == PAT_OK)
         rc = pat__expiry_resolve(st, who, &pol, expiry ? expiry : &none,
                                  &t.expires_at);
     if (rc == PAT_OK)
-        rc = pat__db_secret_retire(st, t.id, now + grace_seconds);
+        rc = pat__db_secret_retire(st, t.id, retire_at);
     if (rc == PAT_OK)
         rc = new_secret(st, &t, secret, secret_len, hash);
     if (rc == PAT_OK)

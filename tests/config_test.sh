@@ -35,6 +35,9 @@ expect range 2 "b.conf:2: server.threads = '0' is out of range" \
 printf '[nope]\nx = 1\n' >"$dir/c.conf"
 expect section 2 "c.conf:2: unknown key 'x' in [nope]" \
     "$patd" serve --config "$dir/c.conf" --db "$dir/p.db"
+printf '[server]\npublic_url = ftp://patd.example.com\n' >"$dir/u.conf"
+expect public-url 2 "must be empty or start with http:// or https://" \
+    "$patd" serve --config "$dir/u.conf" --db "$dir/p.db"
 printf '[server]\nmode = select\n' >"$dir/d.conf"
 expect mode 2 "must be 'poll' or 'epoll'" \
     "$patd" serve --config "$dir/d.conf" --db "$dir/p.db"

@@ -102,12 +102,20 @@ struct pat_actor {
     const char *token_id; /* set when acting through a PAT */
     /*
      * When acting through a PAT: its effective scopes and expiry. A token
-     * can only mint tokens within both.
+     * can only mint tokens within both (self-service minting).
      */
     const char *token_scopes;
     int64_t token_expires_at;
     const char *ip;         /* may be NULL */
     const char *user_agent; /* may be NULL */
+    /*
+     * Set by an administrator's on-behalf route (POST
+     * /v1/users/{id}/tokens): what is minted is bounded by the target
+     * user's allowed scopes and the policy, not by the calling token's
+     * own scopes and expiry (DESIGN.md section 3). The caller must have
+     * checked that the actor is an administrator.
+     */
+    bool on_behalf;
 };
 
 /* How long a new or regenerated token lives; at most one field is set. */
@@ -115,6 +123,19 @@ struct pat_expiry {
     int64_t at; /* absolute expiry; 0: not given (the epoch is -1) */
     int days;   /* from now */
     bool never; /* only where the policy allows it */
+};
+
+/*
+ * A web session as its user may see it: never the cookie nor its hash.
+ * id is "ses_" + 16 base62, random, and cannot be used as a cookie.
+ */
+struct pat_session {
+    char id[PAT_ID_LEN + 1];
+    int64_t created_at;
+    int64_t expires_at;
+    char ip[PAT_IP_MAX + 1];
+    char user_agent[PAT_UA_MAX + 1];
+    bool current; /* the session the list was asked through */
 };
 
 struct pat_audit {

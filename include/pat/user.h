@@ -75,7 +75,8 @@ int pat_user_set_password(struct pat_store *st, const struct pat_actor *who,
  * Checks a username and password. PAT_OK with *out filled, or
  * PAT_EFORBIDDEN for any mismatch (unknown user, no password, wrong
  * password, disabled user): the caller cannot tell which, and the time
- * taken does not depend on it.
+ * taken does not depend on it. A password longer than PAT_PASSWORD_MAX
+ * bytes is PAT_EINVAL, never checked on a truncated copy.
  */
 int pat_user_check_password(struct pat_store *st, const char *username,
                             const char *password, struct pat_user *out);

@@ -110,6 +110,21 @@ static const struct migration migrations[] = {
      "  data TEXT NOT NULL DEFAULT '{}');\n"
      "CREATE INDEX changes_at ON changes (at);\n"
      "CREATE INDEX changes_token ON changes (token_id, seq);\n"},
+    /*
+     * A user's sessions are listed and ended by a public id that is not
+     * the cookie nor its hash. Sessions from before had none and could
+     * not be named: they end here (their users sign in again once).
+     * seq orders a user's sessions by creation, also within one second.
+     */
+    {4, "session ids",
+     "DELETE FROM sessions;\n"
+     "ALTER TABLE sessions ADD COLUMN id TEXT;\n"
+     "ALTER TABLE sessions ADD COLUMN ip TEXT NOT NULL DEFAULT '';\n"
+     "ALTER TABLE sessions ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';\n"
+     "ALTER TABLE sessions ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;\n"
+     "CREATE UNIQUE INDEX sessions_id ON sessions (id);\n"
+     "CREATE INDEX sessions_user_seq ON sessions (user_id, seq);\n"
+     "CREATE INDEX sessions_expires ON sessions (expires_at);\n"},
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

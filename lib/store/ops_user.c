@@ -146,7 +146,7 @@ pat__db_user_password_set(struct pat_store *st, const char *user_id,
 int
 pat__db_session_insert(struct pat_store *st, const uint8_t *hash,
                        const char *user_id, const char *csrf,
-                       int64_t created_at, int64_t expires_at)
+                       const struct pat_session *ses)
 {
     struct pat_stmt *s;
     int rc = q_prepare(st, Q_SESSION_INSERT, &s);
@@ -156,14 +156,18 @@ pat__db_session_insert(struct pat_store *st, const uint8_t *hash,
     b_hash(st, s, 1, hash);
     b_text(st, s, 2, user_id);
     b_text(st, s, 3, csrf);
-    b_int(st, s, 4, created_at);
-    b_int(st, s, 5, expires_at);
+    b_int(st, s, 4, ses->created_at);
+    b_int(st, s, 5, ses->expires_at);
+    b_text(st, s, 6, ses->id);
+    b_text(st, s, 7, ses->ip);
+    b_text(st, s, 8, ses->user_agent);
     return pat__q_run(st, s, NULL);
 }
 
 int
 pat__db_session_get(struct pat_store *st, const uint8_t *hash, int64_t now,
-                    char *user_id, size_t user_cap, char *csrf, size_t csrf_cap)
+                    char *user_id, size_t user_cap, char *csrf, size_t csrf_cap,
+                    char *id, size_t id_cap)
 {
     struct pat_stmt *s;
     int rc = q_prepare(st, Q_SESSION_GET, &s);
@@ -176,8 +180,83 @@ pat__db_session_get(struct pat_store *st, const uint8_t *hash, int64_t now,
     if (rc == PAT_OK) {
         c_text(st, s, 0, user_id, user_cap);
         c_text(st, s, 1, csrf, csrf_cap);
+        if (id != NULL)
+            c_text(st, s, 2, id, id_cap);
     }
     q_done(st, s);
+    return rc;
+}
+
+int
+pat__db_session_prune(struct pat_store *st, int64_t now, int64_t *n)
+{
+    struct pat_stmt *s;
+    int rc = q_prepare(st, Q_SESSION_PRUNE, &s);
+
+    if (rc != PAT_OK)
+        return rc;
+    b_int(st, s, 1, now);
+    return pat__q_run(st, s, n);
+}
+
+int
+pat__db_session_trim(struct pat_store *st, const char *user_id,
+                     const uint8_t *keep, int64_t keep_others)
+{
+    struct pat_stmt *s;
+    int rc = q_prepare(st, Q_SESSION_TRIM, &s);
+
+    if (rc != PAT_OK)
+        return rc;
+    b_text(st, s, 1, user_id);
+    b_int(st, s, 2, keep_others);
+    b_hash(st, s, 3, keep);
+    return pat__q_run(st, s, NULL);
+}
+
+static void
+row_session(struct pat_store *st, struct pat_stmt *s, int col, void *row)
+{
+    struct pat_session *ses = row;
+
+    memset(ses, 0, sizeof(*ses));
+    c_text(st, s, col, ses->id, sizeof(ses->id));
+    ses->created_at = c_int(st, s, col + 1);
+    ses->expires_at = c_int(st, s, col + 2);
+    c_text(st, s, col + 3, ses->ip, sizeof(ses->ip));
+    c_text(st, s, col + 4, ses->user_agent, sizeof(ses->user_agent));
+}
+
+int
+pat__db_session_list(struct pat_store *st, const char *user_id, int64_t now,
+                     struct pat_session *out, size_t cap, size_t *n)
+{
+    struct pat_stmt *s;
+    int rc = q_prepare(st, Q_SESSION_LIST, &s);
+
+    *n = 0;
+    if (rc != PAT_OK)
+        return rc;
+    b_text(st, s, 1, user_id);
+    b_int(st, s, 2, now);
+    b_int(st, s, 3, (int64_t)cap);
+    return pat__q_rows(st, s, row_session, out, sizeof(*out), cap, n);
+}
+
+int
+pat__db_session_end(struct pat_store *st, const char *user_id, const char *id)
+{
+    struct pat_stmt *s;
+    int64_t changed = 0;
+    int rc = q_prepare(st, Q_SESSION_END, &s);
+
+    if (rc != PAT_OK)
+        return rc;
+    b_text(st, s, 1, id);
+    b_text(st, s, 2, user_id);
+    rc = pat__q_run(st, s, &changed);
+    if (rc == PAT_OK && changed == 0)
+        rc = PAT_ENOTFOUND;
     return rc;
 }
 

@@ -201,11 +201,30 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
                   " JOIN users u ON u.id = t.user_id WHERE s.hash = ?1",
                   "b", true},
 
-    [Q_SESSION_INSERT] = {"INSERT INTO sessions VALUES (?1, ?2, ?3, ?4, ?5)",
-                          "bttii", false},
-    [Q_SESSION_GET] = {"SELECT user_id, csrf FROM sessions WHERE hash = ?1"
+    /* seq: the user's sessions in order of creation. */
+    [Q_SESSION_INSERT] = {"INSERT INTO sessions (hash, user_id, csrf,"
+                          " created_at, expires_at, id, ip, user_agent, seq)"
+                          " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                          " COALESCE(MAX(seq), 0) + 1 FROM sessions"
+                          " WHERE user_id = ?2",
+                          "bttiittt", false},
+    [Q_SESSION_GET] = {"SELECT user_id, csrf, id FROM sessions WHERE hash = ?1"
                        " AND expires_at > ?2",
                        "bi", true},
+    [Q_SESSION_PRUNE] = {"DELETE FROM sessions WHERE expires_at <= ?1", "i",
+                         false},
+    /* Keeps session ?3 and the ?2 newest others of user ?1. */
+    [Q_SESSION_TRIM] = {"DELETE FROM sessions WHERE user_id = ?1"
+                        " AND hash <> ?3 AND hash NOT IN (SELECT hash FROM"
+                        " sessions WHERE user_id = ?1 AND hash <> ?3"
+                        " ORDER BY seq DESC LIMIT ?2)",
+                        "tib", false},
+    [Q_SESSION_LIST] = {"SELECT id, created_at, expires_at, ip, user_agent"
+                        " FROM sessions WHERE user_id = ?1 AND expires_at > ?2"
+                        " ORDER BY seq DESC LIMIT ?3",
+                        "tii", true},
+    [Q_SESSION_END] = {"DELETE FROM sessions WHERE id = ?1 AND user_id = ?2",
+                       "tt", false},
     [Q_SESSION_DELETE] = {"DELETE FROM sessions WHERE hash = ?1", "b", false},
     [Q_SESSION_DELETE_USER] = {"DELETE FROM sessions WHERE user_id = ?1", "t",
                                false},

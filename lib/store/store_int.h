@@ -119,13 +119,31 @@ int pat__db_verify_lookup(struct pat_store *st, const uint8_t *hash,
                           struct pat_token *t, int64_t *retire_at,
                           struct pat_user *u);
 
+/* Writes a session: ses holds its id, times, ip and user agent. */
 int pat__db_session_insert(struct pat_store *st, const uint8_t *hash,
                            const char *user_id, const char *csrf,
-                           int64_t created_at, int64_t expires_at);
-/* The unexpired session with this hash (at now). */
+                           const struct pat_session *ses);
+/*
+ * The unexpired session with this hash (at now): its user, CSRF token
+ * and public id (id may be NULL). PAT_ENOTFOUND without one.
+ */
 int pat__db_session_get(struct pat_store *st, const uint8_t *hash, int64_t now,
                         char *user_id, size_t user_cap, char *csrf,
-                        size_t csrf_cap);
+                        size_t csrf_cap, char *id, size_t id_cap);
+/* Deletes every session expired at now; *n (may be NULL) counts them. */
+int pat__db_session_prune(struct pat_store *st, int64_t now, int64_t *n);
+/*
+ * Deletes user_id's sessions but the one with hash keep and the keep_others
+ * newest others.
+ */
+int pat__db_session_trim(struct pat_store *st, const char *user_id,
+                         const uint8_t *keep, int64_t keep_others);
+/* Up to cap of user_id's live sessions at now, newest first. */
+int pat__db_session_list(struct pat_store *st, const char *user_id, int64_t now,
+                         struct pat_session *out, size_t cap, size_t *n);
+/* Deletes user_id's session id; PAT_ENOTFOUND when there is none. */
+int pat__db_session_end(struct pat_store *st, const char *user_id,
+                        const char *id);
 int pat__db_session_delete(struct pat_store *st, const uint8_t *hash);
 int pat__db_session_delete_user(struct pat_store *st, const char *user_id);
 

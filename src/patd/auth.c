@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "auth.h"
+#include "csrf.h"
 #include "failures.h"
 #include "serve_config.h"
 #include "banned.h"
@@ -104,8 +105,11 @@ auth_session(struct req *r, const char *cookie, enum auth_need need)
     if (need == AUTH_TOKEN)
         return reply_error(r, 401, "invalid_token",
                            "this endpoint needs a token");
+    /* Another site's page must not use the cookie to change anything. */
+    if (!safe && csrf_refuse_cross_site(r))
+        return r->status;
     rc = pat_session_get(r->st, cookie, strlen(cookie), &r->user, csrf,
-                         sizeof(r->csrf));
+                         sizeof(r->csrf), r->session_id);
     /* A failure that says nothing about the cookie is 503, never 401. */
     if (pat_err_class(rc) == PAT_CLASS_TRANSIENT)
         return reply_pat(r, PAT_EUNAVAIL);

@@ -22,25 +22,44 @@ open_token_file(const char *path)
                 0600);
 }
 
+/*
+ * Tells what was made. The plaintext goes to stdout only when no token
+ * file took it (token_file NULL): a token written to a 0600 file must
+ * not also land in a terminal's scrollback, a CI log or a pipe.
+ */
 static void
 print_init(struct cmd_ctx *c, const struct pat_user *admin,
-           const struct pat_token *tok, const char *secret, int64_t now)
+           const struct pat_token *tok, const char *secret,
+           const char *token_file, int64_t now)
 {
     char exp[PAT_TIME_LEN + 1], url[1024];
 
     if (c->json) {
-        json_t *o =
-            json_pack("{s:o, s:o, s:s}", "user", render_user(admin),
-                      "token_object", render_token(tok, now), "token", secret);
+        json_t *o = json_pack("{s:o, s:o}", "user", render_user(admin),
+                              "token_object", render_token(tok, now));
+        if (o != NULL && token_file != NULL)
+            json_object_set_new(o, "token_file", json_string(token_file));
+        else if (o != NULL)
+            json_object_set_new(o, "token", json_string(secret));
         admin_print_json(o);
         return;
     }
     fprintf(stderr,
             "patd: initialised '%s'\n"
-            "patd: admin user '%s' (%s)\n"
+            "patd: admin user '%s' (%s)\n",
+            admin_redact(c->db, url, sizeof(url)), admin->username, admin->id);
+    if (token_file != NULL) {
+        fprintf(stderr,
+                "patd: the admin's first token (scopes: %s; expires %s) is "
+                "in '%s'\n",
+                tok->scopes,
+                admin_time(tok->expires_at, "never", exp, sizeof(exp)),
+                token_file);
+        return;
+    }
+    fprintf(stderr,
             "patd: the admin's first token (scopes: %s; expires %s) is "
             "printed below; it will not be shown again\n",
-            admin_redact(c->db, url, sizeof(url)), admin->username, admin->id,
             tok->scopes,
             admin_time(tok->expires_at, "never", exp, sizeof(exp)));
     printf("%s\n", secret);
@@ -121,12 +140,21 @@ cmd_init(struct cmd_ctx *c, int argc, char **argv)
         status = admin_refuse(c, "cannot initialise the store", rc);
         goto out;
     }
+    /*
+     * The store is initialised now: a token file that cannot be written
+     * is a refusal, and the way back is a local `patd token create`,
+     * never the plaintext on stdout instead.
+     */
     if (fd >= 0 && (!cli_write_all(fd, secret, strlen(secret)) ||
                     !cli_write_all(fd, "\n", 1) || fsync(fd) != 0)) {
-        fprintf(stderr, "patd: cannot write '%s': %s\n", token_file,
-                strerror(errno));
+        status = cli_refuse("cannot write '%s': %s; the store is "
+                            "initialised: make the admin a token with "
+                            "'patd token create'",
+                            token_file, strerror(errno));
+        OPENSSL_cleanse(secret, sizeof(secret));
+        goto out;
     }
-    print_init(c, &admin, &tok, secret, pat_store_now(st));
+    print_init(c, &admin, &tok, secret, token_file, pat_store_now(st));
     OPENSSL_cleanse(secret, sizeof(secret));
 out:
     if (fd >= 0) {

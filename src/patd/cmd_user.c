@@ -234,7 +234,11 @@ user_set_scopes(struct cmd_ctx *c, int argc, char **argv)
                     1 + PAT_SCOPES_MAX);
 }
 
-/* Reads one line (the password) from stdin without its line end. */
+/*
+ * Reads one line (the password) from stdin without its line end ("\n"
+ * or "\r\n"). Only the line end goes: a password is never cut at a byte
+ * inside it, and one longer than cap - 2 bytes is refused.
+ */
 static bool
 read_password(char *buf, size_t cap)
 {
@@ -242,10 +246,13 @@ read_password(char *buf, size_t cap)
 
     if (fgets(buf, (int)cap, stdin) == NULL)
         return false;
-    n = strcspn(buf, "\r\n");
-    if (buf[n] == '\0' && n == cap - 1)
+    n = strlen(buf);
+    if (n > 0 && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    else if (n == cap - 1)
         return false; /* longer than any password we accept */
-    buf[n] = '\0';
+    if (n > 0 && buf[n - 1] == '\r')
+        buf[--n] = '\0';
     return true;
 }
 

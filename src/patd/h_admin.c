@@ -187,6 +187,8 @@ h_user_tokens_create(struct req *r)
 
     if (path_user(r, &u))
         return r->status;
+    /* On-behalf issue: the user's scopes and the policy bound it. */
+    r->actor.on_behalf = true;
     return tokens_create(r, u.id);
 }
 

@@ -2,7 +2,8 @@
 /*
  * Housekeeping that patd serve runs beside the requests, on a thread of
  * its own with its own store handle: pruning the change feed past its
- * retention ([feed] retention_days), at start and then every hour. On
+ * retention ([feed] retention_days) and expired web sessions, at start
+ * and then every hour. On
  * several nodes each prunes; the deletes are idempotent.
  */
 #include <pthread.h>
@@ -44,6 +45,9 @@ prune(struct pat_store **st)
     pat_store_set_errbuf(*st, err, sizeof(err));
     before = pat_store_now(*st) - (int64_t)m.cfg->feed_retention_days * 86400;
     rc = pat_changes_prune(*st, before, &n);
+    /* Expired sessions go too (sign-in also deletes them). */
+    if (rc == PAT_OK)
+        rc = pat_session_prune(*st, NULL);
     if (rc != PAT_OK) {
         fprintf(stderr, "patd: feed pruning failed: %s\n",
                 err[0] ? err : pat_strerror(rc));

@@ -111,3 +111,13 @@ render_policy(const struct pat_policy *p)
         p->default_lifetime_days, "max_tokens_per_user", p->max_tokens_per_user,
         "revoke_on_reuse", p->revoke_on_reuse);
 }
+
+json_t *
+render_session(const struct pat_session *s)
+{
+    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:b}", "id", s->id,
+                     "created_at", json_time(s->created_at), "expires_at",
+                     json_time(s->expires_at), "ip", json_opt(s->ip),
+                     "user_agent", json_opt(s->user_agent), "current",
+                     s->current);
+}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Failure counters per key (a username, a client address) in fixed
- * windows, in a fixed-size table: memory is bounded whatever clients
+ * Failure counters per client address (failed verifications, leak
+ * reports; sign-ins, whose keys clients choose, use loginlimit.h) in
+ * fixed windows, in a fixed-size table: memory is bounded whatever clients
  * send. When the table is full the oldest window is replaced, which can
  * only forget failures, never invent them. Checking takes no lock.
  */

@@ -36,8 +36,8 @@ enum auth_kind { AUTHED_NONE, AUTHED_TOKEN, AUTHED_SESSION };
 struct req {
     struct MHD_Connection *conn;
     const struct patd_config *cfg;
-    struct ratelimit *logins; /* failed sign-ins, per user and address */
-    struct ratelimit *fails;  /* failed verifications, per address */
+    struct loginlimit *logins; /* failed sign-ins, per user and address */
+    struct ratelimit *fails;   /* failed verifications, per address */
     struct pat_verifier *verifier;
     struct pat_store *st; /* this thread's store connection */
     const char *method;
@@ -50,7 +50,8 @@ struct req {
 
     /* Who is calling (set by the server before the handler runs). */
     enum auth_kind authed;
-    char csrf[PAT_CSRF_LEN + 1]; /* when authed == AUTHED_SESSION */
+    char csrf[PAT_CSRF_LEN + 1];     /* when authed == AUTHED_SESSION */
+    char session_id[PAT_ID_LEN + 1]; /* its public id, likewise */
     struct pat_actor actor;
 
     /* The answer. */

@@ -25,6 +25,8 @@ const struct route routes[] = {
      false},
     {"DELETE", "/v1/me/tokens/{id}", AUTH_SELF, h_me_token_delete, 0},
     {"GET", "/v1/me/audit", AUTH_SELF, h_me_audit, 0},
+    {"GET", "/v1/me/sessions", AUTH_SELF, h_me_sessions_list, 0},
+    {"DELETE", "/v1/me/sessions/{id}", AUTH_SELF, h_me_session_delete, 0},
     {"GET", "/v1/token", AUTH_TOKEN, h_token_self_get, 0},
     {"DELETE", "/v1/token", AUTH_TOKEN, h_token_self_delete, 0},
 

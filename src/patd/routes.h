@@ -56,6 +56,8 @@ int h_me_token_patch(struct req *r);
 int h_me_token_regenerate(struct req *r);
 int h_me_token_delete(struct req *r);
 int h_me_audit(struct req *r);
+int h_me_sessions_list(struct req *r);
+int h_me_session_delete(struct req *r);
 int h_token_self_get(struct req *r);
 int h_token_self_delete(struct req *r);
 

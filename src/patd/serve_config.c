@@ -57,10 +57,13 @@ static const struct key keys[] = {
     S("store", "url", store),
     L("session", "ttl", session_ttl, 60, 2592000),
     B("session", "cookie_secure", cookie_secure),
+    L("session", "max_per_user", session_max_per_user, 1, 1000),
     L("login", "max_failures_per_user", login_max_per_user, 1, 100000),
     L("login", "max_failures_per_ip", login_max_per_ip, 1, 100000),
     L("login", "window", login_window, 1, 86400),
+    L("login", "max_tracked", login_max_tracked, 16, 1048576),
     S("server", "trusted_proxies", trusted_proxies),
+    S("server", "public_url", public_url),
     L("cache", "max_entries", cache_entries, 1000, 100000000),
     L("cache", "ttl", cache_ttl, 1, 3600),
     L("usage", "interval", usage_interval, 1, 3600),
@@ -90,9 +93,11 @@ patd_config_defaults(struct patd_config *c)
     snprintf(c->store, sizeof(c->store), "sqlite:./var/patd.db");
     c->session_ttl = 43200;
     c->cookie_secure = false;
+    c->session_max_per_user = 10;
     c->login_max_per_user = 5;
     c->login_max_per_ip = 20;
     c->login_window = 300;
+    c->login_max_tracked = 16384;
     snprintf(c->access_log, sizeof(c->access_log), "-");
     c->trusted_proxies[0] = '\0';
     c->cache_entries = 1000000;
@@ -126,8 +131,12 @@ check_string(const struct key *k, const char *v)
         return "must be 'poll' or 'epoll'";
     if (strcmp(k->name, "listen") == 0 && strrchr(v, ':') == NULL)
         return "must be ADDRESS:PORT";
-    if (v[0] == '\0' && strcmp(k->name, "trusted_proxies") != 0)
+    if (v[0] == '\0' && strcmp(k->name, "trusted_proxies") != 0 &&
+        strcmp(k->name, "public_url") != 0)
         return "must not be empty";
+    if (strcmp(k->name, "public_url") == 0 && v[0] != '\0' &&
+        strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+        return "must be empty or start with http:// or https://";
     if (strcmp(k->name, "trusted_proxies") == 0 &&
         pat_cidr_list_check(v) != PAT_OK)
         return "must be a space-separated list of address ranges";

@@ -34,7 +34,16 @@ struct patd_config {
     long login_max_per_user; /* failures per window */
     long login_max_per_ip;
     long login_window;          /* seconds */
+    long login_max_tracked;     /* usernames, and addresses, counted at once */
     char trusted_proxies[1024]; /* CIDRs whose X-Forwarded-For is believed */
+    /*
+     * [server] public_url: the external base URL ("" when not set). Its
+     * origin is the only one a cookie request may come from; without it
+     * the origin is taken from the Host header.
+     */
+    char public_url[512];
+    /* [session] max_per_user: live sessions a user may hold at once. */
+    long session_max_per_user;
     /* [cache] */
     long cache_entries;
     long cache_ttl; /* seconds; the backstop for other nodes */

@@ -27,6 +27,7 @@
 #include <openssl/crypto.h>
 
 #include "access_log.h"
+#include "loginlimit.h"
 #include "admin_cmd.h"
 #include "auth.h"
 #include "hygiene.h"
@@ -65,7 +66,7 @@ struct conn_state {
  */
 static struct {
     const struct patd_config *cfg;
-    struct ratelimit *logins;
+    struct loginlimit *logins;
     struct ratelimit *fails;
     struct pat_verifier *verifier;
     pthread_mutex_t stores_lock;
@@ -565,7 +566,7 @@ server_run(const struct patd_config *cfg)
             goto out;
         }
     }
-    srv.logins = ratelimit_new(8192);
+    srv.logins = loginlimit_new((unsigned)cfg->login_max_tracked);
     srv.fails = ratelimit_new(65536);
     if (srv.logins == NULL || srv.fails == NULL ||
         access_log_open(cfg->access_log) != 0 || maintenance_start(cfg) != 0)
@@ -623,7 +624,7 @@ out:
     maintenance_stop();
     close_stores();
     pat_verifier_free(srv.verifier); /* writes the pending usage */
-    ratelimit_free(srv.logins);
+    loginlimit_free(srv.logins);
     ratelimit_free(srv.fails);
     access_log_close();
     return status;

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BASE, USERS, launch, withPage, signIn, tabTo,
+  BASE, USERS, launch, withPage, signIn, tabTo, apiSession,
 } from './lib.mjs';
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -78,6 +78,42 @@ test('signs in and creates a token with the keyboard alone', async (t) => {
     await page.keyboard.press('Enter');
     await page.getByRole('cell', { name: 'typed-only', exact: true }).waitFor();
   });
+});
+
+test('lists the sessions and ends another one, then this one', async (t) => {
+  // Another browser, signed in over the API: the session to end.
+  const other = await apiSession(USERS.bob);
+  assert.equal((await other('GET', '/v1/me')).status, 200);
+  await withPage(t, browser, async (page) => {
+    await signIn(page, USERS.bob);
+    await page.getByRole('link', { name: 'Sessions' }).click();
+    await page.getByRole('heading', { name: 'Your sessions' }).waitFor();
+    const rows = page.locator('tbody tr[data-session]');
+    assert.ok(await rows.count() >= 2, 'both sessions are listed');
+    const mine = rows.filter({ hasText: 'This session' });
+    assert.equal(await mine.count(), 1, 'exactly one is marked as this session');
+    const body = await page.locator('main').textContent();
+    const cookies = await page.context().cookies();
+    const cookie = cookies.find((c) => c.name === 'patd_session').value;
+    assert.ok(!body.includes(cookie), 'the page shows no cookie');
+
+    // End the first session that is not this one.
+    const others = rows.filter({ hasNotText: 'This session' });
+    const before = await others.count();
+    await others.first().getByRole('button', { name: /^End the session/ }).click();
+    await page.getByRole('dialog', { name: 'End this session?' })
+      .getByRole('button', { name: 'End session' }).click();
+    await page.getByText('Session ended.').waitFor();
+    await page.waitForFunction((n) => document.querySelectorAll('tbody tr[data-session]').length === n, before);
+    // Ending this one signs the page out.
+    await mine.getByRole('button', { name: 'End this session (sign out)' }).click();
+    await page.getByRole('dialog', { name: 'End this session?' })
+      .getByRole('button', { name: 'End session' }).click();
+    await page.getByRole('heading', { name: 'Sign in to patd' }).waitFor();
+    await page.getByText('You ended this session.').waitFor();
+  });
+  // The API session was the newest other one, so the first listed: ended.
+  assert.equal((await other('GET', '/v1/me')).status, 401, 'the ended session no longer works');
 });
 
 test('serves the pages with their types, ETags and security headers', async () => {

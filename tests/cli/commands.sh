@@ -81,14 +81,29 @@ DB2=$TMPD/second/store.db
 TF=$TMPD/admin.tok
 expect_exit 0 "$PATD" init --db "$DB2" --admin root --prefix acme \
     --token-file "$TF" --json
-T2=$(printf '%s' "$OUT" | json 'd["token"]')
+T2=$(cat "$TF")
 remember "$T2"
 check "--prefix acme: '$T2' has the format and checksum" token_ok "$T2" acme
 expect_eq 600 "$(stat -c %a "$TF")" "token file mode"
-expect_eq "$T2" "$(cat "$TF")" "token file holds the printed token"
+# A token written to a file is not also printed (issue #11.2).
+check "init --token-file --json does not print the token" \
+    eval '[[ -n $T2 && $OUT != *"$T2"* ]]'
+expect_eq "$TF" "$(printf '%s' "$OUT" | json 'd["token_file"]')" \
+    "init --json names the token file"
+expect_eq "false" "$(printf '%s' "$OUT" | json '"token" in d')" \
+    "init --token-file --json has no token field"
 expect_eq "root admin patd:admin patd:self bootstrap" \
     "$(printf '%s' "$OUT" | json '[d["user"]["username"], d["user"]["role"]] + d["token_object"]["scopes"] + [d["token_object"]["name"]]')" \
     "init --json: user and token object"
+TF4=$TMPD/fourth.tok
+expect_exit 0 "$PATD" init --db "$TMPD/fourth.db" --token-file "$TF4"
+T4=$(cat "$TF4")
+remember "$T4"
+check "the token file holds a token" token_ok "$T4" pat
+expect_eq "" "$OUT" "init --token-file prints nothing on stdout"
+expect_err "is in '$TF4'"
+check "init --token-file does not print the token on stderr either" \
+    eval '[[ -n $T4 && $ERR != *"$T4"* ]]'
 expect_exit 0 bash -c 'printf "%s\n" "$1" | "$PATD" token verify --db "$2"' _ "$T2" "$DB2"
 expect_out "of root"
 expect_exit 1 bash -c 'printf "%s\n" "$1" | "$PATD" token verify --db "$2"' _ "$T0" "$DB2"
@@ -271,6 +286,18 @@ refuse "expires_at is in the past" --user alice --name r1 --scope read --expires
 # given". (Its own user, so that a wrongly created token upsets no other
 # check.)
 expect_exit 0 pd user add erin --scope read
+# patd user passwd: at most 256 bytes, refused beyond, never cut
+# (issue #11.7).
+PW256=$(printf 'p%.0s' $(seq 256))
+passwd() { printf '%s\n' "$1" | "$PATD" user passwd erin --db "$DB"; }
+expect_exit 1 passwd "${PW256}JUNK" && expect_one_line
+expect_err "longer than 256 bytes"
+expect_exit 0 passwd "$PW256"
+# A carriage return inside the line is part of the password, not its
+# end: "short\rJUNK" has 10 bytes (cut at the \r it had 5, too few).
+expect_exit 0 bash -c 'printf "short\rJUNK\n" | "$1" user passwd erin --db "$2"' _ "$PATD" "$DB"
+expect_exit 0 bash -c 'printf "abcdefgh\r\n" | "$1" user passwd erin --db "$2"' _ "$PATD" "$DB"
+expect_exit 1 bash -c 'printf "short\r\n" | "$1" user passwd erin --db "$2"' _ "$PATD" "$DB"
 refuse "expires_at is in the past" --user erin --name r1 --scope read --expires-at 1970-01-01T00:00:00Z
 refuse "give at most one of expires_at, expires_in_days and no expiry" --user alice --name r1 --scope read --expires-in-days 5 --no-expiry
 refuse "invalid entry '10.0.0.0/33' in allowed_cidrs" --user alice --name r1 --scope read --cidr 10.0.0.0/33

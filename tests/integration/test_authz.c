@@ -431,6 +431,81 @@ test_mint_bounds(struct ctx *c)
     EXPECT_HEALTHY(h);
 }
 
+/*
+ * Admin on-behalf issue is bounded by the target user's scopes and the
+ * policy, not by the admin token's own scopes and expiry (DESIGN.md
+ * section 3); the admin's self-service minting stays bounded.
+ */
+static void
+test_on_behalf(struct ctx *c)
+{
+    struct h *h = &c->h;
+    struct resp *r;
+    const char *narrow, *narrow_exp, *path;
+
+    h_section("an admin PAT issues a user's token within the user's bounds");
+    r = httpf(h, "POST", "/v1/me/tokens", h->admin_token,
+              "{\"name\":\"admin-narrow\",\"scopes\":[\"patd:admin\"],"
+              "\"expires_in_days\":1}");
+    if (!EXPECT_STATUS(r, 201))
+        return;
+    narrow = jstr(r->json, "token");
+    narrow_exp = jstr(r->json, "expires_at");
+    path = hfmt(h, "/v1/users/%s/tokens", c->a_id);
+    /* custom:x is A's, not the calling token's; 30 days is past its 1. */
+    r = httpf(h, "POST", path, narrow,
+              "{\"name\":\"on-behalf\",\"scopes\":[\"custom:x\"],"
+              "\"expires_in_days\":30}");
+    EXPECT_STATUS(r, 201);
+    CHECK(jstr(r->json, "expires_at") && narrow_exp &&
+              strcmp(jstr(r->json, "expires_at"), narrow_exp) > 0,
+          "on-behalf expiry %s cut to the admin token's %s",
+          jstr(r->json, "expires_at"), narrow_exp);
+    r = httpf(h, "POST", path, narrow,
+              "{\"name\":\"on-behalf-at\",\"scopes\":[\"custom:x\"],"
+              "\"expires_at\":\"%s\"}",
+              h_time_in(h, 10 * 86400));
+    EXPECT_STATUS(r, 201);
+    /* An omitted expiry is the policy's default, not the caller's. */
+    r = httpf(h, "POST", path, narrow,
+              "{\"name\":\"on-behalf-default\",\"scopes\":[\"custom:x\"]}");
+    EXPECT_STATUS(r, 201);
+    CHECK(jstr(r->json, "expires_at") && narrow_exp &&
+              strcmp(jstr(r->json, "expires_at"), narrow_exp) > 0,
+          "on-behalf default expiry %s cut to the admin token's %s",
+          jstr(r->json, "expires_at"), narrow_exp);
+    /* Still bounded by the user's scopes and the policy. */
+    r = httpf(h, "POST", path, narrow,
+              "{\"name\":\"on-behalf-admin\",\"scopes\":[\"patd:admin\"]}");
+    EXPECT_ERROR(r, 400, "invalid_request");
+    r = httpf(h, "POST", path, narrow,
+              "{\"name\":\"on-behalf-long\",\"scopes\":[\"custom:x\"],"
+              "\"expires_in_days\":400}");
+    EXPECT_ERROR(r, 400, "invalid_request");
+
+    h_section("the admin's own minting stays bounded by its token");
+    r = httpf(h, "POST", "/v1/me/tokens", narrow,
+              "{\"name\":\"self-narrow\",\"scopes\":[\"patd:admin\"]}");
+    EXPECT_ERROR(r, 403, "insufficient_scope");
+    r = httpf(h, "POST", "/v1/me/tokens", h->admin_token,
+              "{\"name\":\"admin-short\",\"scopes\":[\"patd:admin\","
+              "\"patd:self\"],\"expires_in_days\":1}");
+    if (EXPECT_STATUS(r, 201)) {
+        const char *shrt = jstr(r->json, "token");
+        r = httpf(h, "POST", "/v1/me/tokens", shrt,
+                  "{\"name\":\"self-long\",\"scopes\":[\"patd:self\"],"
+                  "\"expires_in_days\":30}");
+        EXPECT_ERROR(r, 400, "invalid_request");
+        CHECK(strstr(r->body, "calling token") != NULL,
+              "self-service refused for another reason: %.200s", r->body);
+        r = httpf(h, "POST", "/v1/me/tokens", shrt,
+                  "{\"name\":\"self-wide\",\"scopes\":[\"patd:self\","
+                  "\"patd:introspect\"],\"expires_in_days\":1}");
+        EXPECT_ERROR(r, 400, "invalid_request");
+    }
+    EXPECT_HEALTHY(h);
+}
+
 /* A user's scopes bound their tokens' at once, both ways. */
 static void
 test_user_scopes_bound(struct ctx *c)
@@ -539,6 +614,7 @@ main(int argc, char **argv)
             test_matrix(&c);
             test_isolation(&c);
             test_mint_bounds(&c);
+            test_on_behalf(&c);
             test_user_scopes_bound(&c);
             test_cidrs(&c);
             test_local_revoke(&c);

@@ -13,8 +13,9 @@
 
 #include "harness.h"
 
-#define PER_USER 3
-#define PER_IP   10
+#define PER_USER   3
+#define PER_IP     10
+#define PAT_PW_MAX 256 /* PAT_PASSWORD_MAX */
 
 struct session {
     const char *cookie_hdr; /* "Cookie: patd_session=..." */
@@ -296,6 +297,183 @@ test_wrong_credentials(struct ctx *c)
     EXPECT_HEALTHY(h);
 }
 
+/*
+ * Over-long passwords are refused, never truncated: a 256-byte password
+ * plus "JUNK" must not sign in (issue #11.7).
+ */
+static void
+test_long_password(struct ctx *c)
+{
+    struct h *h = &c->h;
+    char pw[PAT_PW_MAX + 1], longer[PAT_PW_MAX + 8];
+    const char *id;
+    struct resp *r;
+    long before = c->ip_failures;
+
+    h_section("passwords longer than 256 bytes");
+    memset(pw, 'p', PAT_PW_MAX);
+    pw[PAT_PW_MAX] = '\0';
+    snprintf(longer, sizeof(longer), "%sJUNK", pw);
+    id = h_user(h, "longpw", NULL, pw);
+    if (id == NULL)
+        return;
+    r = sign_in(c, "longpw", longer, NULL);
+    EXPECT_ERROR(r, 400, "invalid_request");
+    CHECK(strstr(r->body, "at most 256 bytes") != NULL,
+          "the refusal does not say why: %s", r->body);
+    CHECK(r->set_cookie[0] == '\0', "an over-long password set a cookie");
+    r = sign_in(c, "longpw", pw, NULL);
+    EXPECT_STATUS(r, 200);
+    /* Setting one is refused too, through create and update. */
+    r = httpf(h, "PATCH", hfmt(h, "/v1/users/%s", id), h->admin_token,
+              "{\"password\":\"%s\"}", longer);
+    EXPECT_ERROR(r, 400, "invalid_request");
+    r = httpf(h, "POST", "/v1/users", h->admin_token,
+              "{\"username\":\"longpw2\",\"password\":\"%s\"}", longer);
+    EXPECT_ERROR(r, 400, "invalid_request");
+    r = sign_in(c, "longpw", pw, NULL);
+    EXPECT_STATUS(r, 200);
+    CHECK(c->ip_failures == before, "an over-long password counted as a "
+                                    "failed sign-in");
+    EXPECT_HEALTHY(h);
+}
+
+/* A sign-in with extra request headers (NULL-terminated). */
+static struct resp *
+sign_in_with(struct ctx *c, const char *const *hdrs)
+{
+    return http(&c->h, "POST", "/v1/session", NULL,
+                "{\"username\":\"sam\",\"password\":\"sam's password\"}", hdrs);
+}
+
+/*
+ * Login CSRF and cross-site state changes (issue #11.5): sign-in needs
+ * a JSON Content-Type and, like sign-out and every state change made
+ * with the cookie, is refused when Origin is another site's or
+ * Sec-Fetch-Site says cross-site. No Origin (curl, scripts): allowed.
+ */
+static void
+test_cross_site(struct ctx *c)
+{
+    struct h *h = &c->h;
+    struct session s;
+    struct resp *r;
+    const char *own = hfmt(h, "Origin: %s", h->base);
+    const char *evil = "Origin: https://evil.example";
+    const char *body = "{\"name\":\"xsite\",\"scopes\":[\"patd:self\"]}";
+    long before;
+
+    h_section("sign-in: Content-Type must be application/json");
+    {
+        const char *plain[] = {"Content-Type: text/plain", NULL};
+        const char *form[] = {"Content-Type: application/x-www-form-urlencoded",
+                              NULL};
+        const char *charset[] = {"Content-Type: application/json; "
+                                 "charset=utf-8",
+                                 NULL};
+        r = sign_in_with(c, plain);
+        EXPECT_ERROR(r, 400, "invalid_request");
+        CHECK(strstr(r->body, "Content-Type must be application/json") != NULL,
+              "unclear refusal: %s", r->body);
+        CHECK(r->set_cookie[0] == '\0', "a text/plain sign-in set a cookie");
+        r = sign_in_with(c, form);
+        EXPECT_ERROR(r, 400, "invalid_request");
+        CHECK(r->set_cookie[0] == '\0', "a form sign-in set a cookie");
+        r = sign_in_with(c, charset);
+        EXPECT_STATUS(r, 200);
+    }
+
+    h_section("sign-in: another site's Origin or Sec-Fetch-Site is refused");
+    {
+        const char *e[] = {evil, NULL};
+        const char *null_origin[] = {"Origin: null", NULL};
+        const char *fetch_site[] = {"Sec-Fetch-Site: cross-site", NULL};
+        const char *o[] = {own, "Sec-Fetch-Site: same-origin", NULL};
+        const char *port[] = {"Origin: http://127.0.0.1:1", NULL};
+        r = sign_in_with(c, e);
+        EXPECT_ERROR(r, 403, "forbidden");
+        CHECK(r->set_cookie[0] == '\0', "a cross-site sign-in set a cookie");
+        r = sign_in_with(c, null_origin);
+        EXPECT_ERROR(r, 403, "forbidden");
+        r = sign_in_with(c, fetch_site);
+        EXPECT_ERROR(r, 403, "forbidden");
+        r = sign_in_with(c, port);
+        EXPECT_ERROR(r, 403, "forbidden");
+        r = sign_in_with(c, o);
+        EXPECT_STATUS(r, 200);
+    }
+
+    h_section("cookie state changes from another site are refused");
+    memset(&s, 0, sizeof(s));
+    r = sign_in(c, "sam", "sam's password", &s);
+    if (!EXPECT_STATUS(r, 200))
+        return;
+    before = h_count(h, hfmt(h, "/v1/tokens?status=all&user_id=%s", c->sam_id),
+                     h->admin_token);
+    {
+        const char *e[] = {s.cookie_hdr, s.csrf_hdr, evil, NULL};
+        const char *fs[] = {s.cookie_hdr, s.csrf_hdr,
+                            "Sec-Fetch-Site: cross-site", NULL};
+        const char *o[] = {s.cookie_hdr, s.csrf_hdr, own, NULL};
+        r = http(h, "POST", "/v1/me/tokens", NULL, body, e);
+        EXPECT_ERROR(r, 403, "forbidden");
+        r = http(h, "POST", "/v1/me/tokens", NULL, body, fs);
+        EXPECT_ERROR(r, 403, "forbidden");
+        CHECK(h_count(h, hfmt(h, "/v1/tokens?status=all&user_id=%s", c->sam_id),
+                      h->admin_token) == before,
+              "a cross-site request made a token");
+        r = http(h, "DELETE", "/v1/session", NULL, NULL, e);
+        EXPECT_ERROR(r, 403, "forbidden");
+        CHECK(r->set_cookie[0] == '\0', "a cross-site sign-out set a cookie");
+        /* Reads stay allowed: they change nothing. */
+        r = http(h, "GET", "/v1/me", NULL, NULL, e);
+        EXPECT_STATUS(r, 200);
+        /* The page's own origin works. */
+        r = http(h, "POST", "/v1/me/tokens", NULL, body, o);
+        EXPECT_STATUS(r, 201);
+        r = http(h, "DELETE", "/v1/session", NULL, NULL, o);
+        EXPECT_STATUS(r, 204);
+    }
+    /* A PAT is no ambient credential: Origin does not matter to it. */
+    {
+        const char *e[] = {evil, NULL};
+        r = http(h, "GET", "/v1/me", h->admin_token, NULL, e);
+        EXPECT_STATUS(r, 200);
+    }
+    EXPECT_HEALTHY(h);
+}
+
+/* With [server] public_url, only its origin is the server's own. */
+static void
+test_public_url(struct ctx *c)
+{
+    static const char *const env[] = {
+        "PATD_LOGIN_MAX_FAILURES_PER_USER=3",
+        "PATD_LOGIN_MAX_FAILURES_PER_IP=10",
+        "PATD_SERVER_PUBLIC_URL=https://patd.example.com/base/",
+        NULL,
+    };
+    struct h *h = &c->h;
+    struct resp *r;
+
+    h_section("[server] public_url decides the own origin");
+    h_stop(h);
+    if (!h_start(h, env))
+        return;
+    {
+        const char *host[] = {hfmt(h, "Origin: %s", h->base), NULL};
+        const char *pub[] = {"Origin: https://patd.example.com", NULL};
+        const char *http_pub[] = {"Origin: http://patd.example.com", NULL};
+        r = sign_in_with(c, host);
+        EXPECT_ERROR(r, 403, "forbidden");
+        r = sign_in_with(c, http_pub);
+        EXPECT_ERROR(r, 403, "forbidden");
+        r = sign_in_with(c, pub);
+        EXPECT_STATUS(r, 200);
+    }
+    EXPECT_HEALTHY(h);
+}
+
 static void
 test_rate_limit(struct ctx *c)
 {
@@ -366,7 +544,10 @@ main(int argc, char **argv)
                 test_sign_out(&c, &s);
             }
             test_wrong_credentials(&c);
+            test_long_password(&c);
+            test_cross_site(&c);
             test_rate_limit(&c);
+            test_public_url(&c);
         }
         EXPECT_HEALTHY(h);
     }

@@ -9,11 +9,10 @@
  *   address is 429 with Retry-After; while blocked, a valid token already
  *   in the cache still passes, a token the store would have to read does
  *   not, and nothing reaches the store; another address is never
- *   blocked).
+ *   blocked); failures on the API, revocation and introspection count
+ *   together and are refused with 429 like those of /v1/auth.
  * B (no trusted proxy, 5 failures per 3 s): the block lifts when the
- *   window ends; X-Forwarded-For from an untrusted peer is ignored;
- *   failures on the API, revocation and introspection count together and
- *   are refused with 429 like those of /v1/auth.
+ *   window ends; X-Forwarded-For from an untrusted peer is ignored.
  * C (defaults, a 1,000-entry cache): 10,000 verifications of one token on
  *   one kept-alive connection write nothing to the store (usage is
  *   batched: at most one write per token per minute), and the cache stays
@@ -276,46 +275,44 @@ test_untrusted(struct ctx *c)
 /*
  * The failure limit holds on every route that accepts a token, not only
  * /v1/auth, and on all of them together: API authentication, RFC 7009
- * revocation (each attempt a write) and the introspection caller.
+ * revocation (each attempt a write) and the introspection caller. On A,
+ * from an address of its own (through the trusted proxy), so that the
+ * 60 s window cannot end in the middle on a slow machine.
  */
 static void
 test_every_route(struct ctx *c)
 {
+    static const char *const from[] = {"X-Forwarded-For: 203.0.113.50", NULL};
     struct h *h = &c->h;
     struct resp *r;
     int i;
 
-    h_section("B: failures on every token route count, and are refused");
-    r = http(h, "GET", "/v1/me", c->alice, NULL, NULL);
-    EXPECT_STATUS(r, 200); /* cached on this server from now on */
+    h_section("A: failures on every token route count, and are refused");
+    r = http(h, "GET", "/v1/me", c->alice, NULL, from);
+    EXPECT_STATUS(r, 200); /* cached on this server */
     for (i = 0; i < 3; i++) {
-        r = http(h, "GET", "/v1/me", v_forge(h), NULL, NULL);
+        r = http(h, "GET", "/v1/me", v_forge(h), NULL, from);
         EXPECT_ERROR(r, 401, "invalid_token");
     }
     for (i = 0; i < 2; i++) {
         r = v_form(h, "/oauth2/revoke", NULL, hfmt(h, "token=%s", v_forge(h)),
-                   NULL);
+                   from);
         EXPECT_STATUS(r, 200); /* RFC 7009: unknown is not an error */
     }
-    r = http(h, "GET", "/v1/me", v_forge(h), NULL, NULL);
+    r = http(h, "GET", "/v1/me", v_forge(h), NULL, from);
     EXPECT_ERROR(r, 429, "rate_limited");
     CHECK(strtol(r->retry_after, NULL, 10) >= 1, "no Retry-After: '%s'",
           r->retry_after);
     r = v_form(h, "/oauth2/revoke", NULL, hfmt(h, "token=%s", v_forge(h)),
-               NULL);
+               from);
     EXPECT_ERROR(r, 429, "rate_limited");
     r = v_form(h, "/oauth2/introspect", v_forge(h),
-               hfmt(h, "token=%s", c->fresh.secret), NULL);
+               hfmt(h, "token=%s", c->fresh.secret), from);
     EXPECT_ERROR(r, 429, "rate_limited");
     /* A token this server already knows still works from there. */
-    r = http(h, "GET", "/v1/me", c->alice, NULL, NULL);
+    r = http(h, "GET", "/v1/me", c->alice, NULL, from);
     EXPECT_STATUS(r, 200);
     EXPECT_HEALTHY(h);
-    /* fresh2 is not cached here: 429 until the block lifts. */
-    CHECK(h_poll_status(h, "/v1/auth", c->fresh2.secret, 200,
-                        (WINDOW_S + 4) * 1000L),
-          "the address is still blocked %d s after the %d s window",
-          WINDOW_S + 4, WINDOW_S);
 }
 
 static void
@@ -430,10 +427,10 @@ main(int argc, char **argv)
     if (h_start(h, env_a) && setup(&c)) {
         test_client_address(&c);
         test_failure_limit(&c);
+        test_every_route(&c);
         h_stop(h);
         if (h_start(h, env_b)) {
             test_window_and_untrusted(&c);
-            test_every_route(&c);
             test_untrusted(&c);
         }
         h_stop(h);

@@ -483,8 +483,8 @@ test_scope_rules(void **state)
 
     /* A token can only mint within its own scopes and expiry. */
     {
-        struct pat_actor who = {f->alice.id, parent.id, "patd:self",
-                                0,           NULL,      NULL};
+        struct pat_actor who = {f->alice.id, parent.id, "patd:self", 0,
+                                NULL,        NULL,      false};
         struct pat_token_spec sp = {"alice", "child", NULL, "repo:read",
                                     NULL,    NULL,    NOEXP};
         who.token_expires_at = parent.expires_at;
@@ -732,6 +732,180 @@ test_regenerate(void **state)
                      PAT_EREVOKED);
 }
 
+/*
+ * A grace period never outlives the old expiry: regenerating an expired
+ * token must not revive its old secret, and a token that expires during
+ * the grace closes its old secret at that expiry (issue #11.3).
+ */
+static void
+test_regenerate_expired_grace(void **state)
+{
+    struct fx *f = *state;
+    struct pat_token t, t2;
+    struct pat_verdict v;
+    char s1[PAT_TOKEN_MAX + 1], s2[PAT_TOKEN_MAX + 1], s3[PAT_TOKEN_MAX + 1],
+        s4[PAT_TOKEN_MAX + 1];
+
+    assert_int_equal(
+        make(f, "lapsed", "repo:read", (struct pat_expiry){0, 1, 0}, &t, s1),
+        PAT_OK);
+    f->now = T0 + 2 * DAY;
+    assert_int_not_equal(pat_verify(f->st, s1, 42, &v), PAT_OK);
+    assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t.id,
+                                          &(struct pat_expiry){0, 30, 0}, 3600,
+                                          &t2, s2, sizeof(s2)),
+                     PAT_OK);
+    assert_int_equal(pat_verify(f->st, s2, 42, &v), PAT_OK);
+    /* The old secret expired a day ago: no grace brings it back. */
+    assert_int_not_equal(pat_verify(f->st, s1, 42, &v), PAT_OK);
+    f->now = T0 + 2 * DAY + 60;
+    assert_int_not_equal(pat_verify(f->st, s1, 42, &v), PAT_OK);
+
+    /* Ten seconds left, a grace of an hour: the old secret stops at the
+     * old expiry, the new one goes on. */
+    f->now = T0 + 3 * DAY;
+    assert_int_equal(
+        make(f, "ending", "repo:read", (struct pat_expiry){0, 1, 0}, &t, s3),
+        PAT_OK);
+    f->now = T0 + 4 * DAY - 10;
+    assert_int_equal(pat_token_regenerate(f->st, NULL, NULL, t.id,
+                                          &(struct pat_expiry){0, 30, 0}, 3600,
+                                          &t2, s4, sizeof(s4)),
+                     PAT_OK);
+    assert_int_equal(pat_verify(f->st, s3, 42, &v), PAT_OK);
+    assert_true(v.grace_until != 0 && v.grace_until <= T0 + 4 * DAY);
+    f->now = T0 + 4 * DAY;
+    assert_int_not_equal(pat_verify(f->st, s3, 42, &v), PAT_OK);
+    assert_int_equal(pat_verify(f->st, s4, 42, &v), PAT_OK);
+}
+
+/* A password is checked whole: over-long ones are refused, not cut. */
+static void
+test_password_length(void **state)
+{
+    struct fx *f = *state;
+    char pw[PAT_PASSWORD_MAX + 1], longer[PAT_PASSWORD_MAX + 8];
+    struct pat_user u;
+
+    memset(pw, 'p', PAT_PASSWORD_MAX);
+    pw[PAT_PASSWORD_MAX] = '\0';
+    snprintf(longer, sizeof(longer), "%sJUNK", pw);
+    assert_int_equal(pat_user_set_password(f->st, NULL, "alice", longer),
+                     PAT_EINVAL);
+    assert_int_equal(pat_user_set_password(f->st, NULL, "alice", pw), PAT_OK);
+    assert_int_equal(pat_user_check_password(f->st, "alice", pw, &u), PAT_OK);
+    assert_int_equal(pat_user_check_password(f->st, "alice", longer, &u),
+                     PAT_EINVAL);
+    longer[PAT_PASSWORD_MAX] = '\0';
+    longer[PAT_PASSWORD_MAX - 1] = 'q';
+    assert_int_equal(pat_user_check_password(f->st, "alice", longer, &u),
+                     PAT_EFORBIDDEN);
+}
+
+/*
+ * Web sessions (issue #11.6): expired ones are deleted at every sign-in
+ * and by pat_session_prune, a user holds at most max_per_user (the
+ * oldest goes), and a user lists and ends their own by a public id.
+ */
+static void
+test_sessions(void **state)
+{
+    struct fx *f = *state;
+    struct pat_actor who = {NULL, NULL, NULL, 0, "192.0.2.9", "ua/2.0", false};
+    char c[6][PAT_SESSION_LEN + 1], csrf[PAT_CSRF_LEN + 1];
+    char id[PAT_ID_LEN + 1], admin_id[PAT_ID_LEN + 1];
+    char ca[PAT_SESSION_LEN + 1];
+    struct pat_session list[8];
+    struct pat_user u;
+    int64_t n = -1;
+    size_t k = 0;
+    int i;
+
+    /* An expired session is gone after the next sign-in of anyone. */
+    assert_int_equal(pat_session_create(f->st, &who, f->alice.id, 60, 10, c[0],
+                                        sizeof(c[0]), csrf, sizeof(csrf)),
+                     PAT_OK);
+    f->now = T0 + 61;
+    assert_int_equal(pat_session_get(f->st, c[0], PAT_SESSION_LEN, &u, csrf,
+                                     sizeof(csrf), NULL),
+                     PAT_ENOTFOUND);
+    assert_int_equal(pat_session_create(f->st, &who, f->admin.id, 3600, 10, ca,
+                                        sizeof(ca), csrf, sizeof(csrf)),
+                     PAT_OK);
+    assert_int_equal(pat_session_prune(f->st, &n), PAT_OK);
+    assert_int_equal(n, 0);
+    /* And pat_session_prune deletes what expired since. */
+    assert_int_equal(pat_session_create(f->st, &who, f->alice.id, 60, 10, c[0],
+                                        sizeof(c[0]), csrf, sizeof(csrf)),
+                     PAT_OK);
+    f->now = T0 + 200;
+    assert_int_equal(pat_session_prune(f->st, &n), PAT_OK);
+    assert_int_equal(n, 1);
+
+    /* At most 3: the fourth and fifth sign-ins end the oldest. */
+    for (i = 0; i < 5; i++) {
+        f->now = T0 + 300 + i;
+        assert_int_equal(pat_session_create(f->st, &who, f->alice.id, 3600, 3,
+                                            c[i], sizeof(c[i]), csrf,
+                                            sizeof(csrf)),
+                         PAT_OK);
+    }
+    for (i = 0; i < 5; i++)
+        assert_int_equal(pat_session_get(f->st, c[i], PAT_SESSION_LEN, &u, csrf,
+                                         sizeof(csrf), NULL),
+                         i < 2 ? PAT_ENOTFOUND : PAT_OK);
+    /* Even several in one second keep the newest. */
+    assert_int_equal(pat_session_create(f->st, &who, f->alice.id, 3600, 1, c[5],
+                                        sizeof(c[5]), csrf, sizeof(csrf)),
+                     PAT_OK);
+    assert_int_equal(pat_session_get(f->st, c[5], PAT_SESSION_LEN, &u, csrf,
+                                     sizeof(csrf), id),
+                     PAT_OK);
+    assert_int_equal(pat_session_get(f->st, c[4], PAT_SESSION_LEN, &u, csrf,
+                                     sizeof(csrf), NULL),
+                     PAT_ENOTFOUND);
+    assert_int_equal(pat_session_create(f->st, &who, f->alice.id, 3600, 3, c[4],
+                                        sizeof(c[4]), csrf, sizeof(csrf)),
+                     PAT_OK);
+
+    /* The list: public ids, never the cookie; the caller's is current. */
+    assert_int_equal(pat_session_list(f->st, f->alice.id, id, list, 8, &k),
+                     PAT_OK);
+    assert_int_equal(k, 2);
+    assert_memory_equal(list[0].id, "ses_", 4);
+    assert_int_equal(strlen(list[0].id), PAT_ID_LEN);
+    assert_true(list[0].current != list[1].current);
+    assert_string_equal(list[0].ip, "192.0.2.9");
+    assert_string_equal(list[0].user_agent, "ua/2.0");
+    assert_int_equal(list[0].expires_at, list[0].created_at + 3600);
+    for (i = 0; i < 2; i++) {
+        assert_null(strstr(c[4], list[i].id + 4));
+        assert_null(strstr(c[5], list[i].id + 4));
+    }
+
+    /* Ending: only one's own; another's is missing. */
+    assert_int_equal(pat_session_get(f->st, ca, PAT_SESSION_LEN, &u, csrf,
+                                     sizeof(csrf), admin_id),
+                     PAT_OK);
+    assert_int_equal(pat_session_end(f->st, &who, f->alice.id, admin_id),
+                     PAT_ENOTFOUND);
+    assert_int_equal(pat_session_get(f->st, ca, PAT_SESSION_LEN, &u, csrf,
+                                     sizeof(csrf), NULL),
+                     PAT_OK);
+    assert_int_equal(pat_session_end(f->st, &who, f->alice.id, "ses_nope"),
+                     PAT_ENOTFOUND);
+    assert_int_equal(pat_session_end(f->st, &who, f->alice.id, id), PAT_OK);
+    assert_int_equal(pat_session_get(f->st, c[5], PAT_SESSION_LEN, &u, csrf,
+                                     sizeof(csrf), NULL),
+                     PAT_ENOTFOUND);
+    assert_int_equal(pat_session_end(f->st, &who, f->alice.id, id),
+                     PAT_ENOTFOUND);
+    assert_int_equal(pat_session_list(f->st, f->alice.id, NULL, list, 8, &k),
+                     PAT_OK);
+    assert_int_equal(k, 1);
+    assert_false(list[0].current);
+}
+
 static void
 test_list_filters(void **state)
 {
@@ -789,7 +963,7 @@ static void
 test_audit_actor(void **state)
 {
     struct fx *f = *state;
-    struct pat_actor who = {NULL, NULL, NULL, 0, "192.0.2.1", "ua/1.0"};
+    struct pat_actor who = {NULL, NULL, NULL, 0, "192.0.2.1", "ua/1.0", false};
     struct pat_audit ev[8];
     struct pat_audit_filter af = {.action = "token.created"};
     struct pat_token_spec sp = {"alice", "x\"y", NULL, "repo:read",
@@ -884,7 +1058,7 @@ static void
 test_not_utf8(void **state)
 {
     struct fx *f = *state;
-    struct pat_actor who = {NULL, NULL, NULL, 0, "192.0.2.1", NULL};
+    struct pat_actor who = {NULL, NULL, NULL, 0, "192.0.2.1", NULL, false};
     struct pat_audit ev[8];
     struct pat_audit_filter af = {.action = "token.created"};
     struct pat_token_filter tf = {.status = PAT_STATUS_ALL};
@@ -1010,7 +1184,8 @@ static void
 test_feed_rows(void **state)
 {
     struct fx *f = *state;
-    struct pat_actor admin = {f->admin.id, NULL, NULL, 0, "192.0.2.1", NULL};
+    struct pat_actor admin = {f->admin.id, NULL, NULL, 0,
+                              "192.0.2.1", NULL, false};
     struct pat_token t1, t2, t3, out;
     struct pat_verdict v;
     struct pat_bulk_filter bulk = {NULL, "repo:read", 0};
@@ -1283,6 +1458,9 @@ main(void)
         T(test_revoke),
         T(test_disabled_user),
         T(test_regenerate),
+        T(test_regenerate_expired_grace),
+        T(test_password_length),
+        T(test_sessions),
         T(test_list_filters),
         T(test_audit_actor),
         T(test_detail_long),

@@ -9,6 +9,7 @@ import { el, clear } from './dom.js';
 import { field, formAlert, submitting } from './forms.js';
 import { tokensView, newTokenView, dropSecrets } from './tokens.js';
 import { activityView } from './activity.js';
+import { sessionsView } from './sessions.js';
 import { adminView } from './admin.js';
 
 const main = document.getElementById('main');
@@ -80,6 +81,9 @@ async function render() {
     if (route.parts[0] === 'tokens' && route.parts[1] === 'new') await newTokenView(view, ctx);
     else if (route.parts[0] === 'tokens') await tokensView(view, ctx);
     else if (route.parts[0] === 'activity') await activityView(view, ctx);
+    else if (route.parts[0] === 'sessions') {
+      await sessionsView(view, ctx, { onEndedCurrent: () => signedOut('You ended this session.') });
+    }
     else if (route.parts[0] === 'admin') await adminView(view, ctx, route);
     else view.append(el('h1', { tabindex: '-1' }, 'Not found'), el('p', {}, el('a', { href: '#/tokens' }, 'Back to your tokens')));
   } catch (err) {
@@ -163,8 +167,13 @@ async function signOut() {
   } catch {
     // Signed out on this side whatever the server says.
   }
+  signedOut('You have signed out.');
+}
+
+/** Shows the sign-in form after the session ended here. */
+function signedOut(message) {
   if (window.location.hash !== '#/tokens') window.history.replaceState(null, '', '#/tokens');
-  signInView('You have signed out.');
+  signInView(message);
 }
 
 async function boot() {
