@@ -53,7 +53,8 @@ test('an admin disables a user, whose token stops working, and enables them agai
     await page.getByRole('button', { name: 'Search' }).click();
     const row = page.locator('tbody tr', { has: page.locator('.tname', { hasText: /^dave$/ }) });
     await row.waitFor();
-    assert.equal(await page.locator('tbody tr').count(), 1, 'the search finds only dave');
+    // The old list may still be on the page for a moment: wait for the new one.
+    await pollUntil(() => page.locator('tbody tr').count(), 1, { what: 'the search finds only dave' });
 
     await row.getByRole('button', { name: 'Disable dave' }).click();
     const dialog = page.getByRole('dialog', { name: 'Disable dave?' });
@@ -120,7 +121,8 @@ test('an admin creates a user, sets scopes and a password, and bulk-revokes afte
     await page.getByLabel('Scope', { exact: true }).selectOption('repo:read');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.locator('tbody tr', { hasText: 'bulk-2' }).waitFor();
-    assert.equal(await page.locator('tbody tr').count(), 2);
+    // The unfiltered list also holds bulk-2: wait for the filtered one.
+    await pollUntil(() => page.locator('tbody tr').count(), 2, { what: "frank's repo:read tokens" });
     // Both expire within 7 days.
     assert.equal(await page.locator('tbody .badge', { hasText: 'expires soon' }).count(), 2);
 
