@@ -18,17 +18,10 @@ build=${1:-build}
 secs=${2:-10}
 signers=${3:-4}
 conns=${4:-64}
-here=$(cd "$(dirname "$0")" && pwd)
 patd="$build/patd"
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
-dir=$(mktemp -d /tmp/patd-signin.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$dir"
-}
-trap cleanup EXIT
+tag=signin
+. "$(dirname "$0")/lib.sh"
 
 "$build/bench_verify" --make-store "$dir/p.db" 10000 10000 "$dir/tokens.txt"
 "$patd" user add signer --db "$dir/p.db" --scope patd:self >/dev/null
@@ -46,7 +39,7 @@ run() { # url -> "rps p99_ms"
 echo "| workers | quiet req/s | burst req/s | quiet p99 ms | burst p99 ms | p99 burst/quiet | sign-ins |"
 echo "|---|---|---|---|---|---|---|"
 for workers in 2 0; do
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    port=$(free_port)
     PATD_LOG_ACCESS=off PATD_SERVER_THREADS=2 PATD_SERVER_WORKERS=$workers \
         PATD_SERVER_MAX_CONNECTIONS_PER_IP=4096 \
         PATD_LOGIN_MAX_FAILURES_PER_USER=100000 \
@@ -54,10 +47,7 @@ for workers in 2 0; do
         2>"$dir/patd.err" &
     ppid=$!
     pids+=("$ppid")
-    for _ in $(seq 100); do
-        curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break
-        sleep 0.1
-    done
+    wait_healthy "$port"
     wrk -t2 -c32 -d2s -s "$here/auth.lua" "http://127.0.0.1:$port/v1/auth" \
         -- "$dir/tokens.txt" >/dev/null
     read -r qr qp <<<"$(run "http://127.0.0.1:$port/v1/auth")"

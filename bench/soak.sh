@@ -15,32 +15,22 @@ set -eu
 build=${1:-build}
 secs=${2:-1800}
 interval=${3:-60}
-here=$(cd "$(dirname "$0")" && pwd)
 patd="$build/patd"
-dir=$(mktemp -d /tmp/patd-soak.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$dir"
-}
-trap cleanup EXIT
+tag=soak
+. "$(dirname "$0")/lib.sh"
 
 "$build/bench_verify" --make-store "$dir/p.db" 10000 10000 "$dir/tokens.txt"
 admin=$("$patd" token create --db "$dir/p.db" --user admin --name soak \
     --scope patd:admin --expires-in-days 1 </dev/null)
 "$patd" user add soak --db "$dir/p.db" --scope patd:self --scope repo:read >/dev/null
 printf 'a long enough password\n' | "$patd" user passwd soak --db "$dir/p.db"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 PATD_LOG_ACCESS="$dir/access.log" PATD_SERVER_MAX_CONNECTIONS_PER_IP=4096 \
     PATD_LOGIN_MAX_FAILURES_PER_USER=100000 PATD_LOGIN_MAX_FAILURES_PER_IP=100000 \
     PATD_AUTH_MAX_LEAK_REPORTS_PER_IP=1000000 \
     "$patd" serve --db "$dir/p.db" --listen "127.0.0.1:$port" 2>"$dir/patd.err" &
 ppid=$!
 pids+=("$ppid")
-for _ in $(seq 100); do
-    curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break
-    sleep 0.1
-done
+wait_healthy "$port"
 python3 "$here/soak.py" "$port" "$ppid" "$admin" "$dir/tokens.txt" "$secs" "$interval"
 kill -0 "$ppid" && echo "patd still up after ${secs} s"

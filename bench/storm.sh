@@ -21,32 +21,22 @@ ndist=${3:-10000}
 secs=${4:-10}
 rate=${5:-100}
 conns=${6:-128}
-here=$(cd "$(dirname "$0")" && pwd)
 patd="$build/patd"
 
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
-dir=$(mktemp -d /tmp/patd-storm.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$dir"
-}
-trap cleanup EXIT
+tag=storm
+. "$(dirname "$0")/lib.sh"
 
 echo "building a store of $ntok tokens..." >&2
 "$build/bench_verify" --make-store "$dir/p.db" "$ntok" "$ndist" "$dir/tokens.txt"
 admin=$(printf '' | "$patd" token create --db "$dir/p.db" --user admin \
     --name storm --scope patd:admin --expires-in-days 1)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 PATD_LOG_ACCESS=off PATD_SERVER_THREADS=2 PATD_SERVER_MAX_CONNECTIONS_PER_IP=4096 \
     PATD_CACHE_TTL=60 "$patd" serve --db "$dir/p.db" \
     --listen "127.0.0.1:$port" 2>"$dir/patd.err" &
 pids+=("$!")
-for _ in $(seq 100); do
-    curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break
-    sleep 0.1
-done
+wait_healthy "$port"
 
 # The ids of tokens outside the measured set: the newest ones.
 python3 - "$port" "$admin" "$dir/ids.txt" "$((rate * secs * 2 + 100))" <<'PY'
