@@ -206,6 +206,7 @@ h_auth(struct req *r)
     struct pat_check check;
     struct counts n = {0, 0, 0, 0, 0, 0};
     size_t len = 0;
+    bool blocked;
     int rc;
 
     identity_headers(r, false);
@@ -241,10 +242,18 @@ h_auth(struct req *r)
      * shared by all its clients), but it cannot make the store read
      * anything more, and every other answer is 429.
      */
-    check.cache_only =
-        failures_blocked(r, r->cfg->auth_max_failures, LIMIT_AUTH);
+    blocked = failures_blocked(r, r->cfg->auth_max_failures, LIMIT_AUTH);
+    /*
+     * Where a miss is a round trip to another machine, this thread only
+     * answers from the cache; a miss goes to a worker (r->defer).
+     */
+    check.cache_only = blocked || r->can_defer;
     rc = pat_verifier_check(r->verifier, tok, len, &check, &r->token);
-    if (check.cache_only && rc != PAT_OK && rc != PAT_EINSUFFICIENT)
+    if (!blocked && r->can_defer && rc == PAT_ELIMIT) {
+        r->defer = true;
+        return 0;
+    }
+    if (blocked && rc != PAT_OK && rc != PAT_EINSUFFICIENT)
         return failures_reply(r, LIMIT_AUTH);
     metrics_verify(rc);
     if (rc == PAT_EINSUFFICIENT) {

@@ -21,6 +21,7 @@ static const int statuses[] = {200, 201, 202, 204, 304, 400, 401, 403, 404,
 static atomic_ulong requests[MAX_ROUTES + 1][N_STATUS];
 static atomic_ulong results[N_RESULTS];
 static atomic_ulong limited[LIMIT_KINDS];
+static atomic_ulong deferred;
 
 static size_t
 status_index(int status)
@@ -56,6 +57,12 @@ void
 metrics_limited(enum limit_kind kind)
 {
     atomic_fetch_add_explicit(&limited[kind], 1, memory_order_relaxed);
+}
+
+void
+metrics_deferred(void)
+{
+    atomic_fetch_add_explicit(&deferred, 1, memory_order_relaxed);
 }
 
 /* A growable text buffer with a hard cap. */
@@ -237,6 +244,12 @@ metrics_render(struct pat_verifier *v)
     for (i = 0; i < LIMIT_KINDS; i++)
         out(&b, "patd_rate_limited_total{limit=\"%s\"} %lu\n", kinds[i],
             atomic_load(&limited[i]));
+    out(&b,
+        "# HELP patd_auth_deferred_total Forward-auth cache misses "
+        "read on a worker thread.\n"
+        "# TYPE patd_auth_deferred_total counter\n"
+        "patd_auth_deferred_total %lu\n",
+        atomic_load(&deferred));
     if (v != NULL)
         render_verifier(&b, v);
     if (b.failed) {

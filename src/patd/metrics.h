@@ -17,6 +17,8 @@ enum limit_kind { LIMIT_LOGIN, LIMIT_AUTH, LIMIT_LEAKS, LIMIT_KINDS };
 void metrics_request(size_t route, int status);
 void metrics_verify(int result);
 void metrics_limited(enum limit_kind kind);
+/* A forward-auth miss handed to a worker thread (server.c). */
+void metrics_deferred(void);
 
 /*
  * The whole exposition as a new string (caller frees), or NULL when out

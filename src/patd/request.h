@@ -54,6 +54,14 @@ struct req {
     char session_id[PAT_ID_LEN + 1]; /* its public id, likewise */
     struct pat_actor actor;
 
+    /*
+     * can_defer: the handler may set defer instead of answering, and it
+     * runs again on a worker thread (server.c), where can_defer is false:
+     * forward auth does so for a cache miss on a store across a network.
+     */
+    bool can_defer;
+    bool defer;
+
     /* The answer. */
     int status;
     json_t *resp;         /* owned; NULL for an empty body */

@@ -74,6 +74,7 @@ static struct {
     size_t nstores;
     atomic_long in_flight;
     bool workers_on;
+    bool defer_misses; /* forward auth's misses go to the workers */
 } srv = {
     .stores_lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -268,6 +269,22 @@ respond(struct MHD_Connection *c, struct conn_state *cs)
 }
 
 /*
+ * Runs the handler, from the start with no answer yet when it deferred
+ * (forward auth on a miss) or was handed over before it ran at all.
+ */
+static void
+start_over(struct conn_state *cs)
+{
+    cs->r.defer = false;
+    cs->r.can_defer = false;
+    cs->r.status = 0;
+    cs->r.nhdrs = 0;
+    cs->r.www_auth[0] = '\0';
+    cs->r.retry_after[0] = '\0';
+    handle(cs);
+}
+
+/*
  * A request's handler on a worker thread (workers.h), its connection
  * suspended meanwhile: the answer is queued while it is suspended and
  * goes out when it is resumed. cs belongs to libmicrohttpd again from the
@@ -279,7 +296,7 @@ run_job(void *arg)
     struct conn_state *cs = arg;
     struct MHD_Connection *c = cs->r.conn;
 
-    handle(cs);
+    start_over(cs);
     if (respond(c, cs) != MHD_YES)
         cs->failed = true;
     MHD_resume_connection(c);
@@ -396,7 +413,16 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
             return MHD_YES;
         MHD_resume_connection(c); /* queue full: serve it here */
     }
+    cs->r.can_defer = srv.defer_misses;
     handle(cs);
+    if (cs->r.defer) {
+        metrics_deferred();
+        MHD_suspend_connection(c);
+        if (workers_submit(run_job, cs))
+            return MHD_YES;
+        MHD_resume_connection(c);
+        start_over(cs); /* queue full: the miss is read here */
+    }
     return respond(c, cs);
 }
 
@@ -576,6 +602,8 @@ server_run(const struct patd_config *cfg)
         if (workers_start((size_t)cfg->workers, 4096) != 0)
             goto out;
         srv.workers_on = true;
+        /* A miss on SQLite is a local read of microseconds: kept inline. */
+        srv.defer_misses = strncmp(cfg->store, "postgres", 8) == 0;
     }
     flags = MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
             MHD_USE_INTERNAL_POLLING_THREAD |

@@ -876,6 +876,22 @@ test_metrics(struct ctx *c)
     CHECK(v_sample(m, "patd_verifications_total{result=\"EREVOKED\"}") >= 1 &&
               v_sample(m, "patd_verifications_total{result=\"EEXPIRED\"}") >= 1,
           "patd_verifications_total lacks the refusals of the matrix");
+    /*
+     * Forward auth's misses go to a worker thread on PostgreSQL (a round
+     * trip across a network), and stay where they are on SQLite.
+     */
+    {
+        const char *pg = getenv("PATD_TEST_STORE");
+        double deferred = v_sample(m, "patd_auth_deferred_total");
+        if (pg != NULL && pg[0] != '\0')
+            CHECK(deferred >= 1,
+                  "no forward-auth miss was deferred on "
+                  "PostgreSQL (%.0f)",
+                  deferred);
+        else
+            CHECK(deferred == 0, "%.0f forward-auth misses deferred on SQLite",
+                  deferred);
+    }
     check_histogram(m);
 
     h_section("GET /metrics: counters move with the requests");
