@@ -125,6 +125,15 @@ static const struct migration migrations[] = {
      "CREATE UNIQUE INDEX sessions_id ON sessions (id);\n"
      "CREATE INDEX sessions_user_seq ON sessions (user_id, seq);\n"
      "CREATE INDEX sessions_expires ON sessions (expires_at);\n"},
+    /*
+     * Counting a user's live tokens (the policy's limit, at every
+     * creation) went through every token the user ever had: a soak with
+     * one busy user slowed creation from 195 to 50 a second in ten
+     * minutes. The live ones alone are indexed here.
+     */
+    {5, "live tokens by user",
+     "CREATE INDEX tokens_user_live ON tokens (user_id)"
+     " WHERE revoked_at IS NULL;\n"},
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
