@@ -4,7 +4,8 @@
  * other processes and nodes commit, read from the change feed by
  * sequence number (DESIGN.md sections 5 and 12). Changes made through
  * this process's own handles arrive earlier, at their commit
- * (pat_verifier_on_commit); reading them again from the feed is harmless.
+ * (pat_verifier_on_commit); a row applied one way is not applied again
+ * the other (pat__verifier_apply_row).
  *
  * PostgreSQL: a listening connection (it does nothing else, so that
  * pg_stat_activity shows it as patd-listener running LISTEN) hears each
@@ -137,8 +138,8 @@ read_feed(struct pat_verifier *v, struct pat_change *rows)
         if (rc != PAT_OK)
             break;
         for (i = 0; i < n; i++) {
-            pat__verifier_apply(v, rows[i].evict, rows[i].user_id,
-                                rows[i].token_id);
+            pat__verifier_apply_row(v, rows[i].seq, rows[i].evict,
+                                    rows[i].user_id, rows[i].token_id);
             seq = rows[i].seq;
         }
         atomic_store(&v->feed_seq, seq);

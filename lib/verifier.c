@@ -237,6 +237,17 @@ pat__verifier_apply(struct pat_verifier *v, int evict, const char *user_id,
     }
 }
 
+void
+pat__verifier_apply_row(struct pat_verifier *v, int64_t seq, int evict,
+                        const char *user_id, const char *token_id)
+{
+    uint64_t s = (uint64_t)seq;
+
+    if (seq > 0 && atomic_exchange(&v->applied[s % APPLIED_SLOTS], s) == s)
+        return;
+    pat__verifier_apply(v, evict, user_id, token_id);
+}
+
 /*
  * The refs name exactly what the transaction made less valid; past the
  * signal's bound (overflow) nothing is named, so everything goes.
@@ -253,8 +264,8 @@ pat_verifier_on_commit(void *verifier, const struct pat_change_ref *refs,
         return;
     }
     for (i = 0; i < n; i++)
-        pat__verifier_apply(v, refs[i].evict, refs[i].user_id,
-                            refs[i].token_id);
+        pat__verifier_apply_row(v, refs[i].seq, refs[i].evict, refs[i].user_id,
+                                refs[i].token_id);
 }
 
 int

@@ -16,7 +16,8 @@
 #include "cache.h"
 #include "stale.h"
 
-#define POOL_MAX 256
+#define POOL_MAX      256
+#define APPLIED_SLOTS 4096
 
 /*
  * Invariants: idle[0..nidle) are connections not in use; all[0..nall)
@@ -39,6 +40,13 @@ struct pat_verifier {
     struct pat_stale *stale;
     bool listens; /* the store can LISTEN (PostgreSQL) */
     atomic_int_fast64_t feed_seq;
+    /*
+     * The feed rows applied lately, by seq (slot seq % APPLIED_SLOTS):
+     * a row reaches the verifier twice, from the commit signal and from
+     * the feed, and marking it twice would make answers read in between
+     * stale for nothing. Whichever comes first applies it.
+     */
+    atomic_uint_fast64_t applied[APPLIED_SLOTS];
 
     pthread_mutex_t pool_lock;
     struct pat_store *idle[POOL_MAX];
@@ -77,6 +85,10 @@ void pat__verifier_pool_put(struct pat_verifier *v, struct pat_store *st);
  */
 void pat__verifier_apply(struct pat_verifier *v, int evict, const char *user_id,
                          const char *token_id);
+
+/* pat__verifier_apply for feed row seq, unless it was applied already. */
+void pat__verifier_apply_row(struct pat_verifier *v, int64_t seq, int evict,
+                             const char *user_id, const char *token_id);
 
 /*
  * Thread bodies that pat_verifier_new starts with v as arg: the usage
