@@ -51,6 +51,9 @@ struct conn_state {
     bool raw_bad; /* the request-target as sent is refused */
     bool close;   /* answer 400 why, with Connection: close */
     bool failed;  /* a worker could not queue the answer: drop it */
+    bool matched; /* rt and known hold the route, matched once */
+    bool known;
+    const struct route *rt;
     const char *why;
     char target[256]; /* the request-target as sent, cut: for the log */
     size_t route;     /* index in routes[]; route_count() when unmatched */
@@ -148,13 +151,24 @@ parse_body(struct conn_state *cs, bool form)
     return intake_parse_body(&cs->r, cs->body, cs->len, form);
 }
 
+/* The request's route (NULL: none; cs->known: the path exists). */
+static const struct route *
+match_route(struct conn_state *cs)
+{
+    if (!cs->matched) {
+        cs->rt = route_match(&cs->r, cs->r.method, cs->r.path, &cs->known);
+        cs->matched = true;
+    }
+    return cs->rt;
+}
+
 /* Routes, authenticates and runs the handler; r->status is the answer. */
 static void
 handle(struct conn_state *cs)
 {
     struct req *r = &cs->r;
     const struct route *rt;
-    bool known, with_body;
+    bool with_body;
 
     if (cs->too_big) {
         reply_error(r, 413, "payload_too_large",
@@ -166,9 +180,9 @@ handle(struct conn_state *cs)
         reply_error(r, 400, "invalid_request", "%s", cs->why);
         return;
     }
-    rt = route_match(r, r->method, r->path, &known);
+    rt = match_route(cs);
     if (rt == NULL) {
-        if (known)
+        if (cs->known)
             reply_error(r, 405, "invalid_request",
                         "method %.16s is not allowed here", r->method);
         else
@@ -312,11 +326,10 @@ static bool
 offload(struct conn_state *cs)
 {
     const struct route *rt;
-    bool known;
 
     if (!srv.workers_on || cs->too_big || cs->close)
         return false;
-    rt = route_match(&cs->r, cs->r.method, cs->r.path, &known);
+    rt = match_route(cs);
     return rt != NULL && !(rt->flags & ROUTE_STORELESS);
 }
 

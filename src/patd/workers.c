@@ -133,14 +133,3 @@ workers_stop(void)
     free(w.ring);
     w.ring = NULL;
 }
-
-size_t
-workers_queued(void)
-{
-    size_t n;
-
-    pthread_mutex_lock(&w.lock);
-    n = w.n;
-    pthread_mutex_unlock(&w.lock);
-    return n;
-}

@@ -29,7 +29,4 @@ bool workers_submit(workers_job_fn fn, void *arg);
 /* Runs every queued job, then stops and joins the threads. */
 void workers_stop(void);
 
-/* Jobs waiting now (for /metrics). */
-size_t workers_queued(void);
-
 #endif
