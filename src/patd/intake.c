@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -197,4 +198,122 @@ intake_parse_body(struct req *r, const char *body, size_t len, bool form)
         return reply_error(r, 400, "invalid_request",
                            "the body must be a JSON object");
     }
+}
+
+/*
+ * The request's head as it arrived, read back from libmicrohttpd's read
+ * buffer. 0.9.75 parses the head in place: it ends a line at CR LF or at
+ * a bare LF and turns those bytes into NULs, turns the colon of a header
+ * line into a NUL, and keeps the name and the value (from its first
+ * non-blank byte to the end of the line) where they were. The region
+ * from the method to the end of the empty line is header_size bytes
+ * (MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE). So a head whose lines all
+ * end in CR LF is exactly: the request line ending at the version, two
+ * NULs; each header in the order received, its name at the start of the
+ * next line, blanks only between the colon and the value, the value, two
+ * NULs; then two NULs for the empty line, ending the region. A bare LF
+ * leaves one NUL; an obs-fold line leaves its bytes between one value's
+ * NULs and the next name (libmicrohttpd copied them onto the name).
+ */
+struct head_walk {
+    uintptr_t next; /* where the next line must start */
+    uintptr_t end;  /* one past the empty line */
+    bool bad;
+};
+
+/* A control byte other than HT (a bare CR, a NUL cut short, DEL...). */
+static bool
+has_ctl(const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+            return true;
+    }
+    return false;
+}
+
+/* Whether the line at p (n bytes, then its NUL) ends in CR LF, inside w. */
+static bool
+line_end_ok(const struct head_walk *w, const char *p, size_t n)
+{
+    uintptr_t e = (uintptr_t)p + n;
+
+    return e + 2 <= w->end && p[n + 1] == '\0';
+}
+
+static enum MHD_Result
+walk_header(void *cls, enum MHD_ValueKind kind, const char *key,
+            const char *value)
+{
+    struct head_walk *w = cls;
+    size_t kl, vl;
+    const char *p;
+
+    (void)kind;
+    if (key == NULL || value == NULL || (uintptr_t)key != w->next) {
+        w->bad = true;
+        return MHD_NO;
+    }
+    kl = strlen(key);
+    p = key + kl + 1; /* after the colon */
+    if ((uintptr_t)value < (uintptr_t)p || (uintptr_t)value >= w->end) {
+        w->bad = true;
+        return MHD_NO;
+    }
+    for (; (uintptr_t)p < (uintptr_t)value; p++)
+        if (*p != ' ' && *p != '\t') {
+            w->bad = true;
+            return MHD_NO;
+        }
+    vl = strlen(value);
+    if (!line_end_ok(w, value, vl) || has_ctl(key, kl) || has_ctl(value, vl)) {
+        w->bad = true;
+        return MHD_NO;
+    }
+    w->next = (uintptr_t)value + vl + 2;
+    return MHD_YES;
+}
+
+int
+intake_head_error(struct MHD_Connection *c, const char *method,
+                  const char *version, long max_head, const char **why)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    struct head_walk w;
+    size_t vl;
+
+    *why = "the request head is malformed";
+    if (ci == NULL || method == NULL || version == NULL)
+        return 400;
+    w.end = (uintptr_t)method + ci->header_size;
+    w.bad = false;
+    /* The request line: from the method to the end of the version. */
+    if ((uintptr_t)version <= (uintptr_t)method || (uintptr_t)version >= w.end)
+        return 400; /* no version: libmicrohttpd's static "" */
+    vl = strlen(version);
+    if ((uintptr_t)version + vl - (uintptr_t)method > (size_t)max_head) {
+        *why = "the request line is too long";
+        return 414;
+    }
+    if (ci->header_size > (size_t)max_head) {
+        *why = "the request headers are too large";
+        return 431;
+    }
+    *why = "a line that does not end in CR LF, or a folded header line";
+    if (!line_end_ok(&w, version, vl))
+        return 400;
+    w.next = (uintptr_t)version + vl + 2;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, walk_header, &w);
+    if (w.bad)
+        return 400;
+    /* The empty line, and nothing after it inside the head. */
+    if (w.next + 2 != w.end || ((const char *)w.next)[0] != '\0' ||
+        ((const char *)w.next)[1] != '\0')
+        return 400;
+    *why = NULL;
+    return 0;
 }

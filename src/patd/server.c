@@ -49,12 +49,13 @@ struct conn_state {
     bool too_big;
     bool started; /* the access handler has run once */
     bool raw_bad; /* the request-target as sent is refused */
-    bool close;   /* answer 400 why, with Connection: close */
+    bool close;   /* answer close_status why, with Connection: close */
     bool failed;  /* a worker could not queue the answer: drop it */
     bool matched; /* rt and known hold the route, matched once */
     bool known;
     const struct route *rt;
     const char *why;
+    int close_status; /* 400, 414 or 431 */
     char target[256]; /* the request-target as sent, cut: for the log */
     size_t route;     /* index in routes[]; route_count() when unmatched */
     size_t sent;      /* bytes of the answer's body */
@@ -177,7 +178,7 @@ handle(struct conn_state *cs)
         return;
     }
     if (cs->close) {
-        reply_error(r, 400, "invalid_request", "%s", cs->why);
+        reply_error(r, cs->close_status, "invalid_request", "%s", cs->why);
         return;
     }
     rt = match_route(cs);
@@ -381,8 +382,13 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
         cs->r.actor.ip = cs->r.ip;
         cs->r.actor.user_agent = cs->r.user_agent;
-        cs->why = cs->raw_bad ? "an encoded slash or NUL in the path"
-                              : intake_framing_error(c, version);
+        cs->close_status = intake_head_error(
+            c, method, version, srv.cfg->max_header_bytes, &cs->why);
+        if (cs->close_status == 0) {
+            cs->close_status = 400;
+            cs->why = cs->raw_bad ? "an encoded slash or NUL in the path"
+                                  : intake_framing_error(c, version);
+        }
         if (cs->why != NULL) {
             cs->close = true;
             handle(cs);
@@ -569,6 +575,24 @@ close_stores(void)
     pthread_mutex_unlock(&srv.stores_lock);
 }
 
+/*
+ * Each connection's memory in libmicrohttpd: the read buffer (half the
+ * pool to start with) and, from the other end of the same pool, a record
+ * of 64 bytes per header line and the answer's headers. max_header_bytes
+ * is enforced by patd (intake_head_error: JSON 414 and 431); the pool
+ * leaves room beyond it so that a head within the limit is read whole and
+ * answered (at the default, up to about 380 header lines), and one a
+ * little over it reaches patd for its JSON answer. Only a head that
+ * overflows the pool gets libmicrohttpd's own 414/431, whose HTML body is
+ * a constant of the library. Not larger: 0.9.75 zeroes the whole pool
+ * between two requests on a connection (MHD_pool_reset).
+ */
+static size_t
+pool_bytes(const struct patd_config *cfg)
+{
+    return (size_t)cfg->max_header_bytes * 2 + 16384;
+}
+
 int
 server_run(const struct patd_config *cfg)
 {
@@ -628,8 +652,8 @@ server_run(const struct patd_config *cfg)
         (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)cfg->max_header_bytes, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-        NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+        pool_bytes(cfg), MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "patd: cannot listen on '%s'\n", cfg->listen);
         goto out;

@@ -605,25 +605,28 @@ test_limits(struct ctx *c)
                r->content_type);
         CHECK(r->status == 414, "a 20 KB URL: status %ld, 414 expected",
               r->status);
+        CHECK(r->json != NULL &&
+                  json_object_get(r->json, "error_description") != NULL,
+              "a 20 KB URL: not the JSON error object: %.200s", r->body);
         EXPECT_HEALTHY(h);
 
-        /* Many small headers add up the same way. */
+        /* Many small headers add up the same way (400 * 48 > 16 KiB). */
         {
-            size_t k, w = 0, cap = 200 * 64 + 512;
+            size_t k, w = 0, cap = 400 * 64 + 512;
             char *req = malloc(cap);
 
             if (req != NULL) {
                 w += (size_t)snprintf(req, cap,
                                       "GET /healthz HTTP/1.1\r\n"
                                       "Host: 127.0.0.1\r\n");
-                for (k = 0; k < 200; k++)
+                for (k = 0; k < 400; k++)
                     w += (size_t)snprintf(req + w, cap - w,
                                           "X-H%03zu: %040d\r\n", k, 0);
                 w += (size_t)snprintf(req + w, cap - w,
                                       "Connection: close\r\n\r\n");
                 st = raw(h, req, w, "many headers");
                 CHECK(st == 431,
-                      "200 headers of 48 bytes: status %ld, 431 expected", st);
+                      "400 headers of 48 bytes: status %ld, 431 expected", st);
                 free(req);
             }
         }

@@ -8,6 +8,7 @@
  * healthy and a well-formed request on a new connection is served.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,28 +17,59 @@
 struct bad {
     const char *what;
     const char *request;
+    size_t len; /* NULs inside count */
 };
 
+/* A case from a string literal, whatever bytes it holds. */
+#define CASE(what, request)                                                    \
+    {                                                                          \
+        what, request, sizeof(request) - 1                                     \
+    }
+
 static const struct bad cases[] = {
-    {"two Content-Length headers",
-     "POST /v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
-     "\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\n{}   "},
-    {"Content-Length with Transfer-Encoding",
-     "POST /v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
-     "\r\nContent-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n"
-     "2\r\n{}\r\n0\r\n\r\n"},
-    {"Transfer-Encoding other than chunked",
-     "POST /v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
-     "\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"},
-    {"white space before the colon",
-     "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pat-Audience : a\r\n\r\n"},
-    {"HTTP/1.1 without Host", "GET /healthz HTTP/1.1\r\n\r\n"},
-    {"an encoded slash in the path",
-     "GET /v1/me%2ftokens HTTP/1.1\r\nHost: x\r\n\r\n"},
-    {"an encoded slash, upper case",
-     "GET /v1/me%2Ftokens HTTP/1.1\r\nHost: x\r\n\r\n"},
-    {"an encoded NUL in the path",
-     "GET /healthz%00 HTTP/1.1\r\nHost: x\r\n\r\n"},
+    CASE(
+        "two Content-Length headers",
+        "POST /v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+        "\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\n{}   "),
+    CASE(
+        "Content-Length with Transfer-Encoding",
+        "POST /v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+        "\r\nContent-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "2\r\n{}\r\n0\r\n\r\n"),
+    CASE(
+        "Transfer-Encoding other than chunked",
+        "POST /v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+        "\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"),
+    CASE("white space before the colon",
+         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pat-Audience : a\r\n\r\n"),
+    CASE("HTTP/1.1 without Host", "GET /healthz HTTP/1.1\r\n\r\n"),
+    CASE("an encoded slash in the path",
+         "GET /v1/me%2ftokens HTTP/1.1\r\nHost: x\r\n\r\n"),
+    CASE("an encoded slash, upper case",
+         "GET /v1/me%2Ftokens HTTP/1.1\r\nHost: x\r\n\r\n"),
+    CASE("an encoded NUL in the path",
+         "GET /healthz%00 HTTP/1.1\r\nHost: x\r\n\r\n"),
+    CASE("a bare LF after the request line",
+         "GET /healthz HTTP/1.1\nHost: x\r\n\r\n"),
+    CASE("a bare LF after a header",
+         "GET /healthz HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n"),
+    CASE("a bare LF after the last header",
+         "GET /healthz HTTP/1.1\r\nHost: x\n\r\n"),
+    CASE("a bare LF as the empty line",
+         "GET /healthz HTTP/1.1\r\nHost: x\r\n\n"),
+    CASE("bare LF everywhere", "GET /healthz HTTP/1.1\nHost: x\n\n"),
+    CASE("a bare LF after an empty value",
+         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A:\nX-B: c\r\n\r\n"),
+    CASE("obs-fold with a space",
+         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n"),
+    CASE("obs-fold with a tab",
+         "GET /healthz HTTP/1.1\r\nX-A: one\r\n\ttwo\r\nHost: x\r\n\r\n"),
+    CASE("obs-fold of the last header",
+         "GET /healthz HTTP/1.1\r\nHost: x\r\n y\r\n\r\n"),
+    CASE("a bare CR inside a value",
+         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n"),
+    CASE("a NUL inside a value",
+         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n"),
 };
 
 /* Whether the server closed fd: a read returns 0 within timeout_ms. */
@@ -57,6 +89,41 @@ closed_by_server(int fd)
     return false;
 }
 
+/*
+ * Sends a GET /healthz whose head (request line to empty line) is size
+ * bytes, padded by one header, or by headers of 48 bytes when many;
+ * returns the status and leaves the answer in buf.
+ */
+static long
+sized_head(struct h *h, size_t size, bool many, char *buf, size_t cap)
+{
+    static const char start[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                                "Connection: close\r\n";
+    char *req = malloc(size + 64);
+    size_t w = sizeof(start) - 1, k = 0;
+    long st = -1;
+    int fd;
+
+    if (req == NULL || size < w + 16)
+        return free(req), -1;
+    memcpy(req, start, w);
+    while (many && size - w >= 48 + 48 + 2) {
+        w += (size_t)snprintf(req + w, 64, "X-H%04zu: %038d\r\n", k++, 0);
+    }
+    /* One last header takes up the rest: "X-Pad: " ... CR LF CR LF. */
+    memcpy(req + w, "X-Pad: ", 7);
+    memset(req + w + 7, 'p', size - w - 7 - 4);
+    memcpy(req + size - 4, "\r\n\r\n", 4);
+    fd = h_connect(h);
+    if (fd >= 0) {
+        h_send_all(fd, req, size);
+        st = h_read_answer(fd, 5000, buf, cap);
+        close(fd);
+    }
+    free(req);
+    return st;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -73,7 +140,7 @@ main(int argc, char **argv)
 
             if (!CHECK(fd >= 0, "connect for %s", cases[i].what))
                 continue;
-            h_send_all(fd, cases[i].request, strlen(cases[i].request));
+            h_send_all(fd, cases[i].request, cases[i].len);
             st = h_read_answer(fd, 5000, buf, sizeof(buf));
             CHECK(st == 400 && strstr(buf, "\"invalid_request\"") != NULL,
                   "%s: expected 400 invalid_request, got %ld: %.300s",
@@ -97,6 +164,35 @@ main(int argc, char **argv)
                 close(fd);
             }
             CHECK(st == 200, "GET /healthz after them: %ld", st);
+        }
+        h_section("the head limit: answered up to it, JSON 431 past it");
+        {
+            /* max_header_bytes is 16384 by default. */
+            long st = sized_head(&h, 16384, false, buf, sizeof(buf));
+            CHECK(st == 200, "a head of exactly 16384 bytes: %ld", st);
+            st = sized_head(&h, 16384, true, buf, sizeof(buf));
+            CHECK(st == 200, "341 headers in 16384 bytes: %ld", st);
+            st = sized_head(&h, 16383, true, buf, sizeof(buf));
+            CHECK(st == 200, "headers in 16383 bytes: %ld", st);
+            st = sized_head(&h, 16385, false, buf, sizeof(buf));
+            CHECK(st == 431 && strstr(buf, "\"invalid_request\"") != NULL &&
+                      strstr(buf, "application/json") != NULL,
+                  "a head of 16385 bytes: %ld %.300s", st, buf);
+            CHECK(strstr(buf, "Connection: close") != NULL,
+                  "431 without Connection: close: %.300s", buf);
+            st = sized_head(&h, 17000, true, buf, sizeof(buf));
+            CHECK(st == 431 && strstr(buf, "\"invalid_request\"") != NULL,
+                  "headers of 17000 bytes: %ld %.300s", st, buf);
+            st = sized_head(&h, 40000, false, buf, sizeof(buf));
+            CHECK(st == 431 && strstr(buf, "\"invalid_request\"") != NULL,
+                  "a head of 40000 bytes: %ld %.300s", st, buf);
+            /*
+             * Past libmicrohttpd's pool (2 x 16384 + 16384 bytes) it
+             * answers itself, with its own HTML (docs/internals/server.md).
+             */
+            st = sized_head(&h, 200000, false, buf, sizeof(buf));
+            CHECK(st == 431, "a head of 200000 bytes: %ld", st);
+            EXPECT_HEALTHY(&h);
         }
         h_section("a request that never reached the handler is logged");
         {
