@@ -72,6 +72,7 @@ static const struct key keys[] = {
     L("auth", "window", auth_window, 1, 86400),
     L("auth", "max_leak_reports_per_ip", leak_max_reports, 1, 1000000),
     S("log", "access", access_log),
+    L("server", "request_deadline", request_deadline, 1, 3600),
 };
 
 void
@@ -107,6 +108,7 @@ patd_config_defaults(struct patd_config *c)
     c->auth_max_failures = 100;
     c->auth_window = 60;
     c->leak_max_reports = 10;
+    c->request_deadline = 10;
 }
 
 static const struct key *

@@ -57,6 +57,8 @@ struct patd_config {
     long leak_max_reports;  /* leak reports per address per window */
     /* [log] */
     char access_log[1024]; /* "-" for stderr, "off", or a file path */
+    /* [server] request_deadline: seconds for a whole request to arrive */
+    long request_deadline;
 };
 
 /* Fills c with the built-in defaults. */

@@ -30,6 +30,7 @@
 #include "loginlimit.h"
 #include "admin_cmd.h"
 #include "auth.h"
+#include "deadline.h"
 #include "hygiene.h"
 #include "intake.h"
 #include "maintenance.h"
@@ -344,7 +345,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     struct conn_state *cs = malloc(sizeof(*cs));
 
     (void)cls;
-    (void)c;
+    deadline_request_line(c);
     if (cs == NULL)
         return NULL;
     memset(cs, 0, offsetof(struct conn_state, r) + REQ_ZEROED);
@@ -391,6 +392,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
         }
         if (cs->why != NULL) {
             cs->close = true;
+            deadline_arrived(c);
             handle(cs);
             return respond(c, cs);
         }
@@ -403,6 +405,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
              * "100 Continue"): libmicrohttpd then closes the connection.
              */
             cs->too_big = true;
+            deadline_arrived(c);
             handle(cs);
             return respond(c, cs);
         }
@@ -426,6 +429,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
         hygiene_wipe_borrowed(upload, n);
         return MHD_YES;
     }
+    deadline_arrived(c);
     if (offload(cs)) {
         MHD_suspend_connection(c);
         if (workers_submit(run_job, cs))
@@ -496,9 +500,10 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
     struct conn_state *cs = *con_cls;
+    bool cut = deadline_was_cut(c);
 
     (void)cls;
-    (void)c;
+    deadline_answered(c);
     if (cs == NULL)
         return;
     /*
@@ -510,14 +515,16 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         cs->r.path = cs->target;
         intake_client_ip(c, srv.cfg->trusted_proxies, cs->r.ip,
                          sizeof(cs->r.ip));
-        access_log_write(&cs->r, &cs->start, 0, unanswered(toe, true));
+        access_log_write(&cs->r, &cs->start, 0,
+                         cut ? "deadline" : unanswered(toe, true));
         wipe_credentials(c);
         OPENSSL_cleanse(cs, sizeof(*cs));
         free(cs);
         *con_cls = NULL;
         return;
     }
-    access_log_write(&cs->r, &cs->start, cs->sent, unanswered(toe, false));
+    access_log_write(&cs->r, &cs->start, cs->sent,
+                     cut ? "deadline" : unanswered(toe, false));
     json_decref(cs->r.body);
     json_decref(cs->r.resp);
     free(cs->r.raw);
@@ -527,6 +534,28 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     free(cs);
     *con_cls = NULL;
     atomic_fetch_sub(&srv.in_flight, 1);
+}
+
+/* A connection cut at the deadline before any request line: one line. */
+static void
+log_cut(const char *peer, const struct timespec *opened)
+{
+    struct req *r = calloc(1, sizeof(*r));
+
+    if (r == NULL)
+        return;
+    snprintf(r->ip, sizeof(r->ip), "%s", peer);
+    r->path = "";
+    access_log_write(r, opened, 0, "deadline");
+    free(r);
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+              enum MHD_ConnectionNotificationCode code)
+{
+    (void)cls;
+    deadline_on_connection(c, socket_context, code, log_cut);
 }
 
 static int
@@ -642,6 +671,8 @@ server_run(const struct patd_config *cfg)
         /* A miss on SQLite is a local read of microseconds: kept inline. */
         srv.defer_misses = strncmp(cfg->store, "postgres", 8) == 0;
     }
+    if (deadline_start(cfg->request_deadline, cfg->idle_timeout) != 0)
+        goto out;
     flags = MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
             MHD_USE_INTERNAL_POLLING_THREAD |
             (strcmp(cfg->mode, "epoll") == 0 ? MHD_USE_EPOLL : MHD_USE_POLL);
@@ -653,7 +684,8 @@ server_run(const struct patd_config *cfg)
         (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         pool_bytes(cfg), MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL, MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "patd: cannot listen on '%s'\n", cfg->listen);
         goto out;
@@ -686,6 +718,7 @@ out:
     workers_stop();
     if (d != NULL)
         MHD_stop_daemon(d);
+    deadline_stop();
     maintenance_stop();
     close_stores();
     pat_verifier_free(srv.verifier); /* writes the pending usage */
