@@ -29,6 +29,7 @@ procps
 nginx
 caddy
 chromium
+libh2o-evloop-dev
 "
 
 # Node.js and npm run the OpenAPI validator and the browser tests. Some
