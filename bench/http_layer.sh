@@ -14,10 +14,11 @@
 # ratios to nginx, and each server's CPU time per request (user + system
 # of its processes, from /proc, over its runs): on a machine shared with
 # other work the CPU per request moves much less than requests/s. Every
-# wrk run lasts SECONDS (default 2.5): 24 runs, about a minute.
+# wrk run lasts SECONDS (default 2, whole seconds): 24 runs, under a
+# minute.
 set -eu
 build=${1:-build}
-secs=${2:-2.5}
+secs=${2:-2}
 threads=${3:-2}
 rounds=${4:-2}
 ntok=100000 ndist=10000

@@ -218,6 +218,7 @@ intake_parse_body(struct req *r, const char *body, size_t len, bool form)
 struct head_walk {
     uintptr_t next; /* where the next line must start */
     uintptr_t end;  /* one past the empty line */
+    size_t lines;   /* header lines */
     bool bad;
 };
 
@@ -274,12 +275,19 @@ walk_header(void *cls, enum MHD_ValueKind kind, const char *key,
         return MHD_NO;
     }
     w->next = (uintptr_t)value + vl + 2;
+    w->lines++;
     return MHD_YES;
 }
 
+/* libmicrohttpd's record of one header, in the connection's pool. */
+#define HEADER_RECORD_BYTES 64
+/* The pool an answer needs (its headers): more than patd's take. */
+#define ANSWER_RESERVE 2048
+
 int
 intake_head_error(struct MHD_Connection *c, const char *method,
-                  const char *version, long max_head, const char **why)
+                  const char *version, long max_head, size_t pool,
+                  const char **why)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
@@ -290,6 +298,7 @@ intake_head_error(struct MHD_Connection *c, const char *method,
     if (ci == NULL || method == NULL || version == NULL)
         return 400;
     w.end = (uintptr_t)method + ci->header_size;
+    w.lines = 0;
     w.bad = false;
     /* The request line: from the method to the end of the version. */
     if ((uintptr_t)version <= (uintptr_t)method || (uintptr_t)version >= w.end)
@@ -314,6 +323,16 @@ intake_head_error(struct MHD_Connection *c, const char *method,
     if (w.next + 2 != w.end || ((const char *)w.next)[0] != '\0' ||
         ((const char *)w.next)[1] != '\0')
         return 400;
+    /*
+     * Enough of the pool left for the answer's headers? The head stays
+     * in the pool and each header line took a record: a head of many
+     * lines may leave too little, and the answer would not go out.
+     */
+    if (ci->header_size + w.lines * HEADER_RECORD_BYTES + ANSWER_RESERVE >
+        pool) {
+        *why = "too many header lines";
+        return 431;
+    }
     *why = NULL;
     return 0;
 }

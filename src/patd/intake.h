@@ -55,11 +55,14 @@ bool intake_raw_path_bad(const char *uri);
  * The head as it arrived (read back from libmicrohttpd's read buffer,
  * see intake.c), on the first call of the access handler: 414 when the
  * request line is longer than max_head bytes, 431 when the head (request
- * line, headers and the empty line) is; 400 when a line ends in a bare LF
- * instead of CR LF, a header is folded onto the next line (obs-fold), or
- * a name or value holds a control byte; 0 when acceptable. *why says why.
+ * line, headers and the empty line) is, or when its lines leave too
+ * little of the connection's pool (pool bytes) for an answer; 400 when a
+ * line ends in a bare LF instead of CR LF, a header is folded onto the
+ * next line (obs-fold), or a name or value holds a control byte; 0 when
+ * acceptable. *why says why.
  */
 int intake_head_error(struct MHD_Connection *c, const char *method,
-                      const char *version, long max_head, const char **why);
+                      const char *version, long max_head, size_t pool,
+                      const char **why);
 
 #endif

@@ -336,6 +336,25 @@ offload(struct conn_state *cs)
 }
 
 /*
+ * Each connection's memory in libmicrohttpd: the read buffer and, from
+ * the other end of the same pool, a record of 64 bytes per header line,
+ * then the answer's headers. max_header_bytes is enforced by patd
+ * (intake_head_error: JSON 414 and 431); the pool has 8 KiB more, so
+ * that a head just over the limit still reaches patd for its JSON answer
+ * and one within it leaves room for the answer (up to about 95 header
+ * lines; more is a JSON 431 as well). Only a head that overflows the
+ * pool gets libmicrohttpd's own 414/431, whose HTML body is a constant
+ * of the library. Not larger: 0.9.75 zeroes the whole pool between two
+ * requests on a kept connection (MHD_pool_reset), measured at about
+ * 1 us of CPU per request for each 8 KiB (bench/RESULTS.md).
+ */
+static size_t
+pool_bytes(const struct patd_config *cfg)
+{
+    return (size_t)cfg->max_header_bytes + 8192;
+}
+
+/*
  * libmicrohttpd calls this with the request-target as sent, before it
  * decodes it; what it returns is the request's state from then on.
  */
@@ -383,8 +402,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
         cs->r.actor.ip = cs->r.ip;
         cs->r.actor.user_agent = cs->r.user_agent;
-        cs->close_status = intake_head_error(
-            c, method, version, srv.cfg->max_header_bytes, &cs->why);
+        cs->close_status =
+            intake_head_error(c, method, version, srv.cfg->max_header_bytes,
+                              pool_bytes(srv.cfg), &cs->why);
         if (cs->close_status == 0) {
             cs->close_status = 400;
             cs->why = cs->raw_bad ? "an encoded slash or NUL in the path"
@@ -602,24 +622,6 @@ close_stores(void)
         pat_store_close(srv.stores[i]);
     srv.nstores = 0;
     pthread_mutex_unlock(&srv.stores_lock);
-}
-
-/*
- * Each connection's memory in libmicrohttpd: the read buffer (half the
- * pool to start with) and, from the other end of the same pool, a record
- * of 64 bytes per header line and the answer's headers. max_header_bytes
- * is enforced by patd (intake_head_error: JSON 414 and 431); the pool
- * leaves room beyond it so that a head within the limit is read whole and
- * answered (at the default, up to about 380 header lines), and one a
- * little over it reaches patd for its JSON answer. Only a head that
- * overflows the pool gets libmicrohttpd's own 414/431, whose HTML body is
- * a constant of the library. Not larger: 0.9.75 zeroes the whole pool
- * between two requests on a connection (MHD_pool_reset).
- */
-static size_t
-pool_bytes(const struct patd_config *cfg)
-{
-    return (size_t)cfg->max_header_bytes * 2 + 16384;
 }
 
 int
