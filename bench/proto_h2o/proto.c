@@ -89,8 +89,8 @@ add(h2o_req_t *req, const char *name, const char *v)
     size_t n = strlen(v);
     h2o_iovec_t copy = h2o_strdup(&req->pool, n ? v : " ", n ? n : 1);
 
-    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name),
-                          0, NULL, copy.base, copy.len);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 0,
+                          NULL, copy.base, copy.len);
 }
 
 /* The value of name=... in the query (no percent-decoding: a prototype). */
@@ -158,8 +158,8 @@ on_auth(h2o_handler_t *self, h2o_req_t *req)
             rc = pat_verifier_check(verifier, tok, len, &check, &v);
         }
     }
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL,
-                   NULL, H2O_STRLIT("no-store"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-store"));
     h2o_add_header_by_str(&req->pool, &req->res.headers,
                           H2O_STRLIT("x-content-type-options"), 0, NULL,
                           H2O_STRLIT("nosniff"));
@@ -184,8 +184,8 @@ on_auth(h2o_handler_t *self, h2o_req_t *req)
                        H2O_STRLIT("Bearer realm=\"patd\", "
                                   "error=\"invalid_token\""));
         req->res.status = rc == PAT_EINSUFFICIENT ? 403 : 401;
-        req->res.reason = rc == PAT_EINSUFFICIENT ? "Forbidden"
-                                                  : "Unauthorized";
+        req->res.reason =
+            rc == PAT_EINSUFFICIENT ? "Forbidden" : "Unauthorized";
     }
     log_line(req->path.base, req->path.len, req->res.status, ip, v.token_id);
     h2o_send_inline(req, NULL, 0);
@@ -286,9 +286,8 @@ main(int argc, char **argv)
         return 1;
     }
     h2o_config_init(&config);
-    host = h2o_config_register_host(&config,
-                                    h2o_iovec_init(H2O_STRLIT("default")),
-                                    65535);
+    host = h2o_config_register_host(
+        &config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     path = h2o_config_register_path(host, "/v1/auth", 0);
     h = h2o_create_handler(path, sizeof(*h));
     h->on_req = on_auth;
