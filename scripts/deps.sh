@@ -29,6 +29,8 @@ procps
 nginx
 caddy
 chromium
+libcjose-dev
+libjose-dev
 "
 
 # Node.js and npm run the OpenAPI validator and the browser tests. Some
