@@ -64,6 +64,9 @@ const struct route routes[] = {
     {"PUT", "/scim/v2/Users/{id}", AUTH_NONE, h_scim_user_put, 0},
     {"PATCH", "/scim/v2/Users/{id}", AUTH_NONE, h_scim_user_patch, 0},
     {"DELETE", "/scim/v2/Users/{id}", AUTH_NONE, h_scim_user_delete, 0},
+    {"GET", "/v1/sso", AUTH_NONE, h_sso_config, ROUTE_STORELESS},
+    {"GET", "/v1/sso/start", AUTH_NONE, h_sso_start, 0},
+    {"GET", "/v1/sso/callback", AUTH_NONE, h_sso_callback, 0},
     {NULL, NULL, AUTH_NONE, NULL, 0},
 };
 

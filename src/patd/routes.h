@@ -93,6 +93,10 @@ int h_scim_user_put(struct req *r);
 int h_scim_user_patch(struct req *r);
 int h_scim_user_delete(struct req *r);
 
+int h_sso_config(struct req *r);
+int h_sso_start(struct req *r);
+int h_sso_callback(struct req *r);
+
 /* The index of rt in routes[], for metrics. */
 size_t route_index(const struct route *rt);
 size_t route_count(void);

@@ -11,6 +11,7 @@ import { tokensView, newTokenView, dropSecrets } from './tokens.js';
 import { activityView } from './activity.js';
 import { sessionsView } from './sessions.js';
 import { adminView } from './admin.js';
+import { addSsoButton } from './sso.js';
 
 const main = document.getElementById('main');
 
@@ -152,6 +153,7 @@ function signInView(message) {
   clear(main).append(form);
   document.title = 'Sign in — patd';
   username.focus();
+  addSsoButton(form);
 }
 
 function startSession(s) {
