@@ -67,6 +67,8 @@ const struct route routes[] = {
     {"GET", "/v1/sso", AUTH_NONE, h_sso_config, ROUTE_STORELESS},
     {"GET", "/v1/sso/start", AUTH_NONE, h_sso_start, 0},
     {"GET", "/v1/sso/callback", AUTH_NONE, h_sso_callback, 0},
+    {"POST", "/v1/me/cli-grants", AUTH_SELF, h_cli_grant_create, 0},
+    {"POST", "/v1/cli/token", AUTH_NONE, h_cli_token, 0},
     {NULL, NULL, AUTH_NONE, NULL, 0},
 };
 

@@ -97,6 +97,9 @@ int h_sso_config(struct req *r);
 int h_sso_start(struct req *r);
 int h_sso_callback(struct req *r);
 
+int h_cli_grant_create(struct req *r);
+int h_cli_token(struct req *r);
+
 /* The index of rt in routes[], for metrics. */
 size_t route_index(const struct route *rt);
 size_t route_count(void);

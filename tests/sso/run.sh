@@ -78,6 +78,8 @@ provider_port=$(free_port)
 patd_port=$(free_port)
 export PATD_URL="http://127.0.0.1:$patd_port"
 export PROVIDER_URL="http://127.0.0.1:$provider_port"
+export PATCTL
+PATCTL=$(dirname "$patd")/patctl
 export ADMIN_TOKEN
 ADMIN_TOKEN=$(cat "$tmp/admin.token")
 
