@@ -170,6 +170,12 @@ pat_store_schema_latest(void)
 }
 
 int
+pat_store_schema_count(void)
+{
+    return N_MIGRATIONS;
+}
+
+int
 pat__migrate(struct pat_store *st)
 {
     int version = 0, i, rc;
