@@ -225,7 +225,9 @@ sign_in_user(struct req *r, const struct sso_identity *id, struct pat_user *u,
     }
     p.display_name = id->display_name;
     p.email = id->email;
-    p.scopes = scopes;
+    /* Without a map, scopes are managed in patd, not at the provider. */
+    if (r->cfg->sso_map[0] != '\0')
+        p.scopes = scopes;
     if (r->cfg->sso_admin_group[0] != '\0')
         p.role = id->role;
     rc = pat_user_update(r->st, &r->actor, u->id, &p, u);

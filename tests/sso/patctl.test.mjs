@@ -71,7 +71,7 @@ test('patctl login --web: approved in the browser, received on loopback, stored 
   assert.ok(errText.includes(url), 'the URL is printed too');
   const port = Number(new URL(url.replace('/#/', '/')).searchParams.get('port'));
 
-  const { context, page } = await signedInPage('alice');
+  const { context, page } = await signedInPage('dana');
   await page.goto(url);
   await page.locator('#cli-approve').waitFor();
   assert.equal(await page.locator('#cli-scopes').textContent(), 'patd:self repo:read');
@@ -83,11 +83,11 @@ test('patctl login --web: approved in the browser, received on loopback, stored 
   const code = landed.searchParams.get('code');
 
   assert.equal(await exited, 0, errText);
-  assert.match(out, /Logged in to .* as alice/);
+  assert.match(out, /Logged in to .* as dana/);
   const cfgText = readFileSync(path.join(dir, 'patctl', 'config'), 'utf8');
   const token = cfgText.match(/token\s*=\s*(\S+)/)[1];
   const who = execFileSync(PATCTL, ['whoami', '--json'], { env: { ...env, BROWSER: '' } }).toString();
-  assert.equal(JSON.parse(who).username, 'alice');
+  assert.equal(JSON.parse(who).username, 'dana');
   const meta = await (await fetch(`${BASE}/v1/token`, { headers: { Authorization: `Bearer ${token}` } })).json();
   assert.deepEqual(meta.scopes, ['patd:self', 'repo:read']);
   const days = (Date.parse(meta.expires_at) - Date.now()) / 86400000;
@@ -104,7 +104,7 @@ test('patctl login --web: approved in the browser, received on loopback, stored 
 });
 
 test('a wrong code_verifier gets no token and spends the code; a token cannot approve', async () => {
-  const { context, page } = await signedInPage('alice');
+  const { context, page } = await signedInPage('dana');
   const verifier = randomBytes(48).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   const r = await page.evaluate(async (challenge) => {

@@ -36,6 +36,7 @@ const accounts = {
   alice: { name: 'Alice Example', email: 'alice@example.com', groups: ['developers', 'patd-admins'] },
   bob: { name: 'Bob Example', email: 'bob@example.com', groups: ['developers', 'deployers'] },
   carol: { name: 'Carol Example', email: 'carol@example.com', groups: [] },
+  dana: { name: 'Dana Example', email: 'dana@example.com', groups: ['developers'] },
 };
 
 async function keyPair(kid) {
