@@ -300,8 +300,8 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
                       " RETURNING data, expires_at",
                       "tt", false},
     [Q_GRANT_PRUNE] = {"DELETE FROM grants WHERE expires_at < ?1", "i", false},
-    [Q_USER_COUNT] = {"SELECT count(*) FROM users WHERE deleted_at IS NULL",
-                      "", true},
+    [Q_USER_COUNT] = {"SELECT count(*) FROM users WHERE deleted_at IS NULL", "",
+                      true},
     [Q_USER_PAGE] = {"SELECT " USER_COLS " FROM users WHERE deleted_at IS NULL"
                      " ORDER BY seq LIMIT ?1 OFFSET ?2",
                      "ii", true},

@@ -190,8 +190,8 @@ int pat__db_attr_put(struct pat_store *st, const char *user_id,
                      const char *name, const char *value);
 int pat__db_attr_get(struct pat_store *st, const char *user_id,
                      const char *name, char *out, size_t cap);
-int pat__db_attr_find(struct pat_store *st, const char *name,
-                      const char *value, char *user_id, size_t cap);
+int pat__db_attr_find(struct pat_store *st, const char *name, const char *value,
+                      char *user_id, size_t cap);
 int pat__db_grant_put(struct pat_store *st, const char *key, const char *kind,
                       const char *data, int64_t expires_at);
 int pat__db_grant_take(struct pat_store *st, const char *key, const char *kind,

@@ -112,22 +112,22 @@ test_attrs(void **state)
                                        PAT_ATTR_OIDC_SUBJECT, v, sizeof(v)),
                      PAT_OK);
     assert_string_equal(v, "https://i s2");
-    assert_int_equal(pat_user_attr_find(f->st, PAT_ATTR_OIDC_SUBJECT,
-                                        "https://i s2", id),
-                     PAT_OK);
+    assert_int_equal(
+        pat_user_attr_find(f->st, PAT_ATTR_OIDC_SUBJECT, "https://i s2", id),
+        PAT_OK);
     assert_string_equal(id, f->alice.id);
-    assert_int_equal(pat_user_attr_find(f->st, PAT_ATTR_OIDC_SUBJECT,
-                                        "https://i s1", id),
-                     PAT_ENOTFOUND);
+    assert_int_equal(
+        pat_user_attr_find(f->st, PAT_ATTR_OIDC_SUBJECT, "https://i s1", id),
+        PAT_ENOTFOUND);
     memset(big, 'v', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     assert_int_equal(pat_user_attr_set(f->st, f->alice.id, "x", big),
                      PAT_EINVAL);
     /* A deleted user is found by no attribute. */
     assert_int_equal(pat_user_delete(f->st, NULL, f->alice.id), PAT_OK);
-    assert_int_equal(pat_user_attr_find(f->st, PAT_ATTR_OIDC_SUBJECT,
-                                        "https://i s2", id),
-                     PAT_ENOTFOUND);
+    assert_int_equal(
+        pat_user_attr_find(f->st, PAT_ATTR_OIDC_SUBJECT, "https://i s2", id),
+        PAT_ENOTFOUND);
 }
 
 /* The grants table holds no handle, only its hash. */
