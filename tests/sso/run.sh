@@ -119,6 +119,14 @@ if [ $# -eq 0 ]; then
     set -- ./*.test.mjs
 fi
 node --test --test-concurrency=1 --test-reporter=spec "$@" || status=$?
+# patd must stop cleanly (under the sanitizers: no leak, no error).
+kill -TERM "${pids[1]}"
+serve_rc=0
+wait "${pids[1]}" || serve_rc=$?
+if [ $serve_rc -ne 0 ]; then
+    echo "run.sh: patd serve exited with status $serve_rc" >&2
+    status=1
+fi
 if [ $status -ne 0 ]; then
     echo "run.sh: patd log (last 40 lines):" >&2
     tail -n 40 "$tmp/serve.log" >&2
