@@ -100,6 +100,9 @@ clear_sso_cookie(struct req *r)
     reply_header(r, "Set-Cookie", extra_cookie);
 }
 
+static int fail(struct req *r, enum sso_fail f, const char *detail,
+                const char *user_id);
+
 int
 h_sso_start(struct req *r)
 {
@@ -133,8 +136,7 @@ h_sso_start(struct req *r)
     f = sso_authorize_url(state, nonce, verifier, location, sizeof(location));
     OPENSSL_cleanse(verifier, sizeof(verifier));
     if (f != SSO_OK)
-        return page(r, sso_fail_upstream(f) ? 502 : 500, "Sign-in failed",
-                    sso_fail_text(f), NULL);
+        return fail(r, f, "discovery", NULL);
     snprintf(r->set_cookie, sizeof(r->set_cookie),
              "patd_sso=%s; Path=/v1/sso; Max-Age=%d; HttpOnly; SameSite=Lax%s",
              state, SSO_GRANT_TTL, r->cfg->cookie_secure ? "; Secure" : "");
