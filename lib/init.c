@@ -16,6 +16,7 @@ static const struct pat_scope builtin_scopes[] = {
     {"patd:admin", "Administer users, tokens, scopes and policy", true},
     {"patd:introspect", "Call the token introspection endpoint", true},
     {"patd:self", "Manage one's own tokens through the API", true},
+    {"patd:scim", "Provision users through SCIM 2.0", true},
 };
 
 /* Everything pat_store_init writes, inside its one transaction. */

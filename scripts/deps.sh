@@ -30,6 +30,8 @@ nginx
 caddy
 chromium
 libh2o-evloop-dev
+libcjose-dev
+libjose-dev
 "
 
 # Node.js and npm run the OpenAPI validator and the browser tests. Some

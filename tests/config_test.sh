@@ -38,6 +38,18 @@ expect section 2 "c.conf:2: unknown key 'x' in [nope]" \
 printf '[server]\npublic_url = ftp://patd.example.com\n' >"$dir/u.conf"
 expect public-url 2 "must be empty or start with http:// or https://" \
     "$patd" serve --config "$dir/u.conf" --db "$dir/p.db"
+printf '[sso]\nissuer = ftp://id.example.com\n' >"$dir/s1.conf"
+expect sso-issuer 2 "s1.conf:2: sso.issuer = 'ftp://id.example.com' must be empty or start with https://" \
+    "$patd" serve --config "$dir/s1.conf" --db "$dir/p.db"
+printf '[server]\npublic_url = https://patd.example.com\n[sso]\nissuer = https://id.example.com\n' >"$dir/s2.conf"
+expect sso-client-id 2 "[sso] issuer is set but client_id is not" \
+    "$patd" serve --config "$dir/s2.conf" --db "$dir/p.db"
+printf '[sso]\nissuer = https://id.example.com\nclient_id = patd\n' >"$dir/s3.conf"
+expect sso-public-url 2 "[sso] needs [server] public_url" \
+    "$patd" serve --config "$dir/s3.conf" --db "$dir/p.db"
+printf '[server]\npublic_url = https://patd.example.com\n[sso]\nissuer = https://id.example.com\nclient_id = patd\nclient_secret_file = /nonexistent/secret\n' >"$dir/s4.conf"
+expect sso-secret-file 2 "cannot open '/nonexistent/secret'" \
+    "$patd" serve --config "$dir/s4.conf" --db "$dir/p.db"
 printf '[server]\nmode = select\n' >"$dir/d.conf"
 expect mode 2 "must be 'poll' or 'epoll'" \
     "$patd" serve --config "$dir/d.conf" --db "$dir/p.db"

@@ -56,8 +56,14 @@ int64_t pat_store_now(const struct pat_store *st);
 int pat_store_schema_version(const struct pat_store *st);
 int pat_store_migrations_applied(const struct pat_store *st);
 
-/* The number of migrations this program knows. */
+/* The newest schema version this program knows. */
 int pat_store_schema_latest(void);
+
+/*
+ * How many migrations this program knows (their numbers are assigned to
+ * branches ahead of time, so a build may know 9 without 6 to 8).
+ */
+int pat_store_schema_count(void);
 
 /*
  * Whether st can commit a change now: opens a write transaction (which

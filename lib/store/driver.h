@@ -87,6 +87,14 @@ enum pat_q {
     Q_TOKEN_RESTORE,
     Q_SECRET_DUMP,
     Q_SECRET_RESTORE,
+    Q_ATTR_PUT,
+    Q_ATTR_GET,
+    Q_ATTR_FIND,
+    Q_GRANT_PUT,
+    Q_GRANT_TAKE,
+    Q_GRANT_PRUNE,
+    Q_USER_COUNT,
+    Q_USER_PAGE,
     Q_COUNT
 };
 

@@ -134,6 +134,31 @@ static const struct migration migrations[] = {
     {5, "live tokens by user",
      "CREATE INDEX tokens_user_live ON tokens (user_id)"
      " WHERE revoked_at IS NULL;\n"},
+    /*
+     * Single sign-on and SCIM (DESIGN.md section 11): the built-in scope
+     * patd:scim for stores made before it (init writes it for new ones);
+     * attributes that bind a user to an identity provider (the OpenID
+     * subject, the SCIM externalId and userName); and one-time grants
+     * (a sign-in's state, nonce and PKCE verifier; patctl's approved
+     * code), each taken once by the hash of its handle.
+     */
+    {9, "single sign-on and scim",
+     "INSERT INTO scopes (name, description, builtin)\n"
+     "  SELECT 'patd:scim', 'Provision users through SCIM 2.0', 1\n"
+     "  WHERE EXISTS (SELECT 1 FROM settings WHERE key = 'token_prefix')\n"
+     "  ON CONFLICT (name) DO NOTHING;\n"
+     "CREATE TABLE user_attrs (\n"
+     "  user_id TEXT NOT NULL REFERENCES users (id),\n"
+     "  name TEXT NOT NULL,\n"
+     "  value TEXT NOT NULL,\n"
+     "  PRIMARY KEY (user_id, name));\n"
+     "CREATE INDEX user_attrs_value ON user_attrs (name, value);\n"
+     "CREATE TABLE grants (\n"
+     "  key TEXT PRIMARY KEY,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  data TEXT NOT NULL,\n"
+     "  expires_at BIGINT NOT NULL);\n"
+     "CREATE INDEX grants_expires ON grants (expires_at);\n"},
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
@@ -142,6 +167,12 @@ int
 pat_store_schema_latest(void)
 {
     return migrations[N_MIGRATIONS - 1].version;
+}
+
+int
+pat_store_schema_count(void)
+{
+    return N_MIGRATIONS;
 }
 
 int

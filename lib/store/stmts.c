@@ -279,6 +279,32 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
                        "bi", true},
     [Q_SECRET_RESTORE] = {"INSERT INTO secrets VALUES (?1, ?2, ?3, ?4)", "btii",
                           false},
+
+    /* External identities and one-time grants (migration 9, sso.h). */
+    [Q_ATTR_PUT] = {"INSERT INTO user_attrs (user_id, name, value)"
+                    " VALUES (?1, ?2, ?3) ON CONFLICT (user_id, name)"
+                    " DO UPDATE SET value = excluded.value",
+                    "ttt", false},
+    [Q_ATTR_GET] = {"SELECT value FROM user_attrs WHERE user_id = ?1"
+                    " AND name = ?2",
+                    "tt", true},
+    [Q_ATTR_FIND] = {"SELECT a.user_id FROM user_attrs a"
+                     " JOIN users u ON u.id = a.user_id"
+                     " WHERE a.name = ?1 AND a.value = ?2"
+                     " AND u.deleted_at IS NULL ORDER BY u.seq LIMIT 1",
+                     "tt", true},
+    [Q_GRANT_PUT] = {"INSERT INTO grants (key, kind, data, expires_at)"
+                     " VALUES (?1, ?2, ?3, ?4)",
+                     "ttti", false},
+    [Q_GRANT_TAKE] = {"DELETE FROM grants WHERE key = ?1 AND kind = ?2"
+                      " RETURNING data, expires_at",
+                      "tt", false},
+    [Q_GRANT_PRUNE] = {"DELETE FROM grants WHERE expires_at < ?1", "i", false},
+    [Q_USER_COUNT] = {"SELECT count(*) FROM users WHERE deleted_at IS NULL", "",
+                      true},
+    [Q_USER_PAGE] = {"SELECT " USER_COLS " FROM users WHERE deleted_at IS NULL"
+                     " ORDER BY seq LIMIT ?1 OFFSET ?2",
+                     "ii", true},
 };
 
 static const char *

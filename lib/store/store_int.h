@@ -182,6 +182,26 @@ int pat__db_secret_dump(struct pat_store *st, const uint8_t *after,
 int pat__db_secret_restore(struct pat_store *st, const struct pat_secret *s);
 
 /*
+ * Single sign-on and SCIM (lib/store/ops_sso.c): attributes of users,
+ * one-time grants by the hex SHA-256 of their handle (take deletes and
+ * returns the row), and live users counted and paged by offset.
+ */
+int pat__db_attr_put(struct pat_store *st, const char *user_id,
+                     const char *name, const char *value);
+int pat__db_attr_get(struct pat_store *st, const char *user_id,
+                     const char *name, char *out, size_t cap);
+int pat__db_attr_find(struct pat_store *st, const char *name, const char *value,
+                      char *user_id, size_t cap);
+int pat__db_grant_put(struct pat_store *st, const char *key, const char *kind,
+                      const char *data, int64_t expires_at);
+int pat__db_grant_take(struct pat_store *st, const char *key, const char *kind,
+                       char *data, size_t cap, int64_t *expires_at);
+int pat__db_grant_prune(struct pat_store *st, int64_t now);
+int pat__db_user_count(struct pat_store *st, int64_t *n);
+int pat__db_user_page(struct pat_store *st, int64_t offset,
+                      struct pat_user *out, size_t cap, size_t *n);
+
+/*
  * Notes a committed-to-be feed row for the commit signal (store.c).
  * Called by pat__db_change_append and the bulk revocations.
  */

@@ -12,6 +12,7 @@
 
 #include "client_config.h"
 #include "ctl.h"
+#include "login_web.h"
 #include "prompt.h"
 #include "views.h"
 #include "banned.h"
@@ -85,27 +86,75 @@ login_token(struct cmd_ctx *c, char *token, size_t tokencap)
     return EXIT_DONE;
 }
 
+/* login's own options: --web, and with it --scope and --expires-in-days. */
+struct login_args {
+    bool web;
+    char scopes[1024];
+    long long days;
+};
+
+static int
+login_opt(int opt, const char *arg, void *ctx)
+{
+    struct login_args *a = ctx;
+    size_t used = strlen(a->scopes);
+
+    switch (opt) {
+    case 'W':
+        a->web = true;
+        return 0;
+    case 's':
+        if (used + strlen(arg) + 2 > sizeof(a->scopes))
+            return 1;
+        snprintf(a->scopes + used, sizeof(a->scopes) - used, "%s%s",
+                 used ? " " : "", arg);
+        return 0;
+    case 'E':
+        return pat_parse_number(arg, 1, 36500, &a->days) ? 0 : 1;
+    default:
+        return 1;
+    }
+}
+
 int
 cmd_login(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
-        "login [--url URL] [--token-file FILE] [--json]";
+        "login [--url URL] [--token-file FILE | --web [--scope SCOPE]... "
+        "[--expires-in-days N]] [--json]";
+    static const struct option opts[] = {
+        CTL_COMMON_OPTS,
+        {"web", no_argument, NULL, 'W'},
+        {"scope", required_argument, NULL, 's'},
+        {"expires-in-days", required_argument, NULL, 'E'},
+        {NULL, 0, NULL, 0},
+    };
+    struct login_args a = {false, "", 0};
     char err[CONFIG_PATH_MAX + 512];
     char name[256], id[64];
     json_t *me = NULL;
     int status;
 
-    status = cli_parse(c, argc, argv, plain_opts, usage, NULL, NULL);
+    status = cli_parse(c, argc, argv, opts, usage, login_opt, &a);
     if (status != -1)
         return status;
     if (optind != argc)
         return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (!a.web && (a.scopes[0] || a.days))
+        return cli_usage_error(usage, "--scope and --expires-in-days go with "
+                                      "--web");
+    if (a.web && c->token_file != NULL)
+        return cli_usage_error(usage, "give --web or --token-file, not both");
     memset(&c->cfg, 0, sizeof(c->cfg));
     if (!config_find(&c->cfg, err, sizeof(err)))
         return cli_refuse("%s", err);
     status = login_url(c, c->cfg.url, sizeof(c->cfg.url));
-    if (status == EXIT_DONE)
+    if (status == EXIT_DONE && a.web) {
+        struct login_web w = {a.scopes[0] ? a.scopes : "patd:self", a.days};
+        status = login_web(c, &w);
+    } else if (status == EXIT_DONE) {
         status = login_token(c, c->cfg.token, sizeof(c->cfg.token));
+    }
     if (status != EXIT_DONE)
         goto out;
     status = ctl_start(c);

@@ -12,6 +12,7 @@
 #include "serve_config.h"
 #include "routes.h"
 #include "server.h"
+#include "sso.h"
 
 struct serve_args {
     const char *config;
@@ -96,7 +97,13 @@ cmd_serve(struct cmd_ctx *c, int argc, char **argv)
     status = check_store(&cfg);
     if (status != EXIT_DONE)
         return status;
-    return server_run(&cfg);
+    if (sso_init(&cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "patd: %s\n", err);
+        return EXIT_USAGE;
+    }
+    status = server_run(&cfg);
+    sso_release();
+    return status;
 }
 
 int

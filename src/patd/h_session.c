@@ -61,6 +61,11 @@ h_session_create(struct req *r)
     int64_t now = (int64_t)time(NULL);
     int rc;
 
+    /* [sso] local_passwords = false: people sign in with the provider. */
+    if (!r->cfg->sso_local_passwords)
+        return reply_error(r, 403, "forbidden",
+                           "password sign-in is turned off; sign in with "
+                           "single sign-on");
     /* Login CSRF: another site must not sign a browser in as someone. */
     if (csrf_refuse_cross_site(r) || csrf_require_json(r))
         return r->status;

@@ -57,6 +57,18 @@ const struct route routes[] = {
     {"GET", "/metrics", AUTH_NONE, h_metrics, ROUTE_STORELESS},
     {"GET", "/", AUTH_NONE, h_web, ROUTE_STORELESS},
     {"GET", "/assets/{file}", AUTH_NONE, h_web, ROUTE_STORELESS},
+    /* SCIM 2.0: the handlers authenticate (patd:scim) to answer SCIM errors. */
+    {"GET", "/scim/v2/Users", AUTH_NONE, h_scim_users_list, 0},
+    {"POST", "/scim/v2/Users", AUTH_NONE, h_scim_users_create, 0},
+    {"GET", "/scim/v2/Users/{id}", AUTH_NONE, h_scim_user_get, 0},
+    {"PUT", "/scim/v2/Users/{id}", AUTH_NONE, h_scim_user_put, 0},
+    {"PATCH", "/scim/v2/Users/{id}", AUTH_NONE, h_scim_user_patch, 0},
+    {"DELETE", "/scim/v2/Users/{id}", AUTH_NONE, h_scim_user_delete, 0},
+    {"GET", "/v1/sso", AUTH_NONE, h_sso_config, ROUTE_STORELESS},
+    {"GET", "/v1/sso/start", AUTH_NONE, h_sso_start, 0},
+    {"GET", "/v1/sso/callback", AUTH_NONE, h_sso_callback, 0},
+    {"POST", "/v1/me/cli-grants", AUTH_SELF, h_cli_grant_create, 0},
+    {"POST", "/v1/cli/token", AUTH_NONE, h_cli_token, 0},
     {NULL, NULL, AUTH_NONE, NULL, 0},
 };
 

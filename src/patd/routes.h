@@ -86,6 +86,20 @@ int h_oauth_revoke(struct req *r);
 int h_credentials_revoke(struct req *r);
 int h_metrics(struct req *r);
 
+int h_scim_users_list(struct req *r);
+int h_scim_users_create(struct req *r);
+int h_scim_user_get(struct req *r);
+int h_scim_user_put(struct req *r);
+int h_scim_user_patch(struct req *r);
+int h_scim_user_delete(struct req *r);
+
+int h_sso_config(struct req *r);
+int h_sso_start(struct req *r);
+int h_sso_callback(struct req *r);
+
+int h_cli_grant_create(struct req *r);
+int h_cli_token(struct req *r);
+
 /* The index of rt in routes[], for metrics. */
 size_t route_index(const struct route *rt);
 size_t route_count(void);

@@ -16,7 +16,7 @@
 #include "pat/pat.h"
 #include "banned.h"
 
-enum kind { K_LONG, K_BOOL, K_STR };
+enum kind { K_LONG, K_BOOL, K_STR, K_LINES };
 
 struct key {
     const char *section;
@@ -73,6 +73,17 @@ static const struct key keys[] = {
     L("auth", "max_leak_reports_per_ip", leak_max_reports, 1, 1000000),
     S("log", "access", access_log),
     L("server", "request_deadline", request_deadline, 1, 3600),
+    S("sso", "issuer", sso_issuer),
+    S("sso", "client_id", sso_client_id),
+    S("sso", "client_secret_file", sso_client_secret_file),
+    S("sso", "scopes", sso_scopes),
+    S("sso", "username_claim", sso_username_claim),
+    S("sso", "groups_claim", sso_groups_claim),
+    {"sso", "map", K_LINES, offsetof(struct patd_config, sso_map),
+     sizeof(((struct patd_config *)0)->sso_map), 0, 0},
+    S("sso", "admin_group", sso_admin_group),
+    B("sso", "local_passwords", sso_local_passwords),
+    B("sso", "userinfo", sso_userinfo),
 };
 
 void
@@ -109,6 +120,10 @@ patd_config_defaults(struct patd_config *c)
     c->auth_window = 60;
     c->leak_max_reports = 10;
     c->request_deadline = 10;
+    snprintf(c->sso_username_claim, sizeof(c->sso_username_claim),
+             "preferred_username");
+    snprintf(c->sso_groups_claim, sizeof(c->sso_groups_claim), "groups");
+    c->sso_local_passwords = true;
 }
 
 static const struct key *
@@ -134,11 +149,15 @@ check_string(const struct key *k, const char *v)
     if (strcmp(k->name, "listen") == 0 && strrchr(v, ':') == NULL)
         return "must be ADDRESS:PORT";
     if (v[0] == '\0' && strcmp(k->name, "trusted_proxies") != 0 &&
-        strcmp(k->name, "public_url") != 0)
+        strcmp(k->name, "public_url") != 0 && strcmp(k->section, "sso") != 0)
         return "must not be empty";
     if (strcmp(k->name, "public_url") == 0 && v[0] != '\0' &&
         strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
         return "must be empty or start with http:// or https://";
+    if (strcmp(k->section, "sso") == 0 && strcmp(k->name, "issuer") == 0 &&
+        v[0] != '\0' && strncmp(v, "http://", 7) != 0 &&
+        strncmp(v, "https://", 8) != 0)
+        return "must be empty or start with https:// (or http://)";
     if (strcmp(k->name, "trusted_proxies") == 0 &&
         pat_cidr_list_check(v) != PAT_OK)
         return "must be a space-separated list of address ranges";
@@ -182,6 +201,16 @@ set_value(struct patd_config *c, const struct key *k, const char *v)
             return "is too long";
         memcpy(field, v, strlen(v) + 1);
         return NULL;
+    case K_LINES:
+        /* Each occurrence adds a line; ';' separates rules in one value. */
+        {
+            size_t used = strlen(field);
+
+            if (used + strlen(v) + 2 > k->size)
+                return "is too long";
+            snprintf(field + used, k->size - used, "%s%s", used ? "\n" : "", v);
+            return NULL;
+        }
     }
     return "has an unknown type";
 }

@@ -59,6 +59,21 @@ struct patd_config {
     char access_log[1024]; /* "-" for stderr, "off", or a file path */
     /* [server] request_deadline: seconds for a whole request to arrive */
     long request_deadline;
+    /*
+     * [sso] (DESIGN.md section 11): OpenID Connect sign-in, off while
+     * issuer is empty. map holds one rule a line, "group = scope ...";
+     * a repeated map key appends a line.
+     */
+    char sso_issuer[512];
+    char sso_client_id[256];
+    char sso_client_secret_file[1024];
+    char sso_scopes[512];        /* added to "openid profile email" */
+    char sso_username_claim[64]; /* default preferred_username */
+    char sso_groups_claim[64];   /* default groups */
+    char sso_map[4096];
+    char sso_admin_group[256]; /* members get the admin role */
+    bool sso_local_passwords;  /* default true */
+    bool sso_userinfo;         /* also read the userinfo endpoint */
 };
 
 /* Fills c with the built-in defaults. */

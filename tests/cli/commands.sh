@@ -160,7 +160,7 @@ SCHEMA=${SCHEMA%)}
 expect_exit 0 pd scope add read --description "Read things"
 expect_exit 0 pd scope add write
 expect_exit 0 pd scope list --json
-expect_eq "patd:admin patd:introspect patd:self read write" \
+expect_eq "patd:admin patd:introspect patd:scim patd:self read write" \
     "$(printf '%s' "$OUT" | json 'sorted(s["name"] for s in d["items"])')" \
     "scope list names"
 expect_eq "Read things false true" \

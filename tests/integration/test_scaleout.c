@@ -747,10 +747,12 @@ test_startup(void)
           "schema_migrations");
     {
         char want[64];
-        char n[16] = "";
+        char n[16] = "", c[16] = "";
+        /* Migration numbers are assigned ahead: 9 may come without 6-8. */
         pg_query(fresh, "SELECT max(version) FROM schema_migrations", n,
                  sizeof(n));
-        snprintf(want, sizeof(want), "%s/%s/%s", n, n, n);
+        pg_query(fresh, "SELECT count(*) FROM schema_migrations", c, sizeof(c));
+        snprintf(want, sizeof(want), "%s/%s/%s", c, c, n);
         CHECK(n[0] != '\0' && strcmp(v, want) == 0,
               "every migration recorded once: %s (count/distinct/max)", v);
     }

@@ -11,6 +11,8 @@ import { tokensView, newTokenView, dropSecrets } from './tokens.js';
 import { activityView } from './activity.js';
 import { sessionsView } from './sessions.js';
 import { adminView } from './admin.js';
+import { addSsoButton } from './sso.js';
+import { cliLoginView } from './cli_login.js';
 
 const main = document.getElementById('main');
 
@@ -85,6 +87,7 @@ async function render() {
       await sessionsView(view, ctx, { onEndedCurrent: () => signedOut('You ended this session.') });
     }
     else if (route.parts[0] === 'admin') await adminView(view, ctx, route);
+    else if (route.parts[0] === 'cli-login') await cliLoginView(view, ctx, route);
     else view.append(el('h1', { tabindex: '-1' }, 'Not found'), el('p', {}, el('a', { href: '#/tokens' }, 'Back to your tokens')));
   } catch (err) {
     if (err instanceof ApiError && err.handled) return; // signed out
@@ -152,6 +155,7 @@ function signInView(message) {
   clear(main).append(form);
   document.title = 'Sign in — patd';
   username.focus();
+  addSsoButton(form);
 }
 
 function startSession(s) {
