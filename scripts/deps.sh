@@ -29,6 +29,12 @@ procps
 nginx
 caddy
 chromium
+libgnutls28-dev
+libsystemd-dev
+scdoc
+debhelper
+lintian
+bash-completion
 "
 
 # Node.js and npm run the OpenAPI validator and the browser tests. Some

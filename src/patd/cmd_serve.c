@@ -12,6 +12,7 @@
 #include "serve_config.h"
 #include "routes.h"
 #include "server.h"
+#include "tls.h"
 
 struct serve_args {
     const char *config;
@@ -96,7 +97,13 @@ cmd_serve(struct cmd_ctx *c, int argc, char **argv)
     status = check_store(&cfg);
     if (status != EXIT_DONE)
         return status;
-    return server_run(&cfg);
+    if (tls_start(cfg.tls_cert, cfg.tls_key, err, sizeof(err)) != 0)
+        return cli_refuse("cannot serve over TLS: %s", err);
+    if (tls_on())
+        cfg.cookie_secure = true; /* a cookie sent over TLS stays there */
+    status = server_run(&cfg);
+    tls_stop();
+    return status;
 }
 
 int

@@ -72,6 +72,8 @@ static const struct key keys[] = {
     L("auth", "window", auth_window, 1, 86400),
     L("auth", "max_leak_reports_per_ip", leak_max_reports, 1, 1000000),
     S("log", "access", access_log),
+    S("tls", "cert", tls_cert),
+    S("tls", "key", tls_key),
 };
 
 void
@@ -132,7 +134,7 @@ check_string(const struct key *k, const char *v)
     if (strcmp(k->name, "listen") == 0 && strrchr(v, ':') == NULL)
         return "must be ADDRESS:PORT";
     if (v[0] == '\0' && strcmp(k->name, "trusted_proxies") != 0 &&
-        strcmp(k->name, "public_url") != 0)
+        strcmp(k->name, "public_url") != 0 && strcmp(k->section, "tls") != 0)
         return "must not be empty";
     if (strcmp(k->name, "public_url") == 0 && v[0] != '\0' &&
         strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)

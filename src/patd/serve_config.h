@@ -57,6 +57,9 @@ struct patd_config {
     long leak_max_reports;  /* leak reports per address per window */
     /* [log] */
     char access_log[1024]; /* "-" for stderr, "off", or a file path */
+    /* [tls] PEM files; "" (the default): plain HTTP (tls.h) */
+    char tls_cert[1024];
+    char tls_key[1024];
 };
 
 /* Fills c with the built-in defaults. */
