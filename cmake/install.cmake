@@ -45,7 +45,7 @@ string(REGEX REPLACE "\nurl = sqlite:[^\n]*" "\nurl = sqlite:/var/lib/patd/patd.
        PATD_CONF "${PATD_CONF}")
 file(WRITE ${CMAKE_BINARY_DIR}/patd.conf "${PATD_CONF}")
 install(FILES ${CMAKE_BINARY_DIR}/patd.conf
-        DESTINATION ${CMAKE_INSTALL_SYSCONFDIR}/patd)
+        DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/patd)
 install(FILES README.md patd.conf.example docs/operations.md docs/security.md
               docs/scaling.md docs/patctl.md docs/openapi.yaml
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
@@ -73,14 +73,15 @@ if(SCDOC)
 endif()
 
 # Shell completions.
-install(FILES packaging/completions/patd.bash
-        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
-        RENAME patd)
-install(FILES packaging/completions/patctl.bash
-        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
-        RENAME patctl)
-install(FILES packaging/completions/_patd packaging/completions/_patctl
-        DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
+# Shell completions: one script for both programs, under each name.
+foreach(prog patd patctl)
+  install(FILES packaging/completions/pat.bash
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+          RENAME ${prog})
+  install(FILES packaging/completions/pat.zsh
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions
+          RENAME _${prog})
+endforeach()
 
 # systemd unit (Debian 12 keeps units in /lib/systemd/system; debian/rules
 # says so; a /usr/local install puts it under its prefix).
