@@ -15,8 +15,10 @@ set_target_properties(pat_shared PROPERTIES
   OUTPUT_NAME pat VERSION ${PROJECT_VERSION} SOVERSION ${PAT_SOVERSION}
   LINK_DEPENDS ${CMAKE_SOURCE_DIR}/packaging/libpat.map)
 target_link_options(pat_shared PRIVATE
-  -Wl,--version-script=${CMAKE_SOURCE_DIR}/packaging/libpat.map
-  -Wl,--no-undefined)
+  -Wl,--version-script=${CMAKE_SOURCE_DIR}/packaging/libpat.map)
+if(NOT PAT_SANITIZE) # the sanitizer runtimes come with the program
+  target_link_options(pat_shared PRIVATE -Wl,--no-undefined)
+endif()
 target_link_libraries(pat_shared PRIVATE PkgConfig::SQLITE3 PkgConfig::PQ
                       PkgConfig::JANSSON PkgConfig::CRYPTO PkgConfig::ZLIB
                       PkgConfig::SODIUM Threads::Threads)

@@ -632,8 +632,8 @@ server_run(const struct patd_config *cfg)
         (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)cfg->max_header_bytes, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-        NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_ARRAY, tls_mhd_options(), MHD_OPTION_END);
+        NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_ARRAY,
+        tls_mhd_options(), MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "patd: cannot listen on '%s'\n", cfg->listen);
         goto out;

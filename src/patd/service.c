@@ -24,8 +24,9 @@ service_reload(void)
     sd_notify(0, "RELOADING=1");
     access_log_reopen();
     if (tls_reload(err, sizeof(err)) != 0)
-        fprintf(stderr, "patd: TLS not reloaded, the old certificate stays: "
-                        "%s\n",
+        fprintf(stderr,
+                "patd: TLS not reloaded, the old certificate stays: "
+                "%s\n",
                 err);
     else if (tls_on())
         fprintf(stderr, "patd: TLS certificate reloaded\n");

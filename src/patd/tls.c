@@ -92,8 +92,8 @@ gen_load(char *err, size_t errlen)
                                            GNUTLS_X509_FMT_PEM, 0);
     if (rc < 0 || g->nchain == 0) {
         g->nchain = 0;
-        snprintf(err, errlen, "'%s': not a PEM certificate chain: %s",
-                 tls.cert, rc < 0 ? gnutls_strerror(rc) : "empty");
+        snprintf(err, errlen, "'%s': not a PEM certificate chain: %s", tls.cert,
+                 rc < 0 ? gnutls_strerror(rc) : "empty");
         goto fail;
     }
     rc = gnutls_privkey_init(&g->key);
@@ -141,8 +141,8 @@ fail:
 
 /* gnutls_certificate_retrieve_function2: the current generation. */
 static int
-retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn,
-         int nreqs, const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn, int nreqs,
+         const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
          gnutls_pcert_st **pcert, unsigned int *pcert_length,
          gnutls_privkey_t *privkey)
 {
