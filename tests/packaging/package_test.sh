@@ -76,7 +76,16 @@ grep -v '^N:\|running with root' "$dir/lintian" | sed 's/^/lintian: /'
 ! grep -q '^E:' "$dir/lintian"
 ok "lintian: no errors" $?
 
-# Install.
+# Install. A user patd left by an earlier run (purge keeps system
+# users, as Debian does) goes first, so that the package is seen making it.
+if id patd >/dev/null 2>&1; then
+    userdel patd 2>/dev/null
+    groupdel patd 2>/dev/null
+fi
+! id patd >/dev/null 2>&1
+ok "no user patd before install" $?
+dpkg-deb -I "$dir"/patd_*.deb postinst | grep -q 'systemd-sysusers'
+ok "postinst makes the user with systemd-sysusers" $?
 debs=$(for p in $pkgs; do ls "$dir/${p}_"*.deb; done)
 # shellcheck disable=SC2086
 dpkg -i $debs >"$dir/install.log" 2>&1
