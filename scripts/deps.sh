@@ -35,6 +35,7 @@ scdoc
 debhelper
 lintian
 bash-completion
+zsh
 "
 
 # Node.js and npm run the OpenAPI validator and the browser tests. Some

@@ -3,7 +3,8 @@
 # The bash completion loads the way bash-completion loads it (on demand,
 # from a completions directory, by the command's name) and completes
 # commands, subcommands and options of patd and patctl; the zsh one
-# parses (zsh -n), when zsh is there.
+# (autoloaded by compinit) completes lines typed into an interactive zsh
+# under zpty (zsh_complete.zsh).
 #   completion_test.sh BINDIR COMPLETION_DIR(with patd, patctl) [ZSH_FILE]
 #   completion_test.sh BINDIR packaging/completions/pat.bash [ZSH_FILE]
 set -u
@@ -53,12 +54,27 @@ expect patd-command "serve " "$(complete patd se)"
 expect patd-sub "set-scopes show " "$(complete patd user s)"
 expect patd-option "--config " "$(complete patd serve --conf)"
 expect unknown "" "$(complete patctl nosuchcommand --zz)"
+# zsh: the completion function, autoloaded by compinit from fpath as
+# _patd and _patctl, completes a line typed in an interactive zsh.
 if [ -n "$zshfile" ]; then
     if command -v zsh >/dev/null; then
         zsh -n "$zshfile"
         expect zsh-parses 0 $?
+        mkdir -p "$user/comp"
+        cp "$zshfile" "$user/comp/_patd"
+        cp "$zshfile" "$user/comp/_patctl"
+        zcomplete() {
+            timeout 20 zsh -f "$(dirname "$0")/zsh_complete.zsh" "$user" \
+                "$bindir" "$1" | sed 's/\x1b\[[0-9?;]*[a-zA-Z]//g' |
+                tr -d '\r' | sed 's/ *$//'
+        }
+        expect zsh-sub "patctl tokens bulk-revoke" "$(zcomplete 'patctl tokens bul')"
+        expect zsh-command "patd user" "$(zcomplete 'patd us')"
+        expect zsh-option "patctl token create --no-expiry" \
+            "$(zcomplete 'patctl token create --no-e')"
     else
-        echo "zsh not installed: zsh completion not checked"
+        echo "zsh is not installed (scripts/deps.sh)"
+        expect zsh-installed 0 1
     fi
 fi
 echo "$pass passed, $fail failed"
