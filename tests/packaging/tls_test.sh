@@ -129,10 +129,29 @@ want_a=$(openssl x509 -in a.pem -noout -fingerprint -sha256)
 want_b=$(openssl x509 -in b.pem -noout -fingerprint -sha256)
 [ "$(fpr)" = "$want_a" ]
 ok "certificate a presented" $?
-# a keep-alive connection opened before the rotation
-exec 3< <(printf 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n' |
-    openssl s_client -connect "127.0.0.1:$port" -quiet -CAfile ca.pem \
-        2>/dev/null)
+# A keep-alive connection opened before the rotation: one request now,
+# one after (when the file "rotated" appears), on the same connection.
+python3 - "$port" >keepalive.out 2>&1 <<'PY' &
+import http.client, os, ssl, sys, time
+ctx = ssl.create_default_context(cafile="ca.pem")
+c = http.client.HTTPSConnection("localhost", int(sys.argv[1]), context=ctx,
+                                timeout=10)
+c.request("GET", "/healthz")
+r = c.getresponse(); r.read()
+print("before", r.status, flush=True)
+end = time.monotonic() + 10
+while not os.path.exists("rotated") and time.monotonic() < end:
+    time.sleep(0.05)
+sock = c.sock
+c.request("GET", "/healthz")
+r = c.getresponse(); r.read()
+print("after", r.status, "same connection" if c.sock is sock else "new", flush=True)
+PY
+kapid=$!
+for _ in $(seq 50); do
+    grep -q before keepalive.out && break
+    sleep 0.1
+done
 cp b.pem cert.pem
 cp b.key key.pem
 kill -HUP "$pid"
@@ -149,7 +168,10 @@ code=$(curl -s --cacert ca.pem -o /dev/null -w '%{http_code}' "$url/healthz")
 ok "and is verified by the CA ($code)" $?
 grep -q "TLS certificate reloaded" serve.log
 ok "patd says it reloaded" $?
-exec 3<&-
+touch rotated
+wait "$kapid"
+grep -q '^after 200 same connection$' keepalive.out
+ok "a connection from before the rotation goes on ($(tr '\n' ' ' <keepalive.out))" $?
 # A broken certificate at SIGHUP: b stays, patd stays up.
 printf 'not a certificate\n' >cert.pem
 kill -HUP "$pid"
