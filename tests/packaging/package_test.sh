@@ -36,6 +36,22 @@ for c in dpkg-buildpackage dh lintian curl; do
         exit 1
     fi
 done
+# dpkg, waiting up to two minutes for its lock (apt-get elsewhere on the
+# machine, for instance scripts/deps.sh).
+dpkg_wait() {
+    local i out rc
+    for i in $(seq 60); do
+        out=$(dpkg "$@" 2>&1)
+        rc=$?
+        if [ $rc -eq 0 ] || ! grep -q 'lock' <<<"$out"; then
+            printf '%s\n' "$out"
+            return $rc
+        fi
+        sleep 2
+    done
+    printf '%s\n' "$out"
+    return $rc
+}
 # One package test at a time on this machine (dpkg has one database).
 exec 9>/tmp/patd-package-test.lock
 flock 9
@@ -44,7 +60,7 @@ pid=
 pkgs="patctl libpat-dev libpat0 patd"
 cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    dpkg --purge $pkgs >/dev/null 2>&1
+    dpkg_wait --purge $pkgs >/dev/null 2>&1
     rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -88,7 +104,7 @@ dpkg-deb -I "$dir"/patd_*.deb postinst | grep -q 'systemd-sysusers'
 ok "postinst makes the user with systemd-sysusers" $?
 debs=$(for p in $pkgs; do ls "$dir/${p}_"*.deb; done)
 # shellcheck disable=SC2086
-dpkg -i $debs >"$dir/install.log" 2>&1
+dpkg_wait -i $debs >"$dir/install.log" 2>&1
 rc=$?
 [ $rc -ne 0 ] && cat "$dir/install.log"
 ok "dpkg -i" $rc
@@ -142,7 +158,7 @@ pid=
 
 # Purge: nothing left behind.
 # shellcheck disable=SC2086
-dpkg --purge $pkgs >"$dir/purge.log" 2>&1
+dpkg_wait --purge $pkgs >"$dir/purge.log" 2>&1
 rc=$?
 [ $rc -ne 0 ] && cat "$dir/purge.log"
 ok "dpkg --purge" $rc
