@@ -32,6 +32,13 @@ chromium
 libh2o-evloop-dev
 libcjose-dev
 libjose-dev
+libgnutls28-dev
+libsystemd-dev
+scdoc
+debhelper
+lintian
+bash-completion
+zsh
 "
 
 # Node.js and npm run the OpenAPI validator and the browser tests. Some

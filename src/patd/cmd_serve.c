@@ -13,6 +13,7 @@
 #include "routes.h"
 #include "server.h"
 #include "sso.h"
+#include "tls.h"
 
 struct serve_args {
     const char *config;
@@ -101,7 +102,14 @@ cmd_serve(struct cmd_ctx *c, int argc, char **argv)
         fprintf(stderr, "patd: %s\n", err);
         return EXIT_USAGE;
     }
+    if (tls_start(cfg.tls_cert, cfg.tls_key, err, sizeof(err)) != 0) {
+        sso_release();
+        return cli_refuse("cannot serve over TLS: %s", err);
+    }
+    if (tls_on())
+        cfg.cookie_secure = true; /* a cookie sent over TLS stays there */
     status = server_run(&cfg);
+    tls_stop();
     sso_release();
     return status;
 }

@@ -84,6 +84,8 @@ static const struct key keys[] = {
     S("sso", "admin_group", sso_admin_group),
     B("sso", "local_passwords", sso_local_passwords),
     B("sso", "userinfo", sso_userinfo),
+    S("tls", "cert", tls_cert),
+    S("tls", "key", tls_key),
 };
 
 void
@@ -149,7 +151,8 @@ check_string(const struct key *k, const char *v)
     if (strcmp(k->name, "listen") == 0 && strrchr(v, ':') == NULL)
         return "must be ADDRESS:PORT";
     if (v[0] == '\0' && strcmp(k->name, "trusted_proxies") != 0 &&
-        strcmp(k->name, "public_url") != 0 && strcmp(k->section, "sso") != 0)
+        strcmp(k->name, "public_url") != 0 && strcmp(k->section, "sso") != 0 &&
+        strcmp(k->section, "tls") != 0)
         return "must not be empty";
     if (strcmp(k->name, "public_url") == 0 && v[0] != '\0' &&
         strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)

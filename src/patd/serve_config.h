@@ -74,6 +74,9 @@ struct patd_config {
     char sso_admin_group[256]; /* members get the admin role */
     bool sso_local_passwords;  /* default true */
     bool sso_userinfo;         /* also read the userinfo endpoint */
+    /* [tls] PEM files; "" (the default): plain HTTP (tls.h) */
+    char tls_cert[1024];
+    char tls_key[1024];
 };
 
 /* Fills c with the built-in defaults. */

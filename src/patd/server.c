@@ -40,6 +40,8 @@
 #include "request.h"
 #include "routes.h"
 #include "server.h"
+#include "service.h"
+#include "tls.h"
 #include "banned.h"
 
 /* Per-connection request state, from the first callback to completion. */
@@ -677,7 +679,8 @@ server_run(const struct patd_config *cfg)
         goto out;
     flags = MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
             MHD_USE_INTERNAL_POLLING_THREAD |
-            (strcmp(cfg->mode, "epoll") == 0 ? MHD_USE_EPOLL : MHD_USE_POLL);
+            (strcmp(cfg->mode, "epoll") == 0 ? MHD_USE_EPOLL : MHD_USE_POLL) |
+            tls_mhd_flags();
     d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
@@ -687,25 +690,29 @@ server_run(const struct patd_config *cfg)
         (unsigned)cfg->idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         pool_bytes(cfg), MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL, MHD_OPTION_ARRAY,
+        tls_mhd_options(), MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "patd: cannot listen on '%s'\n", cfg->listen);
         goto out;
     }
     {
         char shown[1024]; /* the store URL without its password */
-        fprintf(stderr, "patd: serving on http://%s (store %s)\n", cfg->listen,
+        fprintf(stderr, "patd: serving on %s://%s (store %s)\n",
+                tls_on() ? "https" : "http", cfg->listen,
                 admin_redact(cfg->store, shown, sizeof(shown)));
     }
+    service_ready(cfg->listen);
     for (;;) {
         if (sigwait(&sigs, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            access_log_reopen();
+            service_reload();
             continue;
         }
         break;
     }
+    service_stopping();
     fprintf(stderr, "patd: stopping on signal %d\n", sig);
     {
         /* Stop accepting at once; connections already open finish. */

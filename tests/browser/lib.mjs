@@ -43,6 +43,9 @@ export async function launch() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      // run.sh with PATD_TLS=1: the one test certificate's key is trusted.
+      ...(process.env.PATD_TLS_SPKI
+        ? [`--ignore-certificate-errors-spki-list=${process.env.PATD_TLS_SPKI}`] : []),
     ],
   });
 }

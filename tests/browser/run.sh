@@ -92,16 +92,42 @@ free_port() {
 s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
 }
 
+# PATD_TLS=1: patd serves HTTPS ([tls]) with a certificate from a test
+# CA made here; Chromium accepts that certificate's key alone
+# (--ignore-certificate-errors-spki-list, see lib.mjs), curl the CA.
+scheme=http
+serve_tls=()
+curl_tls=()
+if [ "${PATD_TLS:-0}" = 1 ]; then
+    (cd "$tmp" &&
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -days 2 -subj /CN=patd-browser-ca -keyout ca.key -out ca.pem &&
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -subj /CN=127.0.0.1 -keyout tls.key -out tls.csr &&
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >ext &&
+        openssl x509 -req -in tls.csr -CA ca.pem -CAkey ca.key \
+            -CAcreateserial -days 2 -extfile ext -out tls.pem) >/dev/null 2>&1
+    printf '[tls]\ncert = %s/tls.pem\nkey = %s/tls.key\n' "$tmp" "$tmp" >"$tmp/tls.conf"
+    PATD_TLS_SPKI=$(openssl x509 -in "$tmp/tls.pem" -pubkey -noout |
+        openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
+    export PATD_TLS_SPKI NODE_EXTRA_CA_CERTS=$tmp/ca.pem # node's fetch
+    scheme=https
+    serve_tls=(--config "$tmp/tls.conf")
+    curl_tls=(--cacert "$tmp/ca.pem")
+fi
+
 # Another process may take the port between the probe and the bind: retry.
 url=""
 for attempt in 1 2 3 4 5; do
     port=$(free_port)
-    "$patd" serve --db "$db" --listen "127.0.0.1:$port" >"$tmp/serve.log" 2>&1 &
+    "$patd" serve ${serve_tls[@]+"${serve_tls[@]}"} --db "$db" \
+        --listen "127.0.0.1:$port" >"$tmp/serve.log" 2>&1 &
     pid=$!
     deadline=$((SECONDS + 10))
     while [ $SECONDS -lt $deadline ] && kill -0 "$pid" 2>/dev/null; do
-        if curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null; then
-            url="http://127.0.0.1:$port"
+        if curl -fsS ${curl_tls[@]+"${curl_tls[@]}"} -o /dev/null \
+            "$scheme://127.0.0.1:$port/healthz" 2>/dev/null; then
+            url="$scheme://127.0.0.1:$port"
             break 2
         fi
         sleep 0.1

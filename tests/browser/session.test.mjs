@@ -29,6 +29,8 @@ test('signs in, survives a reload, signs out', async (t) => {
     const cookies = await page.context().cookies();
     const session = cookies.find((c) => c.name === 'patd_session');
     assert.ok(session && session.httpOnly && session.sameSite === 'Strict', 'HttpOnly, SameSite=Strict cookie');
+    // Over native TLS (run.sh with PATD_TLS=1) the cookie is Secure.
+    assert.equal(session.secure, BASE.startsWith('https:'), 'Secure exactly over HTTPS');
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to patd' }).waitFor();
