@@ -67,6 +67,18 @@ struct conn_state {
 };
 
 /*
+ * The bytes of a connection's state that can hold a secret (r.csrf, and
+ * pointers into the request's headers) and are wiped when it ends. The
+ * large members after them (www_auth, errdetail, user, token) hold ids,
+ * names and scopes only: wiping all 14 KB of them was 3.8 % of a
+ * forward-auth request's CPU time (perf, bench/RESULTS.md 2026-12-03).
+ */
+#define CS_SECRET_BYTES (offsetof(struct conn_state, r) + REQ_ZEROED)
+_Static_assert(offsetof(struct req, csrf) + sizeof(((struct req *)0)->csrf) <=
+                   REQ_ZEROED,
+               "the CSRF token lies in the wiped part of struct req");
+
+/*
  * Process-wide server state. cfg is constant while serving; stores lists
  * every per-thread connection so that shutdown can close them (under
  * stores_lock).
@@ -540,7 +552,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         access_log_write(&cs->r, &cs->start, 0,
                          cut ? "deadline" : unanswered(toe, true));
         wipe_credentials(c);
-        OPENSSL_cleanse(cs, sizeof(*cs));
+        OPENSSL_cleanse(cs, CS_SECRET_BYTES);
         free(cs);
         *con_cls = NULL;
         return;
@@ -552,7 +564,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     free(cs->r.raw);
     body_free(cs);
     wipe_credentials(c);
-    OPENSSL_cleanse(cs, sizeof(*cs)); /* r.csrf, r.token */
+    OPENSSL_cleanse(cs, CS_SECRET_BYTES);
     free(cs);
     *con_cls = NULL;
     atomic_fetch_sub(&srv.in_flight, 1);
