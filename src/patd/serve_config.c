@@ -72,6 +72,13 @@ static const struct key keys[] = {
     L("auth", "window", auth_window, 1, 86400),
     L("auth", "max_leak_reports_per_ip", leak_max_reports, 1, 1000000),
     S("log", "access", access_log),
+    S("jwt", "kek_file", jwt_kek_file),
+    S("jwt", "alg", jwt_alg),
+    S("jwt", "issuer", jwt_issuer),
+    L("jwt", "lifetime", jwt_lifetime, 1, 3600),
+    L("jwt", "max_lifetime", jwt_max_lifetime, 1, 86400),
+    L("jwt", "prepublish", jwt_prepublish, -1, 86400),
+    L("jwt", "status_ttl", jwt_status_ttl, 1, 3600),
 };
 
 void
@@ -107,6 +114,11 @@ patd_config_defaults(struct patd_config *c)
     c->auth_max_failures = 100;
     c->auth_window = 60;
     c->leak_max_reports = 10;
+    snprintf(c->jwt_alg, sizeof(c->jwt_alg), "RS256");
+    c->jwt_lifetime = 300;
+    c->jwt_max_lifetime = 3600;
+    c->jwt_prepublish = -1;
+    c->jwt_status_ttl = 30;
 }
 
 static const struct key *

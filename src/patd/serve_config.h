@@ -57,6 +57,15 @@ struct patd_config {
     long leak_max_reports;  /* leak reports per address per window */
     /* [log] */
     char access_log[1024]; /* "-" for stderr, "off", or a file path */
+    /* [jwt] token exchange (DESIGN.md section 10) */
+    char jwt_kek_file[1024]; /* key-encryption key file ("": environment) */
+    char jwt_alg[8];         /* RS256, ES256 or EdDSA for new keys */
+    char jwt_issuer[512];    /* "": public_url, else http://listen */
+    long jwt_lifetime;       /* seconds a JWT lives by default */
+    long jwt_max_lifetime;   /* the policy maximum */
+    long jwt_prepublish;     /* seconds a new key is published unused; -1:
+                                one jwt_lifetime */
+    long jwt_status_ttl;     /* seconds a status list may be cached */
 };
 
 /* Fills c with the built-in defaults. */
