@@ -46,7 +46,7 @@
     " LEFT JOIN secrets s ON s.hash = e.secret_hash"
 #define EXCHANGE_ALIVE(now)                                                    \
     " (" LIVE("t.", now) " AND u.disabled = 0 AND u.deleted_at IS NULL"        \
-    " AND s.hash IS NOT NULL AND s.retire_at IS NULL)"
+                         " AND s.hash IS NOT NULL AND s.retire_at IS NULL)"
 
 /* ?2 status mask, ?3 now, ?4 scope, ?5..?7 bounds, ?8 cursor, ?9 limit. */
 #define TOKEN_FILTER                                                           \
@@ -309,8 +309,10 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
      * owner enabled and not deleted. The status lists say the same.
      */
     [Q_EXCHANGE_STATUS] = {"SELECT e.idx, e.token_id, e.user_id, u.username,"
-                           " t.allowed_cidrs, CASE WHEN" EXCHANGE_ALIVE("?2") " THEN 1 ELSE 0"
-                           " END FROM " EXCHANGE_JOIN " WHERE e.jti = ?1",
+                           " t.allowed_cidrs, CASE WHEN" EXCHANGE_ALIVE(
+                               "?2") " THEN 1 ELSE 0"
+                                     " END FROM " EXCHANGE_JOIN
+                                     " WHERE e.jti = ?1",
                            "ti", true},
     [Q_EXCHANGE_LIVE_RANGE] = {"SELECT e.idx FROM " EXCHANGE_JOIN
                                " WHERE e.idx >= ?1 AND e.idx < ?2"

@@ -609,8 +609,8 @@ server_run(const struct patd_config *cfg)
     srv.logins = loginlimit_new((unsigned)cfg->login_max_tracked);
     srv.fails = ratelimit_new(65536);
     if (srv.logins == NULL || srv.fails == NULL ||
-        access_log_open(cfg->access_log) != 0 ||
-        maintenance_start(cfg) != 0 || jwt_start(cfg) != 0)
+        access_log_open(cfg->access_log) != 0 || maintenance_start(cfg) != 0 ||
+        jwt_start(cfg) != 0)
         goto out;
     signal(SIGPIPE, SIG_IGN);
     if (cfg->workers > 0) {
