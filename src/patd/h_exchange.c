@@ -336,20 +336,24 @@ new_jti(char *out, size_t cap)
 static bool
 check_subject(struct req *r, struct xreq *x)
 {
-    struct pat_check check = {r->ip, NULL, NULL, false};
     int rc;
 
-    check.cache_only =
-        failures_blocked(r, r->cfg->auth_max_failures, LIMIT_AUTH);
-    rc = pat_verifier_check(r->verifier, x->subject_token,
-                            strlen(x->subject_token), &check, &r->token);
-    if (rc == PAT_OK)
-        return true;
-    if (check.cache_only) {
+    /* An address over its failure limit exchanges nothing more. */
+    if (failures_blocked(r, r->cfg->auth_max_failures, LIMIT_AUTH)) {
         jwt_count_exchange(JWT_X_LIMITED);
         failures_reply(r, LIMIT_AUTH);
         return false;
     }
+    /*
+     * No request demands here (a PAT bound to audiences is checked
+     * against the requested targets below), except its address ranges.
+     */
+    rc = pat_verifier_check(r->verifier, x->subject_token,
+                            strlen(x->subject_token), NULL, &r->token);
+    if (rc == PAT_OK && !pat_verdict_allows_ip(&r->token, r->ip))
+        rc = PAT_EADDRESS;
+    if (rc == PAT_OK)
+        return true;
     if (pat_err_class(rc) == PAT_CLASS_TRANSIENT) {
         jwt_count_exchange(JWT_X_UNAVAILABLE);
         snprintf(r->retry_after, sizeof(r->retry_after), "5");
