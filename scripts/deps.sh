@@ -31,6 +31,7 @@ caddy
 chromium
 libcjose-dev
 libjose-dev
+python3-jwt
 "
 
 # Node.js and npm run the OpenAPI validator and the browser tests. Some
