@@ -10,6 +10,7 @@ import { field, formAlert, submitting } from './forms.js';
 import { tokensView, newTokenView, dropSecrets } from './tokens.js';
 import { activityView } from './activity.js';
 import { sessionsView } from './sessions.js';
+import { exchangesView } from './exchanges.js';
 import { adminView } from './admin.js';
 
 const main = document.getElementById('main');
@@ -84,6 +85,7 @@ async function render() {
     else if (route.parts[0] === 'sessions') {
       await sessionsView(view, ctx, { onEndedCurrent: () => signedOut('You ended this session.') });
     }
+    else if (route.parts[0] === 'exchanges') await exchangesView(view);
     else if (route.parts[0] === 'admin') await adminView(view, ctx, route);
     else view.append(el('h1', { tabindex: '-1' }, 'Not found'), el('p', {}, el('a', { href: '#/tokens' }, 'Back to your tokens')));
   } catch (err) {
