@@ -352,6 +352,13 @@ check_subject(struct req *r, struct xreq *x)
                             strlen(x->subject_token), NULL, &r->token);
     if (rc == PAT_OK && !pat_verdict_allows_ip(&r->token, r->ip))
         rc = PAT_EADDRESS;
+    /*
+     * An old secret inside its grace period still verifies, but it is
+     * retired: a JWT made from it would be born dead (its status follows
+     * the secret), so it is refused like any retired secret.
+     */
+    if (rc == PAT_OK && r->token.grace_until != 0)
+        rc = PAT_EREUSED;
     if (rc == PAT_OK)
         return true;
     if (pat_err_class(rc) == PAT_CLASS_TRANSIENT) {

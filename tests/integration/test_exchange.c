@@ -395,6 +395,19 @@ test_revocation(void)
     CHECK(ms >= 0, "node B refuses the JWT within 1 s (%ld ms)", ms);
     CHECK(auth(&A, j_other, NULL) == 200, "another PAT's JWT still passes");
     {
+        const char *gw_id = h_user(&A, "gw2", "[\"patd:introspect\"]", NULL);
+        const char *gw =
+            h_token(&A, gw_id, "gw2", "[\"patd:introspect\"]", NULL);
+        struct resp *ra =
+            v_form(&A, "/oauth2/introspect", gw, hfmt(&A, "token=%s", j), NULL);
+        struct resp *rb =
+            v_form(&B, "/oauth2/introspect", gw, hfmt(&A, "token=%s", j), NULL);
+
+        CHECK(ra->status == 200 && !jbool(ra->json, "active") &&
+                  rb->status == 200 && !jbool(rb->json, "active"),
+              "introspection on both nodes: inactive");
+    }
+    {
         long long deadline = h_now_ms() + 3000;
         int bit;
 
@@ -430,6 +443,21 @@ test_revocation(void)
         if (jstr(r->json, "token"))
             CHECK(issue(&A, jstr(r->json, "token"), NULL) != NULL,
                   "the new secret exchanges");
+        EXPECT_ERROR(exchange(&A, p2, NULL), 400, "invalid_grant");
+        /* An old secret inside its grace still verifies, but is retired. */
+        if (jstr(r->json, "token")) {
+            const char *cur = jstr(r->json, "token");
+            struct resp *g = httpf(
+                &A, "POST", hfmt(&A, "/v1/me/tokens/%s/regenerate", p2_id),
+                self, "{\"grace_seconds\":600}");
+
+            EXPECT_STATUS(g, 200);
+            if (jstr(g->json, "token"))
+                h_secret(&A, jstr(g->json, "token"));
+            CHECK(http(&A, "GET", "/v1/auth", cur, NULL, NULL)->status == 200,
+                  "the old secret passes /v1/auth in its grace");
+            EXPECT_ERROR(exchange(&A, cur, NULL), 400, "invalid_grant");
+        }
 
         h_section("disabling the user kills the JWT");
         j = issue(&A, pat, NULL);

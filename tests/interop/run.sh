@@ -76,7 +76,8 @@ base="http://127.0.0.1:$port"
 iss="$base"
 # JWTs live 15 s, so a retired key leaves the JWKS 15 s after retirement;
 # a rotated-in key signs after 1 s.
-PATD_JWT_LIFETIME=15 PATD_JWT_MAX_LIFETIME=15 PATD_JWT_PREPUBLISH=1 \
+# The first key is RS256 (made by init); keys made later are EdDSA.
+PATD_JWT_LIFETIME=15 PATD_JWT_MAX_LIFETIME=15 PATD_JWT_PREPUBLISH=1 PATD_JWT_ALG=EdDSA \
     "$patd" serve --db "$db" --listen "127.0.0.1:$port" 2>"$tmp/serve.log" &
 pid=$!
 for _ in $(seq 100); do
@@ -133,9 +134,14 @@ api POST /v1/keys/rotate >/dev/null
 sleep 3 # pre-publication (1 s) and the keyring reload (every 2 s)
 jwt3=$(exchange "$pat1" "audience=$aud")
 new_kid=$($py -c 'import jwt,sys; print(jwt.get_unverified_header(sys.argv[1])["kid"])' "$jwt3")
-if [ "$new_kid" != "$old_kid" ]; then ok "the new key signs"; else bad "still the old key"; fi
-expect "node verifies the new key's JWT" node check.mjs verify "$base" "$iss" "$aud" "$jwt3"
-expect "python verifies the new key's JWT" $py check.py verify "$base" "$iss" "$aud" "$jwt3"
+new_alg=$($py -c 'import jwt,sys; print(jwt.get_unverified_header(sys.argv[1])["alg"])' "$jwt3")
+if [ "$new_kid" != "$old_kid" ] && [ "$new_alg" = EdDSA ]; then
+    ok "the new (EdDSA) key signs"
+else
+    bad "still the old key, or not EdDSA ($new_alg)"
+fi
+expect "node verifies the new key's EdDSA JWT" node check.mjs verify "$base" "$iss" "$aud" "$jwt3"
+expect "python verifies the new key's EdDSA JWT" $py check.py verify "$base" "$iss" "$aud" "$jwt3"
 api POST "/v1/keys/$old_kid/retire" >/dev/null
 expect "node: the retired key still verifies (as of iat) in its window" \
     node check.mjs verify "$base" "$iss" "$aud" "$jwt1" at-iat
