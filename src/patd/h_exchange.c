@@ -41,6 +41,7 @@ struct xreq {
     int nresources;
     int ntargets;
     bool has_scope, has_requested, has_actor, has_actor_type;
+    unsigned seen; /* bit i: single[i] of read_form was given */
 };
 
 /* RFC 6749 section 5.2 error: 400 (or 401) and the code. */
@@ -116,11 +117,12 @@ read_form(struct req *r, struct xreq *x)
                     continue;
                 dst = (char *)x + single[i].off;
                 cap = single[i].cap;
-                if (dst[0] != '\0') {
+                if (x->seen & (1u << i)) {
                     oauth_error(r, JWT_X_INVALID_REQUEST, "invalid_request",
                                 "a parameter is repeated");
                     return false;
                 }
+                x->seen |= 1u << i;
                 if (strcmp(key, "scope") == 0)
                     x->has_scope = true;
                 if (strcmp(key, "requested_token_type") == 0)

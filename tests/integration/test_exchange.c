@@ -202,6 +202,10 @@ test_errors(void)
          "grant_type=" GRANT "&grant_type=" GRANT
          "&subject_token=x&subject_token_type=" TT,
          400, "invalid_request"},
+        {"an empty grant_type, then another",
+         "grant_type=&grant_type=" GRANT
+         "&subject_token=x&subject_token_type=" TT,
+         400, "invalid_request"},
         {"an unknown PAT",
          "grant_type=" GRANT
          "&subject_token=pat_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&subject_"
