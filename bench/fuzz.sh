@@ -11,7 +11,7 @@ set -u
 secs=${1:-60}
 build=${2:-build}
 src=$(cd "$(dirname "$0")/.." && pwd)
-targets="parsers body headers scan config transfer"
+targets="parsers body headers scan config transfer jose"
 results="$src/bench/RESULTS.md"
 rows=""
 failed=0

@@ -39,6 +39,7 @@ debhelper
 lintian
 bash-completion
 zsh
+python3-jwt
 "
 
 # Node.js and npm run the OpenAPI validator and the browser tests. Some

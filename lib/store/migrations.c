@@ -135,6 +135,34 @@ static const struct migration migrations[] = {
      "CREATE INDEX tokens_user_live ON tokens (user_id)"
      " WHERE revoked_at IS NULL;\n"},
     /*
+     * Token exchange (DESIGN.md section 10): the JWT signing keys, their
+     * private part sealed under the key-encryption key, and one row per
+     * issued JWT. A row's idx is its place in the status lists, never
+     * used twice; its secret_hash is the PAT secret it was exchanged for,
+     * so that regenerating the PAT (which retires that secret) kills it.
+     */
+    {6, "token exchange",
+     "CREATE TABLE signing_keys (\n"
+     "  kid TEXT PRIMARY KEY,\n"
+     "  alg TEXT NOT NULL,\n"
+     "  public_jwk TEXT NOT NULL,\n"
+     "  private_sealed TEXT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  active_at BIGINT NOT NULL,\n"
+     "  retired_at BIGINT);\n"
+     "CREATE TABLE exchanges (\n"
+     "  idx @seq_monotonic@,\n"
+     "  jti TEXT NOT NULL UNIQUE,\n"
+     "  token_id TEXT NOT NULL,\n"
+     "  user_id TEXT NOT NULL,\n"
+     "  secret_hash @blob@ NOT NULL,\n"
+     "  kid TEXT NOT NULL,\n"
+     "  issued_at BIGINT NOT NULL,\n"
+     "  expires_at BIGINT NOT NULL);\n"
+     "CREATE INDEX exchanges_token ON exchanges (token_id, issued_at);\n"
+     "CREATE INDEX exchanges_user ON exchanges (user_id, issued_at);\n"
+     "CREATE INDEX exchanges_expires ON exchanges (expires_at);\n"},
+    /*
      * Single sign-on and SCIM (DESIGN.md section 11): the built-in scope
      * patd:scim for stores made before it (init writes it for new ones);
      * attributes that bind a user to an identity provider (the OpenID

@@ -39,6 +39,15 @@
 #define HAS_ITEM(list, item)                                                   \
     "@instr@(' ' || " list " || ' ', ' ' || " item " || ' ') > 0"
 
+/* An exchanged JWT with its PAT, owner and secret (Q_EXCHANGE_*). */
+#define EXCHANGE_JOIN                                                          \
+    "exchanges e JOIN tokens t ON t.id = e.token_id"                           \
+    " JOIN users u ON u.id = e.user_id"                                        \
+    " LEFT JOIN secrets s ON s.hash = e.secret_hash"
+#define EXCHANGE_ALIVE(now)                                                    \
+    " (" LIVE("t.", now) " AND u.disabled = 0 AND u.deleted_at IS NULL"        \
+                         " AND s.hash IS NOT NULL AND s.retire_at IS NULL)"
+
 /* ?2 status mask, ?3 now, ?4 scope, ?5..?7 bounds, ?8 cursor, ?9 limit. */
 #define TOKEN_FILTER                                                           \
     " AND (((?2 & 1) <> 0 AND" LIVE(                                           \
@@ -305,6 +314,46 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
     [Q_USER_PAGE] = {"SELECT " USER_COLS " FROM users WHERE deleted_at IS NULL"
                      " ORDER BY seq LIMIT ?1 OFFSET ?2",
                      "ii", true},
+    [Q_KEY_INSERT] = {"INSERT INTO signing_keys (kid, alg, public_jwk,"
+                      " private_sealed, created_at, active_at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                      "ttttii", false},
+    [Q_KEY_LIST] = {"SELECT kid, alg, public_jwk, private_sealed, created_at,"
+                    " active_at, retired_at FROM signing_keys"
+                    " ORDER BY active_at, created_at, kid",
+                    "", true},
+    [Q_KEY_RETIRE] = {"UPDATE signing_keys SET retired_at = ?2"
+                      " WHERE kid = ?1 AND retired_at IS NULL",
+                      "ti", false},
+    [Q_EXCHANGE_INSERT] = {"INSERT INTO exchanges (jti, token_id, user_id,"
+                           " secret_hash, kid, issued_at, expires_at)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING idx",
+                           "tttbtii", false},
+    /*
+     * Whether a JWT is alive: its PAT live, the PAT's secret it was
+     * exchanged for still the current one (not regenerated since), the
+     * owner enabled and not deleted. The status lists say the same.
+     */
+    [Q_EXCHANGE_STATUS] = {"SELECT e.idx, e.token_id, e.user_id, u.username,"
+                           " t.allowed_cidrs, CASE WHEN" EXCHANGE_ALIVE(
+                               "?2") " THEN 1 ELSE 0"
+                                     " END FROM " EXCHANGE_JOIN
+                                     " WHERE e.jti = ?1",
+                           "ti", true},
+    [Q_EXCHANGE_LIVE_RANGE] = {"SELECT e.idx FROM " EXCHANGE_JOIN
+                               " WHERE e.idx >= ?1 AND e.idx < ?2"
+                               " AND e.expires_at > ?3 AND" EXCHANGE_ALIVE(
+                                   "?3") " ORDER BY e.idx",
+                               "iii", true},
+    [Q_EXCHANGE_MAX_IDX] = {"SELECT max(idx) FROM exchanges", "", true},
+    [Q_EXCHANGE_BY_USER] = {"SELECT e.token_id, t.name, count(*),"
+                            " max(e.issued_at) FROM exchanges e"
+                            " JOIN tokens t ON t.id = e.token_id"
+                            " WHERE e.user_id = ?1 GROUP BY e.token_id, t.name"
+                            " ORDER BY max(e.issued_at) DESC LIMIT ?2",
+                            "ti", true},
+    [Q_EXCHANGE_PRUNE] = {"DELETE FROM exchanges WHERE expires_at < ?1", "i",
+                          false},
 };
 
 static const char *

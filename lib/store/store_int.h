@@ -13,6 +13,7 @@
 #define PAT_STORE_INT_H
 
 #include "store/driver.h"
+#include "pat/exchange.h"
 
 /*
  * The channel on which a backend that can notify (PostgreSQL) announces
@@ -200,6 +201,41 @@ int pat__db_grant_prune(struct pat_store *st, int64_t now);
 int pat__db_user_count(struct pat_store *st, int64_t *n);
 int pat__db_user_page(struct pat_store *st, int64_t offset,
                       struct pat_user *out, size_t cap, size_t *n);
+
+/*
+ * Token exchange (ops_exchange.c). Signing keys: insert one, list all
+ * (oldest activation first), retire one (PAT_ENOTFOUND when no live key
+ * has that kid). Exchanges: insert one (*idx: its status index, 1-based
+ * as stored), the status of one by jti (PAT_ENOTFOUND without a row),
+ * the live indexes of [lo, hi) at now, the highest index (0: none),
+ * a user's exchanged tokens, and pruning.
+ */
+int pat__db_key_insert(struct pat_store *st, const struct pat_signing_key *k);
+int pat__db_key_list(struct pat_store *st, struct pat_signing_key *out,
+                     size_t cap, size_t *n);
+int pat__db_key_retire(struct pat_store *st, const char *kid, int64_t at);
+int pat__db_exchange_insert(struct pat_store *st, const char *jti,
+                            const char *token_id, const char *user_id,
+                            const uint8_t *hash, const char *kid, int64_t iat,
+                            int64_t exp, int64_t *idx);
+struct pat__exchange_status {
+    int64_t idx;
+    char token_id[PAT_ID_LEN + 1];
+    char user_id[PAT_ID_LEN + 1];
+    char username[PAT_USERNAME_MAX + 1];
+    char allowed_cidrs[PAT_CIDRSTR_MAX + 1];
+    bool alive;
+};
+int pat__db_exchange_status(struct pat_store *st, const char *jti, int64_t now,
+                            struct pat__exchange_status *out);
+int pat__db_exchange_live_range(struct pat_store *st, int64_t lo, int64_t hi,
+                                int64_t now, int64_t *out, size_t cap,
+                                size_t *n);
+int pat__db_exchange_max_idx(struct pat_store *st, int64_t *idx);
+int pat__db_exchange_by_user(struct pat_store *st, const char *user_id,
+                             struct pat_exchange_summary *out, size_t cap,
+                             size_t *n);
+int pat__db_exchange_prune(struct pat_store *st, int64_t before, int64_t *n);
 
 /*
  * Notes a committed-to-be feed row for the commit signal (store.c).

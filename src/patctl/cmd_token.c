@@ -452,6 +452,10 @@ cmd_token(struct cmd_ctx *c, int argc, char **argv)
          "--expires-at TIME | --no-expiry]",
          token_regenerate},
         {"revoke", "token revoke ID", token_revoke},
+        {"exchange",
+         "token exchange [--scope SCOPE]... [--audience AUD]... "
+         "[--resource URI]... [--json]",
+         token_exchange},
         {NULL, NULL, NULL},
     };
 

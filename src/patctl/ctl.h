@@ -106,6 +106,8 @@ int cmd_login(struct cmd_ctx *c, int argc, char **argv);
 int cmd_logout(struct cmd_ctx *c, int argc, char **argv);
 int cmd_whoami(struct cmd_ctx *c, int argc, char **argv);
 int cmd_token(struct cmd_ctx *c, int argc, char **argv);
+/* patctl token exchange (cmd_exchange.c), dispatched by cmd_token. */
+int token_exchange(struct cmd_ctx *c, int argc, char **argv);
 int cmd_user(struct cmd_ctx *c, int argc, char **argv);
 int cmd_tokens(struct cmd_ctx *c, int argc, char **argv);
 int cmd_audit(struct cmd_ctx *c, int argc, char **argv);

@@ -84,7 +84,7 @@ free_headers(struct curl_slist *list)
 
 /* Builds the request headers; NULL when out of memory. */
 static struct curl_slist *
-make_headers(const struct http *h, bool has_body)
+make_headers(const struct http *h, const char *content_type)
 {
     struct curl_slist *list = NULL, *next;
     char auth[AUTH_HEADER_MAX];
@@ -99,8 +99,8 @@ make_headers(const struct http *h, bool has_body)
     if (next == NULL)
         goto fail;
     list = next;
-    if (has_body) {
-        next = curl_slist_append(list, "Content-Type: application/json");
+    if (content_type != NULL) {
+        next = curl_slist_append(list, content_type);
         if (next == NULL)
             goto fail;
         list = next;
@@ -288,7 +288,15 @@ http_request(struct http *h, const char *method, const char *path,
         snprintf(err, errcap, "request path too long");
         goto out;
     }
-    if (body != NULL) {
+    if (json_is_string(body)) {
+        /* A string is a form, sent as it is (see http.h). */
+        text = strdup(json_string_value(body));
+        if (text == NULL) {
+            snprintf(err, errcap, "out of memory");
+            goto out;
+        }
+        text_len = strlen(text);
+    } else if (body != NULL) {
         text = json_dumps(body, JSON_COMPACT);
         if (text == NULL) {
             snprintf(err, errcap, "out of memory");
@@ -296,7 +304,11 @@ http_request(struct http *h, const char *method, const char *path,
         }
         text_len = strlen(text);
     }
-    headers = make_headers(h, body != NULL);
+    headers =
+        make_headers(h, json_is_string(body)
+                            ? "Content-Type: application/x-www-form-urlencoded"
+                        : body != NULL ? "Content-Type: application/json"
+                                       : NULL);
     if (headers == NULL) {
         snprintf(err, errcap, "out of memory");
         goto out;

@@ -50,7 +50,9 @@ void http_release(struct http *h);
 
 /*
  * Sends method (GET, POST, PATCH, PUT, DELETE) to base + path with body
- * (borrowed, may be NULL) as JSON. Returns true when an HTTP answer came
+ * (borrowed, may be NULL) as JSON; a body that is a JSON string is sent
+ * as it is, as an application/x-www-form-urlencoded form (the caller
+ * encodes it). Returns true when an HTTP answer came
  * back, whatever its status; res then owns the parsed body (release it
  * with http_res_release). Returns false with one line in err when the
  * server could not be reached, timed out, sent more than HTTP_BODY_MAX

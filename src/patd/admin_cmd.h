@@ -90,6 +90,7 @@ int cmd_token(struct cmd_ctx *c, int argc, char **argv);
 int cmd_audit(struct cmd_ctx *c, int argc, char **argv);
 int cmd_serve(struct cmd_ctx *c, int argc, char **argv);
 int cmd_routes(struct cmd_ctx *c, int argc, char **argv);
+int cmd_keys(struct cmd_ctx *c, int argc, char **argv);
 
 #include "banned.h"
 

@@ -13,6 +13,7 @@
 
 #include "write_all.h"
 #include "admin_cmd.h"
+#include "jwt.h"
 
 /* Opens FILE for the token: new, 0600, never an existing file. */
 static int
@@ -63,6 +64,29 @@ print_init(struct cmd_ctx *c, const struct pat_user *admin,
             tok->scopes,
             admin_time(tok->expires_at, "never", exp, sizeof(exp)));
     printf("%s\n", secret);
+}
+
+/*
+ * The first JWT signing key, when the environment names a KEK
+ * (PATD_JWT_KEK or PATD_JWT_KEK_FILE; PATD_JWT_ALG picks the alg) and
+ * the store has none yet. Without a KEK nothing is done: the first
+ * patd serve that has one makes the key.
+ */
+static int
+first_key(struct pat_store *st)
+{
+    char err[256] = "";
+    bool created = false;
+    int rc = jwt_bootstrap(st, NULL, getenv("PATD_JWT_ALG"), &created, err,
+                           sizeof(err));
+
+    if (rc == PAT_ENOTFOUND)
+        return EXIT_DONE;
+    if (rc != PAT_OK)
+        return cli_refuse("cannot create a JWT signing key: %s", err);
+    if (created)
+        fprintf(stderr, "patd: created the first JWT signing key\n");
+    return EXIT_DONE;
 }
 
 struct init_args {
@@ -156,6 +180,7 @@ cmd_init(struct cmd_ctx *c, int argc, char **argv)
     }
     print_init(c, &admin, &tok, secret, token_file, pat_store_now(st));
     OPENSSL_cleanse(secret, sizeof(secret));
+    status = first_key(st);
 out:
     if (fd >= 0) {
         close(fd);
@@ -183,6 +208,10 @@ cmd_migrate(struct cmd_ctx *c, int argc, char **argv)
     status = admin_open(c, ADMIN_OPEN_UNINIT, &st);
     if (status != EXIT_DONE)
         return status;
+    if (pat_store_prefix(st) != NULL && first_key(st) != EXIT_DONE) {
+        pat_store_close(st);
+        return EXIT_REFUSED;
+    }
     if (c->json)
         admin_print_json(json_pack("{s:i, s:i}", "schema_version",
                                    pat_store_schema_version(st), "applied",

@@ -17,6 +17,7 @@
 
 #include "auth.h"
 #include "failures.h"
+#include "jwt.h"
 #include "serve_config.h"
 #include "metrics.h"
 #include "ratelimit.h"
@@ -24,6 +25,9 @@
 #include "banned.h"
 
 static const char realm[] = "Bearer realm=\"patd\"";
+
+/* The longest token introspection reads: a JWT of patd's. */
+#define JWT_TEXT_MAX 4096
 
 /* A JSON array of the items of a space-separated list. */
 static json_t *
@@ -197,6 +201,22 @@ audience(struct req *r, const char **aud)
     return true;
 }
 
+/*
+ * A PAT, or one of patd's own JWTs when token exchange is on: both go
+ * through the verifier's cache and the change feed's invalidation.
+ */
+static int
+check_bearer(struct req *r, const char *tok, size_t len,
+             const struct pat_check *check)
+{
+    const struct pat_jwt_rules *rules = jwt_rules();
+
+    if (rules != NULL && pat_looks_like_jwt(tok, len))
+        return pat_verifier_check_jwt(r->verifier, rules, tok, len, check,
+                                      &r->token);
+    return pat_verifier_check(r->verifier, tok, len, check, &r->token);
+}
+
 int
 h_auth(struct req *r)
 {
@@ -248,7 +268,7 @@ h_auth(struct req *r)
      * answers from the cache; a miss goes to a worker (r->defer).
      */
     check.cache_only = blocked || r->can_defer;
-    rc = pat_verifier_check(r->verifier, tok, len, &check, &r->token);
+    rc = check_bearer(r, tok, len, &check);
     if (!blocked && r->can_defer && rc == PAT_ELIMIT) {
         r->defer = true;
         return 0;
@@ -327,7 +347,7 @@ introspector(struct req *r)
 int
 h_introspect(struct req *r)
 {
-    char tok[PAT_TOKEN_MAX + 2];
+    char tok[JWT_TEXT_MAX + 2];
     int rc;
 
     if (!introspector(r))
@@ -338,7 +358,7 @@ h_introspect(struct req *r)
     /* A value too long to be any token is simply not active. */
     if (!req_form(r, "token", tok, sizeof(tok)))
         return reply(r, 200, json_pack("{s:b}", "active", 0));
-    rc = pat_verifier_check(r->verifier, tok, strlen(tok), NULL, &r->token);
+    rc = check_bearer(r, tok, strlen(tok), NULL);
     OPENSSL_cleanse(tok, sizeof(tok));
     metrics_verify(rc);
     if (rc == PAT_EUNAVAIL)

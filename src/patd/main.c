@@ -44,6 +44,7 @@ static const struct cli_cmd commands[] = {
     {"routes", "routes   (the HTTP routes, one 'METHOD PATH' a line)",
      cmd_routes},
     {"version", "version", cmd_version},
+    {"keys", "keys list|rotate|retire ... (patd keys --help)", cmd_keys},
     {NULL, NULL, NULL},
 };
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "jwt.h"
 #include "pat/pat.h"
 #include "routes.h"
 #include "banned.h"
@@ -252,6 +253,14 @@ metrics_render(struct pat_verifier *v)
         atomic_load(&deferred));
     if (v != NULL)
         render_verifier(&b, v);
+    {
+        char jb[4096];
+        size_t w = 0;
+
+        jb[0] = '\0';
+        jwt_metrics(jb, sizeof(jb), &w);
+        out(&b, "%s", jb);
+    }
     if (b.failed) {
         free(b.p);
         return NULL;

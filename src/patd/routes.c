@@ -69,6 +69,15 @@ const struct route routes[] = {
     {"GET", "/v1/sso/callback", AUTH_NONE, h_sso_callback, 0},
     {"POST", "/v1/me/cli-grants", AUTH_SELF, h_cli_grant_create, 0},
     {"POST", "/v1/cli/token", AUTH_NONE, h_cli_token, 0},
+    {"POST", "/oauth2/token", AUTH_NONE, h_oauth_token, ROUTE_FORM},
+    {"GET", "/.well-known/jwks.json", AUTH_NONE, h_jwks, ROUTE_STORELESS},
+    {"GET", "/.well-known/oauth-authorization-server", AUTH_NONE, h_as_metadata,
+     ROUTE_STORELESS},
+    {"GET", "/v1/status-lists/{n}", AUTH_NONE, h_status_list, 0},
+    {"GET", "/v1/me/exchanges", AUTH_SELF, h_me_exchanges, 0},
+    {"GET", "/v1/keys", AUTH_ADMIN, h_keys_list, 0},
+    {"POST", "/v1/keys/rotate", AUTH_ADMIN, h_keys_rotate, 0},
+    {"POST", "/v1/keys/{kid}/retire", AUTH_ADMIN, h_key_retire, 0},
     {NULL, NULL, AUTH_NONE, NULL, 0},
 };
 

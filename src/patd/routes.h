@@ -99,6 +99,15 @@ int h_sso_callback(struct req *r);
 
 int h_cli_grant_create(struct req *r);
 int h_cli_token(struct req *r);
+/* Token exchange (h_exchange.c). */
+int h_oauth_token(struct req *r);
+int h_jwks(struct req *r);
+int h_as_metadata(struct req *r);
+int h_status_list(struct req *r);
+int h_me_exchanges(struct req *r);
+int h_keys_list(struct req *r);
+int h_keys_rotate(struct req *r);
+int h_key_retire(struct req *r);
 
 /* The index of rt in routes[], for metrics. */
 size_t route_index(const struct route *rt);

@@ -86,6 +86,13 @@ static const struct key keys[] = {
     B("sso", "userinfo", sso_userinfo),
     S("tls", "cert", tls_cert),
     S("tls", "key", tls_key),
+    S("jwt", "kek_file", jwt_kek_file),
+    S("jwt", "alg", jwt_alg),
+    S("jwt", "issuer", jwt_issuer),
+    L("jwt", "lifetime", jwt_lifetime, 1, 3600),
+    L("jwt", "max_lifetime", jwt_max_lifetime, 1, 86400),
+    L("jwt", "prepublish", jwt_prepublish, -1, 86400),
+    L("jwt", "status_ttl", jwt_status_ttl, 1, 3600),
 };
 
 void
@@ -126,6 +133,11 @@ patd_config_defaults(struct patd_config *c)
              "preferred_username");
     snprintf(c->sso_groups_claim, sizeof(c->sso_groups_claim), "groups");
     c->sso_local_passwords = true;
+    snprintf(c->jwt_alg, sizeof(c->jwt_alg), "RS256");
+    c->jwt_lifetime = 300;
+    c->jwt_max_lifetime = 3600;
+    c->jwt_prepublish = -1;
+    c->jwt_status_ttl = 30;
 }
 
 static const struct key *

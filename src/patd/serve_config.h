@@ -77,6 +77,15 @@ struct patd_config {
     /* [tls] PEM files; "" (the default): plain HTTP (tls.h) */
     char tls_cert[1024];
     char tls_key[1024];
+    /* [jwt] token exchange (DESIGN.md section 10) */
+    char jwt_kek_file[1024]; /* key-encryption key file ("": environment) */
+    char jwt_alg[8];         /* RS256, ES256 or EdDSA for new keys */
+    char jwt_issuer[512];    /* "": public_url, else http://listen */
+    long jwt_lifetime;       /* seconds a JWT lives by default */
+    long jwt_max_lifetime;   /* the policy maximum */
+    long jwt_prepublish;     /* seconds a new key is published unused; -1:
+                                one jwt_lifetime */
+    long jwt_status_ttl;     /* seconds a status list may be cached */
 };
 
 /* Fills c with the built-in defaults. */

@@ -34,6 +34,7 @@
 #include "hygiene.h"
 #include "intake.h"
 #include "maintenance.h"
+#include "jwt.h"
 #include "workers.h"
 #include "metrics.h"
 #include "ratelimit.h"
@@ -677,7 +678,8 @@ server_run(const struct patd_config *cfg)
     srv.logins = loginlimit_new((unsigned)cfg->login_max_tracked);
     srv.fails = ratelimit_new(65536);
     if (srv.logins == NULL || srv.fails == NULL ||
-        access_log_open(cfg->access_log) != 0 || maintenance_start(cfg) != 0)
+        access_log_open(cfg->access_log) != 0 || maintenance_start(cfg) != 0 ||
+        jwt_start(cfg) != 0)
         goto out;
     signal(SIGPIPE, SIG_IGN);
     if (cfg->workers > 0) {
@@ -741,6 +743,7 @@ out:
         MHD_stop_daemon(d);
     deadline_stop();
     maintenance_stop();
+    jwt_stop();
     close_stores();
     pat_verifier_free(srv.verifier); /* writes the pending usage */
     loginlimit_free(srv.logins);

@@ -67,6 +67,9 @@ trap cleanup EXIT
 
 db=$tmp/patd.db
 export ADMIN_PASSWORD=admin-pass-0001 BOB_PASSWORD=bob-pass-0002 DAVE_PASSWORD=dave-pass-0003
+# Token exchange on (the Exchanged page): a key-encryption key for init
+# and serve.
+export PATD_JWT_KEK=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 
 setup() {
     "$patd" init --db "$db" --token-file "$tmp/admin.token" >/dev/null 2>&1

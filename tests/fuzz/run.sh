@@ -32,6 +32,8 @@ scan) files="$src/src/patctl/scan.c $core" ;;
 config) files="$patd/serve_config.c $core"; pkgs="$pkgs inih" ;;
 transfer) files="$(ls "$lib"/*.c "$lib"/store/*.c | tr '\n' ' ')"
     pkgs="$pkgs jansson sqlite3 libpq libsodium" ;;
+jose) files="$(ls "$lib"/*.c "$lib"/store/*.c | tr '\n' ' ')"
+    pkgs="$pkgs jansson sqlite3 libpq libsodium" ;;
 *) echo "fuzz: unknown target '$target'"; echo "0 passed, 1 failed"; exit 1 ;;
 esac
 bin="$out/fuzz_$target"

@@ -10,6 +10,7 @@ import { field, formAlert, submitting } from './forms.js';
 import { tokensView, newTokenView, dropSecrets } from './tokens.js';
 import { activityView } from './activity.js';
 import { sessionsView } from './sessions.js';
+import { exchangesView } from './exchanges.js';
 import { adminView } from './admin.js';
 import { addSsoButton } from './sso.js';
 import { cliLoginView } from './cli_login.js';
@@ -86,6 +87,7 @@ async function render() {
     else if (route.parts[0] === 'sessions') {
       await sessionsView(view, ctx, { onEndedCurrent: () => signedOut('You ended this session.') });
     }
+    else if (route.parts[0] === 'exchanges') await exchangesView(view);
     else if (route.parts[0] === 'admin') await adminView(view, ctx, route);
     else if (route.parts[0] === 'cli-login') await cliLoginView(view, ctx, route);
     else view.append(el('h1', { tabindex: '-1' }, 'Not found'), el('p', {}, el('a', { href: '#/tokens' }, 'Back to your tokens')));
