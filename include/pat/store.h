@@ -60,6 +60,12 @@ int pat_store_migrations_applied(const struct pat_store *st);
 int pat_store_schema_latest(void);
 
 /*
+ * How many migrations this program has: the latest version, unless the
+ * numbering has gaps (branches that each took their own number).
+ */
+int pat_store_schema_count(void);
+
+/*
  * Whether st can commit a change now: opens a write transaction (which
  * takes the writers' lock: BEGIN IMMEDIATE on SQLite, the advisory lock
  * on PostgreSQL), writes one settings row and rolls it all back. PAT_OK,

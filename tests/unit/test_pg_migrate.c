@@ -224,13 +224,13 @@ test_concurrent_migrations(void **state)
         assert_int_equal(sum.other, 0);
         assert_int_equal(sum.ok, NPROC);
         /* One node applied them all; the others found them applied. */
-        assert_int_equal(sum.applied, latest);
+        assert_int_equal(sum.applied, pat_store_schema_count());
         assert_int_equal(pg_run(url, "SELECT count(*) FROM schema_migrations"),
-                         latest);
+                         pat_store_schema_count());
         assert_int_equal(
             pg_run(url,
                    "SELECT count(DISTINCT version) FROM schema_migrations"),
-            latest);
+            pat_store_schema_count());
         assert_int_equal(
             pg_run(url, "SELECT max(version) FROM schema_migrations"), latest);
         drop_store(name);
