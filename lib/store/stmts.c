@@ -307,7 +307,7 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
                          " decided_at = ?5, max_uses = ?6, uses_left = ?7,"
                          " rate_limit = ?8, rate_window = ?9,"
                          " unused_notice_at = ?10 WHERE id = ?1",
-                         "tittiiiiii", false},
+                         "ttttiiiiii", false},
     /*
      * One use of a use-limited token: a conditional decrement, atomic on
      * both backends (a row lock on PostgreSQL, the database lock on
