@@ -57,6 +57,8 @@ const struct route routes[] = {
     {"GET", "/metrics", AUTH_NONE, h_metrics, ROUTE_STORELESS},
     {"GET", "/", AUTH_NONE, h_web, ROUTE_STORELESS},
     {"GET", "/assets/{file}", AUTH_NONE, h_web, ROUTE_STORELESS},
+    {"GET", "/v1/approvals", AUTH_ADMIN, h_approvals_list, 0},
+    {"POST", "/v1/approvals/{id}", AUTH_ADMIN, h_approval_decide, 0},
     {NULL, NULL, AUTH_NONE, NULL, 0},
 };
 

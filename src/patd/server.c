@@ -426,7 +426,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
             return MHD_YES;
         MHD_resume_connection(c); /* queue full: serve it here */
     }
-    cs->r.can_defer = srv.defer_misses;
+    cs->r.can_defer = srv.workers_on;
+    cs->r.defer_misses = srv.defer_misses;
     handle(cs);
     if (cs->r.defer) {
         metrics_deferred();
