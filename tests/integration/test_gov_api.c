@@ -385,6 +385,20 @@ main(int argc, char **argv)
     test_approvals(&h);
     test_use_limits(&h);
     test_rate_limits(&h);
+    h_section("metrics");
+    r = v_metrics(&h);
+    CHECK(v_sample(r, "patd_token_uses_spent_total") == 3,
+          "3 uses spent, got %g", v_sample(r, "patd_token_uses_spent_total"));
+    CHECK(v_sample(r, "patd_token_rate_limited_total") >= 1,
+          "a rate-limit refusal counted");
+    CHECK(v_sample(r, "patd_verifications_total{result=\"EPENDING\"}") >= 2,
+          "pending verifications counted");
+    CHECK(v_sample(r, "patd_verifications_total{result=\"EEXHAUSTED\"}") >=
+              2,
+          "exhausted verifications counted");
+    CHECK(v_sample(r, "patd_governance_swept_total{action=\"unused_revoked\"}") ==
+              0,
+          "the sweep's counters are there");
     EXPECT_HEALTHY(&h);
     return h_finish(&h);
 }
