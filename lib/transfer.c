@@ -519,7 +519,11 @@ static int
 import_policy(struct in *in)
 {
     struct pat_policy p;
-    int rc = get_small(in, "max_lifetime_days", &p.max_lifetime_days);
+    int rc;
+
+    /* The governance fields are not in the export yet: their defaults. */
+    pat_policy_defaults(&p);
+    rc = get_small(in, "max_lifetime_days", &p.max_lifetime_days);
 
     if (rc == PAT_OK)
         rc = get_bool(in, "allow_no_expiry", &p.allow_no_expiry);
