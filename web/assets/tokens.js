@@ -122,7 +122,8 @@ const SORTS = [
 function matches(t, filter) {
   const s = tokenState(t);
   if (filter === 'all') return true;
-  if (filter === 'active') return s === 'active' || s === 'soon';
+  // Awaiting approval or spent: not revoked nor expired, so listed here.
+  if (filter === 'active') return ['active', 'soon', 'pending', 'exhausted'].includes(s);
   return s === filter;
 }
 
