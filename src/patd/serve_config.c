@@ -72,6 +72,7 @@ static const struct key keys[] = {
     L("auth", "window", auth_window, 1, 86400),
     L("auth", "max_leak_reports_per_ip", leak_max_reports, 1, 1000000),
     S("log", "access", access_log),
+    L("governance", "rate_limit_nodes", rate_limit_nodes, 1, 1000),
 };
 
 void
@@ -107,6 +108,7 @@ patd_config_defaults(struct patd_config *c)
     c->auth_max_failures = 100;
     c->auth_window = 60;
     c->leak_max_reports = 10;
+    c->rate_limit_nodes = 1;
 }
 
 static const struct key *

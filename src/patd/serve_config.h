@@ -57,6 +57,11 @@ struct patd_config {
     long leak_max_reports;  /* leak reports per address per window */
     /* [log] */
     char access_log[1024]; /* "-" for stderr, "off", or a file path */
+    /*
+     * [governance] rate_limit_nodes: the nodes that share per-token rate
+     * limits; each allows ceil(limit / nodes) (docs/governance.md).
+     */
+    long rate_limit_nodes;
 };
 
 /* Fills c with the built-in defaults. */

@@ -605,6 +605,7 @@ server_run(const struct patd_config *cfg)
             fprintf(stderr, "patd: cannot open the store: %s\n", err);
             goto out;
         }
+        pat_verifier_set_rate_nodes(srv.verifier, (int)cfg->rate_limit_nodes);
     }
     srv.logins = loginlimit_new((unsigned)cfg->login_max_tracked);
     srv.fails = ratelimit_new(65536);

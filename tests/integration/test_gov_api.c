@@ -367,6 +367,41 @@ test_rate_limits(struct h *h)
     CHECK(h_now_ms() - t0 <= 4500, "reset within the window");
 }
 
+/*
+ * [governance] rate_limit_nodes = 2: this node allows half of a token's
+ * limit (docs/governance.md, the node-local share).
+ */
+static void
+test_rate_share(struct h *h)
+{
+    static const char *const env2[] = {
+        "PATD_AUTH_MAX_FAILURES_PER_IP=100000",
+        "PATD_GOVERNANCE_RATE_LIMIT_NODES=2", NULL};
+    const char *uid, *sec;
+    struct resp *r;
+    int i;
+
+    h_section("rate limits: the node-local share");
+    h_stop(h);
+    if (!h_start(h, env2))
+        return;
+    uid = h_user(h, "shared", "[\"patd:self\"]", NULL);
+    r = httpf(h, "POST", hfmt(h, "/v1/users/%s/tokens", uid), h->admin_token,
+              "{\"name\":\"half\",\"scopes\":[\"patd:self\"],"
+              "\"rate_limit\":{\"limit\":4,\"window_seconds\":3600}}");
+    if (!EXPECT_STATUS(r, 201))
+        return;
+    sec = jstr(r->json, "token");
+    for (i = 0; i < 2; i++) {
+        r = v_auth(h, "GET", "", sec, NULL);
+        EXPECT_STATUS(r, 200);
+        CHECK(strcmp(header(h, r, "X-RateLimit-Limit"), "2") == 0,
+              "this node's share: 2 of 4");
+    }
+    r = v_auth(h, "GET", "", sec, NULL);
+    EXPECT_ERROR(r, 429, "rate_limited");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -399,6 +434,7 @@ main(int argc, char **argv)
     CHECK(v_sample(r, "patd_governance_swept_total{action=\"unused_revoked\"}") ==
               0,
           "the sweep's counters are there");
+    test_rate_share(&h);
     EXPECT_HEALTHY(&h);
     return h_finish(&h);
 }
