@@ -126,8 +126,7 @@ decidable(struct pat_store *st, const struct pat_actor *who,
     int rc;
 
     if (t->approval != PAT_APPROVAL_PENDING || t->revoked_at != 0)
-        return pat__fail(st, PAT_ECONFLICT, "token '%s' is not pending",
-                         t->id);
+        return pat__fail(st, PAT_ECONFLICT, "token '%s' is not pending", t->id);
     rc = pat__db_policy_get(st, &pol);
     if (rc != PAT_OK)
         return rc;
@@ -299,8 +298,7 @@ sweep_idle_one(struct pat_store *st, const char *id, int64_t period,
         pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "name", t.name,
                     "reason", "unused", "revoke_at", at);
         if (rc == PAT_OK)
-            rc = pat__feed(st, NULL, "token.expiring", t.user_id, t.id,
-                           detail);
+            rc = pat__feed(st, NULL, "token.expiring", t.user_id, t.id, detail);
         if (rc == PAT_OK)
             rc = pat__audit(st, NULL, "token.unused_notice", t.user_id, t.id,
                             detail);
@@ -324,8 +322,8 @@ sweep_idle(struct pat_store *st, const struct pat_policy *pol,
 {
     struct pat_token *page = malloc(SWEEP_PAGE * sizeof(*page));
     int64_t period = (int64_t)pol->revoke_unused_after_days * 86400;
-    int64_t lead = period / 2 < NOTICE_LEAD_MAX_S ? period / 2
-                                                  : NOTICE_LEAD_MAX_S;
+    int64_t lead =
+        period / 2 < NOTICE_LEAD_MAX_S ? period / 2 : NOTICE_LEAD_MAX_S;
     int64_t after = 0, now = pat_store_now(st);
     size_t n = 0, i;
     int rc;

@@ -79,17 +79,16 @@ pat_policy_put(struct pat_store *st, const struct pat_actor *who,
                            sizeof(pol.approval_required_scopes));
     if (rc != PAT_OK)
         return rc;
-    pat__detail(detail, sizeof(detail),
-                "{s:i, s:b, s:i, s:i, s:b, s:s, s:I, s:i, s:b}",
-                "max_lifetime_days", p->max_lifetime_days, "allow_no_expiry",
-                p->allow_no_expiry, "default_lifetime_days",
-                p->default_lifetime_days, "max_tokens_per_user",
-                p->max_tokens_per_user, "revoke_on_reuse", p->revoke_on_reuse,
-                "approval_required_scopes", pol.approval_required_scopes,
-                "pending_max_age_seconds",
-                (json_int_t)p->pending_max_age_seconds,
-                "revoke_unused_after_days", p->revoke_unused_after_days,
-                "service_allow_no_expiry", p->service_allow_no_expiry);
+    pat__detail(
+        detail, sizeof(detail), "{s:i, s:b, s:i, s:i, s:b, s:s, s:I, s:i, s:b}",
+        "max_lifetime_days", p->max_lifetime_days, "allow_no_expiry",
+        p->allow_no_expiry, "default_lifetime_days", p->default_lifetime_days,
+        "max_tokens_per_user", p->max_tokens_per_user, "revoke_on_reuse",
+        p->revoke_on_reuse, "approval_required_scopes",
+        pol.approval_required_scopes, "pending_max_age_seconds",
+        (json_int_t)p->pending_max_age_seconds, "revoke_unused_after_days",
+        p->revoke_unused_after_days, "service_allow_no_expiry",
+        p->service_allow_no_expiry);
     rc = pat__tx_begin(st);
     if (rc != PAT_OK)
         return rc;

@@ -105,8 +105,8 @@ find(struct shard *s, const char *id, uint64_t h, int64_t now)
 }
 
 bool
-pat__ratewin_take(struct pat_ratewin *w, const char *id, int limit,
-                  int window, int64_t now, int *remaining, int *reset)
+pat__ratewin_take(struct pat_ratewin *w, const char *id, int limit, int window,
+                  int64_t now, int *remaining, int *reset)
 {
     uint64_t h = hash_id(id);
     struct shard *s = &w->shards[h % SHARDS];

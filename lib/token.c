@@ -231,19 +231,19 @@ pat__token_create_limited_tx(struct pat_store *st, const struct pat_actor *who,
                          t->name, owner.username);
     if (rc == PAT_OK)
         rc = pat__db_secret_insert(st, hash, t->id, t->created_at);
-    if (rc == PAT_OK && (t->approval != PAT_APPROVAL_NONE || t->max_uses ||
-                         t->rate_limit))
+    if (rc == PAT_OK &&
+        (t->approval != PAT_APPROVAL_NONE || t->max_uses || t->rate_limit))
         rc = pat__db_token_gov_set(st, t);
     if (rc != PAT_OK)
         return rc;
     expiry_detail(exp, sizeof(exp), t->expires_at);
     if (t->approval == PAT_APPROVAL_PENDING)
         pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s, s:s}", "name",
-                    t->name, "scopes", t->scopes, "expires_at", exp,
-                    "approval", "pending");
+                    t->name, "scopes", t->scopes, "expires_at", exp, "approval",
+                    "pending");
     else
-        pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "name",
-                    t->name, "scopes", t->scopes, "expires_at", exp);
+        pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "name", t->name,
+                    "scopes", t->scopes, "expires_at", exp);
     rc = pat__feed(st, who, "token.created", owner.id, t->id, detail);
     if (rc != PAT_OK)
         return rc;
@@ -263,8 +263,7 @@ int
 pat_token_create_limited(struct pat_store *st, const struct pat_actor *who,
                          const struct pat_token_spec *spec,
                          const struct pat_token_limits *limits,
-                         struct pat_token *out, char *secret,
-                         size_t secret_len)
+                         struct pat_token *out, char *secret, size_t secret_len)
 {
     int rc = pat__need_init(st);
 

@@ -196,9 +196,8 @@ limited(struct pat_verifier *v, const uint8_t *hash, uint64_t gen,
         int share = (out->rate_limit + v->rate_nodes - 1) / v->rate_nodes;
 
         out->rate_node_limit = share;
-        if (!pat__ratewin_take(v->rates, out->token_id, share,
-                               out->rate_window, now, &out->rate_remaining,
-                               &out->rate_reset)) {
+        if (!pat__ratewin_take(v->rates, out->token_id, share, out->rate_window,
+                               now, &out->rate_remaining, &out->rate_reset)) {
             atomic_fetch_add(&v->rate_refused, 1);
             return PAT_ERATE;
         }

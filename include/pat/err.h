@@ -37,7 +37,7 @@
     X(ERANGE, -22, REFUSAL, "value out of range")                              \
     X(EADDRESS, -23, VERDICT, "token not allowed from this address")           \
     X(EAUDIENCE, -24, VERDICT, "token not valid for this audience")            \
-    X(EINSUFFICIENT, -25, VERDICT, "token lacks a required scope")           \
+    X(EINSUFFICIENT, -25, VERDICT, "token lacks a required scope")             \
     X(EPENDING, -26, VERDICT, "token awaits approval")                         \
     X(EEXHAUSTED, -27, VERDICT, "token has no uses left")                      \
     X(ERATE, -28, REFUSAL, "token over its rate limit")

@@ -109,7 +109,7 @@ struct pat_token {
     char last_used_ip[PAT_IP_MAX + 1];
     char recent_ips[PAT_RECENTSTR_MAX + 1]; /* newest first */
     /* Governance (DESIGN.md section 13, migration 8). */
-    int approval; /* enum pat_approval */
+    int approval;                                      /* enum pat_approval */
     char approval_reason[PAT_APPROVAL_REASON_MAX + 1]; /* a denial's */
     char decided_by[PAT_ID_LEN + 1]; /* the admin; "" for the system */
     int64_t decided_at;

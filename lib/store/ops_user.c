@@ -92,8 +92,7 @@ pat__db_user_get(struct pat_store *st, const char *key, struct pat_user *out)
 
 int
 pat__db_user_list(struct pat_store *st, int64_t after, const char *q,
-                  const char *kind, struct pat_user *out, size_t cap,
-                  size_t *n)
+                  const char *kind, struct pat_user *out, size_t cap, size_t *n)
 {
     struct pat_stmt *s;
     int rc = q_prepare(st, Q_USER_LIST, &s);

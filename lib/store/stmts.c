@@ -20,7 +20,7 @@
 #define TOKEN_COLS                                                             \
     "t.seq, t.id, t.user_id, t.name, t.description, t.scopes, t.audiences,"    \
     " t.allowed_cidrs, t.hint, t.created_at, t.expires_at, t.revoked_at,"      \
-    " t.revoked_reason, t.last_used_at, t.last_used_ip, t.recent_ips,"       \
+    " t.revoked_reason, t.last_used_at, t.last_used_ip, t.recent_ips,"         \
     " t.approval, t.approval_reason, t.decided_by, t.decided_at,"              \
     " t.max_uses, t.uses_left, t.rate_limit, t.rate_window,"                   \
     " t.unused_notice_at"

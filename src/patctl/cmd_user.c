@@ -110,9 +110,9 @@ user_parse(struct cmd_ctx *c, int argc, char **argv, const char *usage,
         char code;
         const char *flag;
     } flags[] = {
-        {'q', "--query"}, {'n', "--display-name"}, {'e', "--email"},
-        {'r', "--role"},  {'s', "--scope"},        {'p', "--password"},
-        {'0', "--none"},  {'l', "--limit"},        {'y', "--yes"},
+        {'q', "--query"},   {'n', "--display-name"}, {'e', "--email"},
+        {'r', "--role"},    {'s', "--scope"},        {'p', "--password"},
+        {'0', "--none"},    {'l', "--limit"},        {'y', "--yes"},
         {'S', "--service"},
     };
     bool given[sizeof(flags) / sizeof(flags[0])];
@@ -470,8 +470,7 @@ int
 cmd_user(struct cmd_ctx *c, int argc, char **argv)
 {
     static const struct cli_cmd cmds[] = {
-        {"list", "user list [--query TEXT] [--service] [--limit N]",
-         user_list},
+        {"list", "user list [--query TEXT] [--service] [--limit N]", user_list},
         {"create",
          "user create USERNAME [--display-name TEXT] [--email ADDR] "
          "[--role admin|user | --admin] [--scope SCOPE]... "

@@ -13,7 +13,7 @@ struct user_args {
     char scopes[PAT_SCOPESTR_MAX + 1];
     bool have_scopes;
     bool overflow;
-    int kind;       /* enum pat_user_kind */
+    int kind; /* enum pat_user_kind */
     bool bad_kind;
 };
 
@@ -66,8 +66,7 @@ print_user(struct cmd_ctx *c, const struct pat_user *u)
            "updated:      %s\n",
            u->id, u->username, u->display_name, u->email,
            u->role == PAT_ROLE_ADMIN ? "admin" : "user",
-           pat_user_kind_name(u->kind), u->scopes,
-           u->disabled ? "yes" : "no",
+           pat_user_kind_name(u->kind), u->scopes, u->disabled ? "yes" : "no",
            admin_time(u->created_at, "-", t1, sizeof(t1)),
            admin_time(u->updated_at, "-", t2, sizeof(t2)));
 }

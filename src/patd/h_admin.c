@@ -75,9 +75,9 @@ h_users_list(struct req *r)
 int
 h_users_create(struct req *r)
 {
-    static const char *const fields[] = {"username", "display_name", "email",
-                                         "role",     "scopes",       "password",
-                                         "kind",     NULL};
+    static const char *const fields[] = {
+        "username", "display_name", "email", "role",
+        "scopes",   "password",     "kind",  NULL};
     struct pat_user_spec spec = {NULL, NULL, NULL, PAT_ROLE_USER, NULL};
     char scopes[PAT_SCOPESTR_MAX + 1];
     const char *role = NULL, *pw = NULL, *kind_name = NULL;
@@ -420,16 +420,12 @@ policy_governance(struct req *r, struct pat_policy *p)
 int
 h_policy_put(struct req *r)
 {
-    static const char *const fields[] = {"max_lifetime_days",
-                                         "allow_no_expiry",
-                                         "default_lifetime_days",
-                                         "max_tokens_per_user",
-                                         "revoke_on_reuse",
-                                         "approval_required_scopes",
-                                         "pending_max_age_seconds",
-                                         "revoke_unused_after_days",
-                                         "service_allow_no_expiry",
-                                         NULL};
+    static const char *const fields[] = {
+        "max_lifetime_days",       "allow_no_expiry",
+        "default_lifetime_days",   "max_tokens_per_user",
+        "revoke_on_reuse",         "approval_required_scopes",
+        "pending_max_age_seconds", "revoke_unused_after_days",
+        "service_allow_no_expiry", NULL};
     struct pat_policy p;
     long long maxl = 0, defl = 0, maxt = 0;
     bool g1, g2, g3;

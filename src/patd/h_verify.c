@@ -424,9 +424,8 @@ h_introspect(struct req *r)
                                 json_string(v->allowed_cidrs));
         /* Extension members (DESIGN.md section 13). */
         if (o != NULL)
-            json_object_set_new(
-                o, "user_kind",
-                json_string(v->service ? "service" : "person"));
+            json_object_set_new(o, "user_kind",
+                                json_string(v->service ? "service" : "person"));
         if (o != NULL && v->uses_limited)
             json_object_set_new(o, "uses_left", json_integer(v->uses_left));
         return reply(r, 200, o);

@@ -76,15 +76,15 @@ token_governance(json_t *o, const struct pat_token *t)
             "reason", json_opt(t->approval_reason), "decided_by",
             json_opt(t->decided_by), "decided_at", json_time(t->decided_at));
     if (t->rate_limit > 0)
-        rate = json_pack("{s:i, s:i}", "limit", t->rate_limit,
-                         "window_seconds", t->rate_window);
+        rate = json_pack("{s:i, s:i}", "limit", t->rate_limit, "window_seconds",
+                         t->rate_window);
     json_object_set_new(o, "approval", approval);
-    json_object_set_new(o, "max_uses", t->max_uses > 0
-                                           ? json_integer(t->max_uses)
-                                           : json_null());
-    json_object_set_new(o, "uses_left", t->max_uses > 0
-                                            ? json_integer(t->uses_left)
-                                            : json_null());
+    json_object_set_new(o, "max_uses",
+                        t->max_uses > 0 ? json_integer(t->max_uses)
+                                        : json_null());
+    json_object_set_new(o, "uses_left",
+                        t->max_uses > 0 ? json_integer(t->uses_left)
+                                        : json_null());
     json_object_set_new(o, "rate_limit", rate);
 }
 
@@ -110,12 +110,12 @@ render_token(const struct pat_token *t, int64_t now)
         "id", t->id, "name", t->name, "description", t->description, "user_id",
         t->user_id, "scopes", json_list(t->scopes), "audiences",
         json_list(t->audiences), "allowed_cidrs", json_list(t->allowed_cidrs),
-        "hint", t->hint, "status", token_status(t, now),
-        "created_at", json_time(t->created_at), "expires_at",
-        json_time(t->expires_at), "last_used_at", json_time(t->last_used_at),
-        "last_used_ip", json_opt(t->last_used_ip), "recent_ips",
-        json_list(t->recent_ips), "revoked_at", json_time(t->revoked_at),
-        "revoked_reason", json_opt(t->revoked_reason));
+        "hint", t->hint, "status", token_status(t, now), "created_at",
+        json_time(t->created_at), "expires_at", json_time(t->expires_at),
+        "last_used_at", json_time(t->last_used_at), "last_used_ip",
+        json_opt(t->last_used_ip), "recent_ips", json_list(t->recent_ips),
+        "revoked_at", json_time(t->revoked_at), "revoked_reason",
+        json_opt(t->revoked_reason));
 
     if (o != NULL)
         token_governance(o, t);

@@ -27,8 +27,7 @@
 #include "harness.h"
 #include "harness_verify.h"
 
-static const char *const env[] = {"PATD_AUTH_MAX_FAILURES_PER_IP=100000",
-                                  NULL};
+static const char *const env[] = {"PATD_AUTH_MAX_FAILURES_PER_IP=100000", NULL};
 
 /* The value of header name of r ("" when absent). */
 static const char *
@@ -77,7 +76,8 @@ test_service_accounts(struct h *h)
     if (!EXPECT_STATUS(r, 201))
         return;
     svc = hstrdup(h, jstr(r->json, "id"));
-    CHECK(jstr(r->json, "kind") && strcmp(jstr(r->json, "kind"), "service") == 0,
+    CHECK(jstr(r->json, "kind") &&
+              strcmp(jstr(r->json, "kind"), "service") == 0,
           "kind service");
     r = http(h, "GET", "/v1/users?kind=service", h->admin_token, NULL, NULL);
     EXPECT_STATUS(r, 200);
@@ -120,8 +120,8 @@ test_service_accounts(struct h *h)
 static bool
 feed_has(struct h *h, const char *type, const char *id)
 {
-    struct resp *r = http(h, "GET", "/v1/events?limit=200", h->admin_token,
-                          NULL, NULL);
+    struct resp *r =
+        http(h, "GET", "/v1/events?limit=200", h->admin_token, NULL, NULL);
     json_t *items = r->json ? json_object_get(r->json, "items") : NULL, *it;
     size_t i;
 
@@ -149,12 +149,12 @@ test_approvals(struct h *h)
               "\"revoke_on_reuse\":false,"
               "\"approval_required_scopes\":[\"repo:write\"]}");
     EXPECT_STATUS(r, 200);
-    CHECK(r->json && jarray_has(json_object_get(r->json,
-                                                "approval_required_scopes"),
-                                "repo:write"),
+    CHECK(r->json &&
+              jarray_has(json_object_get(r->json, "approval_required_scopes"),
+                         "repo:write"),
           "policy names repo:write");
-    alice_id = h_user(h, "alice", "[\"patd:self\",\"repo:read\",\"repo:write\"]",
-                      NULL);
+    alice_id = h_user(h, "alice",
+                      "[\"patd:self\",\"repo:read\",\"repo:write\"]", NULL);
     /* Issued by an admin: no approval needed. */
     alice = h_token(h, alice_id, "master",
                     "[\"patd:self\",\"repo:read\",\"repo:write\"]", NULL);
@@ -167,8 +167,8 @@ test_approvals(struct h *h)
         return;
     sec = jstr(r->json, "token");
     id = hstrdup(h, jstr(r->json, "id"));
-    CHECK(jstr(r->json, "status") && strcmp(jstr(r->json, "status"),
-                                            "pending") == 0,
+    CHECK(jstr(r->json, "status") &&
+              strcmp(jstr(r->json, "status"), "pending") == 0,
           "created pending");
     r = httpf(h, "POST", "/v1/me/tokens", alice,
               "{\"name\":\"read\",\"scopes\":[\"repo:read\"]}");
@@ -212,7 +212,8 @@ test_approvals(struct h *h)
               "{\"action\":\"approve\"}");
     EXPECT_STATUS(r, 200);
     ap = r->json ? json_object_get(r->json, "approval") : NULL;
-    CHECK(ap && jstr(ap, "state") && strcmp(jstr(ap, "state"), "approved") == 0 &&
+    CHECK(ap && jstr(ap, "state") &&
+              strcmp(jstr(ap, "state"), "approved") == 0 &&
               jstr(ap, "decided_by") &&
               strcmp(jstr(ap, "decided_by"), h->admin_id) == 0,
           "approved by the admin");
@@ -346,8 +347,8 @@ test_rate_limits(struct h *h)
     for (i = 1; i >= 0; i--) {
         r = v_auth(h, "GET", "", sec, NULL);
         EXPECT_STATUS(r, 200);
-        CHECK(atoi(header(h, r, "X-RateLimit-Remaining")) == i,
-              "Remaining %d", i);
+        CHECK(atoi(header(h, r, "X-RateLimit-Remaining")) == i, "Remaining %d",
+              i);
     }
     r = v_auth(h, "GET", "", sec, NULL);
     EXPECT_ERROR(r, 429, "rate_limited");
@@ -374,9 +375,9 @@ test_rate_limits(struct h *h)
 static void
 test_rate_share(struct h *h)
 {
-    static const char *const env2[] = {
-        "PATD_AUTH_MAX_FAILURES_PER_IP=100000",
-        "PATD_GOVERNANCE_RATE_LIMIT_NODES=2", NULL};
+    static const char *const env2[] = {"PATD_AUTH_MAX_FAILURES_PER_IP=100000",
+                                       "PATD_GOVERNANCE_RATE_LIMIT_NODES=2",
+                                       NULL};
     const char *uid, *sec;
     struct resp *r;
     int i;
@@ -428,11 +429,10 @@ main(int argc, char **argv)
           "a rate-limit refusal counted");
     CHECK(v_sample(r, "patd_verifications_total{result=\"EPENDING\"}") >= 2,
           "pending verifications counted");
-    CHECK(v_sample(r, "patd_verifications_total{result=\"EEXHAUSTED\"}") >=
-              2,
+    CHECK(v_sample(r, "patd_verifications_total{result=\"EEXHAUSTED\"}") >= 2,
           "exhausted verifications counted");
-    CHECK(v_sample(r, "patd_governance_swept_total{action=\"unused_revoked\"}") ==
-              0,
+    CHECK(v_sample(
+              r, "patd_governance_swept_total{action=\"unused_revoked\"}") == 0,
           "the sweep's counters are there");
     test_rate_share(&h);
     EXPECT_HEALTHY(&h);

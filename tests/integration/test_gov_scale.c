@@ -127,8 +127,8 @@ main(int argc, char **argv)
         CHECK(ok == USES, "exactly %d uses served, got %ld", USES, ok);
         CHECK(per_node[0] > 0 && per_node[1] > 0, "both nodes served uses");
         CHECK(other == 0, "no answer but 200 and 401 (%ld)", other);
-        r = http(&a, "GET", hfmt(&a, "/v1/tokens/%s", id), a.admin_token,
-                 NULL, NULL);
+        r = http(&a, "GET", hfmt(&a, "/v1/tokens/%s", id), a.admin_token, NULL,
+                 NULL);
         CHECK(r->status == 200 && jint(r->json, "uses_left") == 0,
               "uses_left 0");
         r = http(&b, "GET", "/v1/auth", tok, NULL, NULL);

@@ -162,7 +162,6 @@ teardown(void **state)
     return 0;
 }
 
-
 static const struct pat_expiry NOEXP = {0, 0, false};
 
 /* alice, acting through her session (self-service). */
@@ -221,8 +220,8 @@ test_service_accounts(void **state)
     struct pat_token t;
     struct pat_actor self, admin = as_user(&f->admin);
     struct pat_policy p;
-    struct pat_token_spec never = {"ci-bot", "forever", NULL, "repo:read",
-                                   NULL, NULL, {0, 0, true}};
+    struct pat_token_spec never = {
+        "ci-bot", "forever", NULL, "repo:read", NULL, NULL, {0, 0, true}};
     char secret[PAT_TOKEN_MAX + 1];
     size_t n = 0;
 
@@ -234,9 +233,9 @@ test_service_accounts(void **state)
     assert_int_equal(u.kind, PAT_KIND_SERVICE);
     assert_int_equal(pat_user_get(f->st, "alice", &u), PAT_OK);
     assert_int_equal(u.kind, PAT_KIND_PERSON);
-    assert_int_equal(pat_user_create_kind(f->st, NULL, &bad, PAT_KIND_SERVICE,
-                                          NULL),
-                     PAT_EINVAL);
+    assert_int_equal(
+        pat_user_create_kind(f->st, NULL, &bad, PAT_KIND_SERVICE, NULL),
+        PAT_EINVAL);
     assert_int_equal(pat_user_create_kind(f->st, NULL, &bad, 7, NULL),
                      PAT_EINVAL);
     /* Never a password, never a sign-in. */
@@ -257,19 +256,19 @@ test_service_accounts(void **state)
     self = as_user(&svc);
     self.token_id = "tok_0000000000000000";
     self.token_scopes = "patd:self repo:read";
-    assert_int_equal(mint(f, &self, "ci-bot", "mine", "repo:read", NULL, &t,
-                          secret),
-                     PAT_EFORBIDDEN);
-    assert_int_equal(mint(f, &admin, "ci-bot", "theirs", "repo:read", NULL, &t,
-                          secret),
-                     PAT_EFORBIDDEN); /* an admin, but not on behalf */
+    assert_int_equal(
+        mint(f, &self, "ci-bot", "mine", "repo:read", NULL, &t, secret),
+        PAT_EFORBIDDEN);
+    assert_int_equal(
+        mint(f, &admin, "ci-bot", "theirs", "repo:read", NULL, &t, secret),
+        PAT_EFORBIDDEN); /* an admin, but not on behalf */
     admin.on_behalf = true;
-    assert_int_equal(mint(f, &admin, "ci-bot", "deploy", "repo:read", NULL, &t,
-                          secret),
-                     PAT_OK);
-    assert_int_equal(mint(f, NULL, "ci-bot", "local", "repo:read", NULL, &t,
-                          secret),
-                     PAT_OK);
+    assert_int_equal(
+        mint(f, &admin, "ci-bot", "deploy", "repo:read", NULL, &t, secret),
+        PAT_OK);
+    assert_int_equal(
+        mint(f, NULL, "ci-bot", "local", "repo:read", NULL, &t, secret),
+        PAT_OK);
     /* Their own no-expiry allowance. */
     assert_int_equal(
         pat_token_create(f->st, NULL, &never, &t, secret, sizeof(secret)),
@@ -286,8 +285,8 @@ test_service_accounts(void **state)
         pat_token_create(f->st, NULL, &never, &t, secret, sizeof(secret)),
         PAT_EPOLICY); /* people's allowance is still off */
     /* The inventory by kind. */
-    assert_int_equal(
-        pat_user_list_kind(f->st, 0, NULL, "service", list, 8, &n), PAT_OK);
+    assert_int_equal(pat_user_list_kind(f->st, 0, NULL, "service", list, 8, &n),
+                     PAT_OK);
     assert_int_equal(n, 1);
     assert_string_equal(list[0].username, "ci-bot");
     assert_int_equal(pat_user_list_kind(f->st, 0, NULL, "person", list, 8, &n),
@@ -313,9 +312,9 @@ test_approvals(void **state)
     last_change(f, &ch);
     assert_string_equal(ch.type, "token.created");
     assert_non_null(strstr(ch.data, "pending"));
-    assert_int_equal(mint(f, &alice, "alice", "plain", "patd:self", NULL,
-                          &plain, secret2),
-                     PAT_OK);
+    assert_int_equal(
+        mint(f, &alice, "alice", "plain", "patd:self", NULL, &plain, secret2),
+        PAT_OK);
     assert_int_equal(plain.approval, PAT_APPROVAL_NONE);
     /* Pending: inactive. */
     assert_int_equal(pat_verify(f->st, secret, strlen(secret), &v),
@@ -327,11 +326,12 @@ test_approvals(void **state)
     /* The requester cannot decide; nothing changes. */
     assert_int_equal(pat_token_decide(f->st, &alice, t.id, true, NULL, NULL),
                      PAT_EFORBIDDEN);
-    assert_int_equal(pat_token_decide(f->st, &admin, plain.id, true, NULL, NULL),
-                     PAT_ECONFLICT);
-    assert_int_equal(pat_token_decide(f->st, &admin, "tok_nothere0000000",
-                                      true, NULL, NULL),
-                     PAT_ENOTFOUND);
+    assert_int_equal(
+        pat_token_decide(f->st, &admin, plain.id, true, NULL, NULL),
+        PAT_ECONFLICT);
+    assert_int_equal(
+        pat_token_decide(f->st, &admin, "tok_nothere0000000", true, NULL, NULL),
+        PAT_ENOTFOUND);
     assert_int_equal(pat_verify(f->st, secret, strlen(secret), &v),
                      PAT_EPENDING);
     /* Approved: active, audited, in the feed, out of the queue. */
@@ -504,13 +504,13 @@ test_use_limits(void **state)
     int i;
 
     f->now = (int64_t)time(NULL); /* the verifier runs on the real clock */
-    assert_int_equal(mint(f, NULL, "alice", "bad", "repo:read", &bad, &t,
-                          secret),
-                     PAT_EINVAL);
+    assert_int_equal(
+        mint(f, NULL, "alice", "bad", "repo:read", &bad, &t, secret),
+        PAT_EINVAL);
     bad.max_uses = PAT_MAX_USES_MAX + 1;
-    assert_int_equal(mint(f, NULL, "alice", "bad", "repo:read", &bad, &t,
-                          secret),
-                     PAT_EINVAL);
+    assert_int_equal(
+        mint(f, NULL, "alice", "bad", "repo:read", &bad, &t, secret),
+        PAT_EINVAL);
     assert_int_equal(
         mint(f, NULL, "alice", "three", "repo:read", &three, &t, secret),
         PAT_OK);
@@ -535,15 +535,12 @@ test_use_limits(void **state)
     assert_int_equal(pat_token_get(f->st, NULL, t.id, &got), PAT_OK);
     assert_int_equal(got.uses_left, 0);
     /* A failed requirement spends nothing; deferral neither. */
-    assert_int_equal(pat_verifier_check(v, secret2, strlen(secret2), NULL,
-                                        &out),
-                     PAT_OK);
-    assert_false(out.uses_limited);
     assert_int_equal(
-        mint(f, NULL, "alice", "one", "repo:read", &(struct pat_token_limits){1,
-                                                                           0, 0},
-             &t, secret),
-        PAT_OK);
+        pat_verifier_check(v, secret2, strlen(secret2), NULL, &out), PAT_OK);
+    assert_false(out.uses_limited);
+    assert_int_equal(mint(f, NULL, "alice", "one", "repo:read",
+                          &(struct pat_token_limits){1, 0, 0}, &t, secret),
+                     PAT_OK);
     {
         struct pat_check need = {NULL, "repo:write", NULL, false};
         assert_int_equal(
@@ -573,13 +570,13 @@ test_rate_limits(void **state)
     int i;
 
     f->now = (int64_t)time(NULL);
-    assert_int_equal(mint(f, NULL, "alice", "bad", "repo:read", &bad, &t,
-                          secret),
-                     PAT_EINVAL);
+    assert_int_equal(
+        mint(f, NULL, "alice", "bad", "repo:read", &bad, &t, secret),
+        PAT_EINVAL);
     bad.rate_window = PAT_RATE_WINDOW_MAX + 1;
-    assert_int_equal(mint(f, NULL, "alice", "bad", "repo:read", &bad, &t,
-                          secret),
-                     PAT_EINVAL);
+    assert_int_equal(
+        mint(f, NULL, "alice", "bad", "repo:read", &bad, &t, secret),
+        PAT_EINVAL);
     assert_int_equal(
         mint(f, NULL, "alice", "rated", "repo:read", &rl, &t, secret), PAT_OK);
     assert_int_equal(t.rate_limit, 3);
@@ -620,8 +617,8 @@ main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_service_accounts), T(test_approvals),   T(test_pending_expires),
-        T(test_unused_sweep),     T(test_use_limits),  T(test_rate_limits),
+        T(test_service_accounts), T(test_approvals),  T(test_pending_expires),
+        T(test_unused_sweep),     T(test_use_limits), T(test_rate_limits),
     };
 #undef T
     pg_base = getenv("PATD_TEST_STORE");
