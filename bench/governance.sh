@@ -8,7 +8,8 @@
 #  1. Tokens without limits: patd of BUILD_DIR against patd of
 #     BASE_BUILD_DIR (main before governance), each on its own 10,000-token
 #     SQLite store made by its own bench_verify, 1,000 warmed tokens,
-#     wrk -t2 -c64, alternating three times; the medians and their ratio.
+#     wrk -t2 -c64, alternating ROUNDS times (default 5, the order
+#     swapped each round); the medians, and the ratio of each pair.
 #  2. Use-limited tokens (max_uses 1e9: every verification is an atomic
 #     decrement in the store, on a worker thread) against unlimited tokens
 #     of the same store, on SQLite and on a throwaway PostgreSQL cluster
@@ -37,9 +38,14 @@ rate() { # port tokenfile seconds
     wrk -t2 -c64 -d"$3s" -s "$here/auth.lua" "http://127.0.0.1:$1" -- "$2" \
         2>>"$dir/wrk.err" | awk '/^Requests\/sec:/ {print $2}'
 }
-median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+median() {
+    printf '%s\n' "$@" | sort -n |
+        awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+rounds=${ROUNDS:-5}
 
 # --- 1. unlimited tokens: this build against the base ------------------------
+if [ "${ONLY_LIMITED:-0}" != 1 ]; then
 "$new/bench_verify" --make-store "$dir/new.db" 10000 1000 "$dir/new.txt" >/dev/null
 "$base/bench_verify" --make-store "$dir/base.db" 10000 1000 "$dir/base.txt" >/dev/null
 pn=$(free_port)
@@ -48,23 +54,33 @@ serve "$new/patd" "sqlite:$dir/new.db" "$pn"
 serve "$base/patd" "sqlite:$dir/base.db" "$pb"
 rate "$pn" "$dir/new.txt" 3 >/dev/null
 rate "$pb" "$dir/base.txt" 3 >/dev/null
-n=() b=()
-for _ in 1 2 3; do
-    n+=("$(rate "$pn" "$dir/new.txt" "$secs")")
-    b+=("$(rate "$pb" "$dir/base.txt" "$secs")")
+n=() b=() r=()
+for i in $(seq "$rounds"); do
+    if [ $((i % 2)) = 1 ]; then
+        x=$(rate "$pn" "$dir/new.txt" "$secs")
+        y=$(rate "$pb" "$dir/base.txt" "$secs")
+    else
+        y=$(rate "$pb" "$dir/base.txt" "$secs")
+        x=$(rate "$pn" "$dir/new.txt" "$secs")
+    fi
+    n+=("$x")
+    b+=("$y")
+    r+=("$(awk -v x="$x" -v y="$y" 'BEGIN { printf "%.2f", x / y }')")
 done
 echo
 echo "| /v1/auth, unlimited tokens (SQLite, 1,000 warm) | runs req/s | median |"
 echo "|---|---|---|"
-echo "| base ($base) | ${b[*]} | $(median3 "${b[@]}") |"
-echo "| this build ($new) | ${n[*]} | $(median3 "${n[@]}") |"
-awk -v n="$(median3 "${n[@]}")" -v b="$(median3 "${b[@]}")" \
-    'BEGIN { printf "| ratio this/base | | %.3f |\n", n / b }'
+echo "| base ($base) | ${b[*]} | $(median "${b[@]}") |"
+echo "| this build ($new) | ${n[*]} | $(median "${n[@]}") |"
+echo "| ratio of each pair, this/base | ${r[*]} | $(median "${r[@]}") |"
+
+fi
 
 # --- 2. use-limited tokens on both backends ----------------------------------
-limited() { # store label
+limited() { # store label (skips part 1 with ONLY_LIMITED=1)
     local store=$1 label=$2 port admin uid i
-    "$new/patd" init --store "$store" --token-file "$dir/admin.tok" >/dev/null
+    rm -f "$dir/admin.tok"
+    "$new/patd" init --store "$store" --token-file "$dir/admin.tok" >/dev/null 2>&1
     "$new/patd" scope add repo:read --store "$store" >/dev/null
     admin=$(cat "$dir/admin.tok")
     port=$(free_port)
