@@ -747,10 +747,13 @@ test_startup(void)
           "schema_migrations");
     {
         char want[64];
-        char n[16] = "";
-        pg_query(fresh, "SELECT max(version) FROM schema_migrations", n,
-                 sizeof(n));
-        snprintf(want, sizeof(want), "%s/%s/%s", n, n, n);
+        char n[16] = "", m[16] = "";
+        /* Versions may have gaps (numbers taken by other branches). */
+        pg_query(fresh, "SELECT count(DISTINCT version) FROM schema_migrations",
+                 n, sizeof(n));
+        pg_query(fresh, "SELECT max(version) FROM schema_migrations", m,
+                 sizeof(m));
+        snprintf(want, sizeof(want), "%s/%s/%s", n, n, m);
         CHECK(n[0] != '\0' && strcmp(v, want) == 0,
               "every migration recorded once: %s (count/distinct/max)", v);
     }
