@@ -3,7 +3,9 @@
 // approval, bob's new token shows "awaiting approval" on his page and
 // is refused at /v1/auth; an admin approves it on the Approvals page (it
 // works at once), denies another with a reason (it stays refused, and
-// bob reads the reason); bob cannot open the queue.
+// bob reads the reason); bob cannot open the queue. An admin creates a
+// service account on the Users page and finds it with the kind filter;
+// it cannot sign in.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -116,4 +118,30 @@ test('a user cannot open the approval queue', async (t) => {
     const status = await page.evaluate(async () => (await fetch('/v1/approvals', { credentials: 'same-origin' })).status);
     assert.equal(status, 403);
   });
+});
+
+test('an admin creates a service account on the page and filters users by kind', async (t) => {
+  await withPage(t, browser, async (page) => {
+    await signIn(page, USERS.admin);
+    await page.getByRole('link', { name: 'Admin', exact: true }).click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    await page.getByText('Create a user').click();
+    await page.getByLabel('Username').fill('deploy-bot');
+    await page.getByLabel(/Service account/).check();
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.locator('tbody tr', { has: page.locator('.tname', { hasText: /^deploy-bot$/ }) }).waitFor();
+    await page.getByLabel('Kind').selectOption('service');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await pollUntil(() => page.locator('tbody tr').count(), 1, { what: 'only the service account' });
+    const row = page.locator('tbody tr').first();
+    assert.match(await row.textContent(), /deploy-bot/);
+    assert.match(await row.textContent(), /service account/);
+  });
+  // It cannot sign in, whatever is typed.
+  const res = await fetch(`${process.env.PATD_URL}/v1/session`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'deploy-bot', password: 'anything at all' }),
+  });
+  assert.equal(res.status, 401);
 });
