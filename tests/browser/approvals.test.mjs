@@ -145,3 +145,21 @@ test('an admin creates a service account on the page and filters users by kind',
   });
   assert.equal(res.status, 401);
 });
+
+test('a token with a use limit made on the page stops after its uses', async (t) => {
+  let token;
+  await withPage(t, browser, async (page) => {
+    await signIn(page, USERS.dave);
+    await page.getByRole('link', { name: 'New token' }).click();
+    await page.getByRole('heading', { name: 'New token' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('dave-twice');
+    await page.getByRole('checkbox', { name: 'repo:read' }).check();
+    await page.getByLabel('Maximum uses').fill('2');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.getByRole('heading', { name: 'Copy your new token now' }).waitFor();
+    token = await page.locator('input[data-secret]').inputValue();
+  });
+  assert.equal(await authStatus(token), 200);
+  assert.equal(await authStatus(token), 200);
+  assert.equal(await authStatus(token), 401, 'no uses left');
+});
