@@ -612,6 +612,87 @@ test_rate_limits(void **state)
     pat_verifier_free(v);
 }
 
+/* Export lines, kept for the import. */
+struct lines {
+    char *buf[256];
+    size_t n, next;
+};
+
+static int
+keep_line(void *arg, const char *line, size_t len)
+{
+    struct lines *l = arg;
+
+    assert_true(l->n < 256);
+    l->buf[l->n] = strndup(line, len);
+    return l->buf[l->n++] ? PAT_OK : PAT_ENOMEM;
+}
+
+static int
+next_line(void *arg, const char **line, size_t *len)
+{
+    struct lines *l = arg;
+
+    if (l->next == l->n)
+        return PAT_ENOTFOUND;
+    *line = l->buf[l->next];
+    *len = strlen(l->buf[l->next++]);
+    return PAT_OK;
+}
+
+/* patd export | patd import keeps every governance field. */
+static void
+test_transfer(void **state)
+{
+    struct fx *f = *state;
+    struct pat_user_spec bot = {"ci-bot", NULL, NULL, PAT_ROLE_USER,
+                                "patd:self repo:read"};
+    struct pat_token_limits lim = {5, 7, 60};
+    struct pat_actor alice = as_user(&f->alice);
+    struct pat_token pend, limited, got;
+    struct pat_user svc, u;
+    struct pat_policy pol;
+    struct pat_store *dst = NULL;
+    struct lines l;
+    char secret[PAT_TOKEN_MAX + 1], url[512];
+    size_t i;
+
+    memset(&l, 0, sizeof(l));
+    set_policy(f, "repo:read", 3600, 30);
+    assert_int_equal(
+        pat_user_create_kind(f->st, NULL, &bot, PAT_KIND_SERVICE, &svc),
+        PAT_OK);
+    assert_int_equal(
+        mint(f, &alice, "alice", "ask", "repo:read", NULL, &pend, secret),
+        PAT_OK);
+    assert_int_equal(pend.approval, PAT_APPROVAL_PENDING);
+    assert_int_equal(
+        mint(f, NULL, "ci-bot", "lim", "repo:read", &lim, &limited, secret),
+        PAT_OK);
+    assert_int_equal(pat_store_export(f->st, keep_line, &l, NULL), PAT_OK);
+    new_store(f, "dst", url, sizeof(url));
+    assert_int_equal(
+        pat_store_open(url, PAT_OPEN_CREATE, &dst, f->err, sizeof(f->err)),
+        PAT_OK);
+    assert_int_equal(pat_store_import(dst, next_line, &l, NULL), PAT_OK);
+    assert_int_equal(pat_user_get(dst, "ci-bot", &u), PAT_OK);
+    assert_int_equal(u.kind, PAT_KIND_SERVICE);
+    assert_int_equal(pat_token_get(dst, NULL, limited.id, &got), PAT_OK);
+    assert_int_equal(got.max_uses, 5);
+    assert_int_equal(got.uses_left, 5);
+    assert_int_equal(got.rate_limit, 7);
+    assert_int_equal(got.rate_window, 60);
+    assert_int_equal(pat_token_get(dst, NULL, pend.id, &got), PAT_OK);
+    assert_int_equal(got.approval, PAT_APPROVAL_PENDING);
+    assert_int_equal(pat_policy_get(dst, &pol), PAT_OK);
+    assert_string_equal(pol.approval_required_scopes, "repo:read");
+    assert_int_equal(pol.pending_max_age_seconds, 3600);
+    assert_int_equal(pol.revoke_unused_after_days, 30);
+    pat_store_close(dst);
+    for (i = 0; i < l.n; i++)
+        free(l.buf[i]);
+}
+
 int
 main(void)
 {
@@ -619,6 +700,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         T(test_service_accounts), T(test_approvals),  T(test_pending_expires),
         T(test_unused_sweep),     T(test_use_limits), T(test_rate_limits),
+        T(test_transfer),
     };
 #undef T
     pg_base = getenv("PATD_TEST_STORE");
