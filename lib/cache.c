@@ -24,6 +24,8 @@ struct entry {
     int64_t created_at;
     int64_t expires_at;
     int64_t grace_until;
+    int32_t rate_limit, rate_window;
+    bool service, uses_limited;
     char token_id[PAT_ID_LEN + 1];
     char user_id[PAT_ID_LEN + 1];
     uint16_t len[4]; /* username, scopes, audiences, allowed_cidrs */
@@ -142,6 +144,10 @@ copy_out(const struct entry *e, struct pat_verdict *v)
     v->created_at = e->created_at;
     v->expires_at = e->expires_at;
     v->grace_until = e->grace_until;
+    v->service = e->service;
+    v->uses_limited = e->uses_limited;
+    v->rate_limit = e->rate_limit;
+    v->rate_window = e->rate_window;
 }
 
 int
@@ -246,6 +252,10 @@ pat__cache_put(struct pat_cache *c, const uint8_t *hash, uint64_t gen,
     e->created_at = v->created_at;
     e->expires_at = v->expires_at;
     e->grace_until = v->grace_until;
+    e->service = v->service;
+    e->uses_limited = v->uses_limited;
+    e->rate_limit = v->rate_limit;
+    e->rate_window = v->rate_window;
     memcpy(e->token_id, v->token_id, sizeof(e->token_id));
     memcpy(e->user_id, v->user_id, sizeof(e->user_id));
     for (p = e->data, i = 0; i < 4; i++) {

@@ -178,6 +178,27 @@ int pat__token_create_tx(struct pat_store *st, const struct pat_actor *who,
 int pat__token_revoke_id(struct pat_store *st, const struct pat_actor *who,
                          const char *id, const char *reason);
 
+/*
+ * The governance rules of a new token (lib/governance.c): who may issue
+ * a service account's tokens, its limits (spec) into t, whether it is
+ * created pending, and the no-expiry allowance of service accounts
+ * (which it writes into *pol, the policy the expiry is resolved with).
+ */
+int pat__token_governance(struct pat_store *st, const struct pat_actor *who,
+                          const struct pat_token_limits *limits,
+                          const struct pat_user *owner, struct pat_policy *pol,
+                          struct pat_token *t);
+/* pat__user_create_tx and pat__token_create_tx, with governance. */
+int pat__user_create_kind_tx(struct pat_store *st, const struct pat_actor *who,
+                             const struct pat_user_spec *spec, int kind,
+                             struct pat_user *out);
+int pat__token_create_limited_tx(struct pat_store *st,
+                                 const struct pat_actor *who,
+                                 const struct pat_token_spec *spec,
+                                 const struct pat_token_limits *limits,
+                                 struct pat_token *out, char *secret,
+                                 size_t secret_len);
+
 #include "banned.h"
 
 #endif

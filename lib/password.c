@@ -43,6 +43,11 @@ pat_user_set_password(struct pat_store *st, const struct pat_actor *who,
     if (rc != PAT_OK)
         goto out;
     rc = pat__user_find(st, key, &u);
+    /* A service account never signs in (DESIGN.md section 13). */
+    if (rc == PAT_OK && password != NULL && u.kind == PAT_KIND_SERVICE)
+        rc = pat__fail(st, PAT_EFORBIDDEN,
+                       "service account '%s' cannot have a password",
+                       u.username);
     if (rc == PAT_OK)
         rc = pat__db_user_password_set(st, u.id, password ? hash : NULL);
     if (rc == PAT_OK)
@@ -109,7 +114,8 @@ pat_user_check_password(struct pat_store *st, const char *username,
     if (!found)
         memcpy(hash, dummy, sizeof(hash));
     rc = crypto_pwhash_str_verify(hash, password ? password : "", len);
-    if (rc != 0 || !found || out->disabled)
+    /* A service account never signs in, whatever its row holds. */
+    if (rc != 0 || !found || out->disabled || out->kind == PAT_KIND_SERVICE)
         return pat__fail(st, PAT_EFORBIDDEN, "wrong username or password");
     return PAT_OK;
 }

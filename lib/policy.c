@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "internal.h"
 #include "store/store_int.h"
 
@@ -17,6 +19,10 @@ pat_policy_defaults(struct pat_policy *p)
     p->default_lifetime_days = 30;
     p->max_tokens_per_user = 1000;
     p->revoke_on_reuse = false;
+    p->approval_required_scopes[0] = '\0';
+    p->pending_max_age_seconds = 7 * 86400;
+    p->revoke_unused_after_days = 0;
+    p->service_allow_no_expiry = false;
 }
 
 int
@@ -28,6 +34,12 @@ pat_policy_check(const struct pat_policy *p)
         p->default_lifetime_days > p->max_lifetime_days)
         return PAT_EINVAL;
     if (p->max_tokens_per_user < 1 || p->max_tokens_per_user > 1000000)
+        return PAT_EINVAL;
+    if (p->pending_max_age_seconds < 60 ||
+        p->pending_max_age_seconds > 366 * 86400LL)
+        return PAT_EINVAL;
+    if (p->revoke_unused_after_days < 0 ||
+        p->revoke_unused_after_days > PAT_LIFETIME_CAP)
         return PAT_EINVAL;
     return PAT_OK;
 }
@@ -49,7 +61,8 @@ int
 pat_policy_put(struct pat_store *st, const struct pat_actor *who,
                const struct pat_policy *p)
 {
-    char detail[256];
+    char detail[PAT_DETAIL_MAX + 1];
+    struct pat_policy pol = *p;
     int rc = pat__need_init(st);
 
     if (rc != PAT_OK)
@@ -58,19 +71,30 @@ pat_policy_put(struct pat_store *st, const struct pat_actor *who,
         return pat__fail(st, PAT_EINVAL,
                          "policy out of range: 1 <= default_lifetime_days <= "
                          "max_lifetime_days <= %d, 1 <= max_tokens_per_user "
-                         "<= 1000000",
-                         PAT_LIFETIME_CAP);
-    snprintf(detail, sizeof(detail),
-             "{\"max_lifetime_days\":%d,\"allow_no_expiry\":%s,"
-             "\"default_lifetime_days\":%d,\"max_tokens_per_user\":%d,"
-             "\"revoke_on_reuse\":%s}",
-             p->max_lifetime_days, p->allow_no_expiry ? "true" : "false",
-             p->default_lifetime_days, p->max_tokens_per_user,
-             p->revoke_on_reuse ? "true" : "false");
+                         "<= 1000000, 60 <= pending_max_age_seconds <= "
+                         "31622400, 0 <= revoke_unused_after_days <= %d",
+                         PAT_LIFETIME_CAP, PAT_LIFETIME_CAP);
+    rc = pat__scopes_parse(st, p->approval_required_scopes, false,
+                           pol.approval_required_scopes,
+                           sizeof(pol.approval_required_scopes));
+    if (rc != PAT_OK)
+        return rc;
+    pat__detail(
+        detail, sizeof(detail), "{s:i, s:b, s:i, s:i, s:b, s:s, s:I, s:i, s:b}",
+        "max_lifetime_days", p->max_lifetime_days, "allow_no_expiry",
+        p->allow_no_expiry, "default_lifetime_days", p->default_lifetime_days,
+        "max_tokens_per_user", p->max_tokens_per_user, "revoke_on_reuse",
+        p->revoke_on_reuse, "approval_required_scopes",
+        pol.approval_required_scopes, "pending_max_age_seconds",
+        (json_int_t)p->pending_max_age_seconds, "revoke_unused_after_days",
+        p->revoke_unused_after_days, "service_allow_no_expiry",
+        p->service_allow_no_expiry);
     rc = pat__tx_begin(st);
     if (rc != PAT_OK)
         return rc;
-    rc = pat__db_policy_put(st, p);
+    rc = pat__scopes_exist(st, pol.approval_required_scopes);
+    if (rc == PAT_OK)
+        rc = pat__db_policy_put(st, &pol);
     if (rc == PAT_OK)
         rc = pat__feed(st, who, "policy.changed", NULL, NULL, detail);
     if (rc == PAT_OK)

@@ -174,6 +174,17 @@ pat__token_create_tx(struct pat_store *st, const struct pat_actor *who,
                      const struct pat_token_spec *spec, struct pat_token *out,
                      char *secret, size_t secret_len)
 {
+    return pat__token_create_limited_tx(st, who, spec, NULL, out, secret,
+                                        secret_len);
+}
+
+int
+pat__token_create_limited_tx(struct pat_store *st, const struct pat_actor *who,
+                             const struct pat_token_spec *spec,
+                             const struct pat_token_limits *limits,
+                             struct pat_token *out, char *secret,
+                             size_t secret_len)
+{
     struct pat_user owner;
     struct pat_policy pol;
     struct pat_token *t = out;
@@ -194,6 +205,8 @@ pat__token_create_tx(struct pat_store *st, const struct pat_actor *who,
     rc = token_fields(st, who, spec, &owner, t);
     if (rc == PAT_OK)
         rc = pat__db_policy_get(st, &pol);
+    if (rc == PAT_OK)
+        rc = pat__token_governance(st, who, limits, &owner, &pol, t);
     if (rc == PAT_OK)
         rc = pat__expiry_resolve(st, who, &pol, &spec->expiry, &t->expires_at);
     if (rc == PAT_OK)
@@ -218,11 +231,19 @@ pat__token_create_tx(struct pat_store *st, const struct pat_actor *who,
                          t->name, owner.username);
     if (rc == PAT_OK)
         rc = pat__db_secret_insert(st, hash, t->id, t->created_at);
+    if (rc == PAT_OK &&
+        (t->approval != PAT_APPROVAL_NONE || t->max_uses || t->rate_limit))
+        rc = pat__db_token_gov_set(st, t);
     if (rc != PAT_OK)
         return rc;
     expiry_detail(exp, sizeof(exp), t->expires_at);
-    pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "name", t->name,
-                "scopes", t->scopes, "expires_at", exp);
+    if (t->approval == PAT_APPROVAL_PENDING)
+        pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s, s:s}", "name",
+                    t->name, "scopes", t->scopes, "expires_at", exp, "approval",
+                    "pending");
+    else
+        pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "name", t->name,
+                    "scopes", t->scopes, "expires_at", exp);
     rc = pat__feed(st, who, "token.created", owner.id, t->id, detail);
     if (rc != PAT_OK)
         return rc;
@@ -234,13 +255,24 @@ pat_token_create(struct pat_store *st, const struct pat_actor *who,
                  const struct pat_token_spec *spec, struct pat_token *out,
                  char *secret, size_t secret_len)
 {
+    return pat_token_create_limited(st, who, spec, NULL, out, secret,
+                                    secret_len);
+}
+
+int
+pat_token_create_limited(struct pat_store *st, const struct pat_actor *who,
+                         const struct pat_token_spec *spec,
+                         const struct pat_token_limits *limits,
+                         struct pat_token *out, char *secret, size_t secret_len)
+{
     int rc = pat__need_init(st);
 
     if (rc == PAT_OK)
         rc = pat__tx_begin(st);
     if (rc != PAT_OK)
         goto out;
-    rc = pat__token_create_tx(st, who, spec, out, secret, secret_len);
+    rc = pat__token_create_limited_tx(st, who, spec, limits, out, secret,
+                                      secret_len);
     if (rc == PAT_OK)
         rc = pat__tx_commit(st);
     else

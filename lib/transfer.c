@@ -71,6 +71,22 @@ jopt(const char *s)
     return s == NULL || s[0] == '\0' ? json_null() : json_string(s);
 }
 
+/*
+ * The governance members (DESIGN.md section 13, migration 8) of a token
+ * line: an object, absent from exports made before them.
+ */
+static json_t *
+token_governance(const struct pat_token *t)
+{
+    return json_pack(
+        "{s:s, s:s, s:o, s:o, s:I, s:I, s:i, s:i, s:o}", "approval",
+        pat__approval_name(t->approval), "approval_reason", t->approval_reason,
+        "decided_by", jopt(t->decided_by), "decided_at", jtime(t->decided_at),
+        "max_uses", (json_int_t)t->max_uses, "uses_left",
+        (json_int_t)t->uses_left, "rate_limit", t->rate_limit, "rate_window",
+        t->rate_window, "unused_notice_at", jtime(t->unused_notice_at));
+}
+
 /* Writes o (consumed) as one line. */
 static int
 emit(struct out *o, json_t *v)
@@ -121,13 +137,18 @@ export_head(struct pat_store *st, struct out *o)
         rc = pat__db_policy_get(st, &pol);
     if (rc != PAT_OK)
         return rc;
-    return emit(o, json_pack("{s:s, s:i, s:b, s:i, s:i, s:b}", "kind",
-                             kinds[R_POLICY], "max_lifetime_days",
-                             pol.max_lifetime_days, "allow_no_expiry",
-                             pol.allow_no_expiry, "default_lifetime_days",
-                             pol.default_lifetime_days, "max_tokens_per_user",
-                             pol.max_tokens_per_user, "revoke_on_reuse",
-                             pol.revoke_on_reuse));
+    return emit(
+        o, json_pack(
+               "{s:s, s:i, s:b, s:i, s:i, s:b, s:{s:s, s:I, s:i, s:b}}", "kind",
+               kinds[R_POLICY], "max_lifetime_days", pol.max_lifetime_days,
+               "allow_no_expiry", pol.allow_no_expiry, "default_lifetime_days",
+               pol.default_lifetime_days, "max_tokens_per_user",
+               pol.max_tokens_per_user, "revoke_on_reuse", pol.revoke_on_reuse,
+               "governance", "approval_required_scopes",
+               pol.approval_required_scopes, "pending_max_age_seconds",
+               (json_int_t)pol.pending_max_age_seconds,
+               "revoke_unused_after_days", pol.revoke_unused_after_days,
+               "service_allow_no_expiry", pol.service_allow_no_expiry));
 }
 
 /* The catalog holds at most 200 operator scopes and the built-in ones. */
@@ -169,6 +190,8 @@ export_user(struct pat_store *st, struct out *o, const struct pat_user *u)
                   (json_int_t)u->updated_at, "deleted_at", jtime(u->deleted_at),
                   "password_hash", jopt(pw));
     OPENSSL_cleanse(pw, sizeof(pw));
+    if (v != NULL && u->kind == PAT_KIND_SERVICE)
+        json_object_set_new(v, "user_kind", json_string("service"));
     o->n.users++;
     return emit(o, v);
 }
@@ -195,19 +218,23 @@ export_users(struct pat_store *st, struct out *o)
 static int
 export_token(struct out *o, const struct pat_token *t)
 {
+    json_t *v;
+
     o->n.tokens++;
-    return emit(
-        o, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o, "
-                     "s:o, s:o, s:o, s:o, s:s}",
-                     "kind", kinds[R_TOKEN], "id", t->id, "user_id", t->user_id,
-                     "name", t->name, "description", t->description, "scopes",
-                     t->scopes, "audiences", t->audiences, "allowed_cidrs",
-                     t->allowed_cidrs, "hint", t->hint, "created_at",
-                     (json_int_t)t->created_at, "expires_at",
-                     jtime(t->expires_at), "revoked_at", jtime(t->revoked_at),
-                     "revoked_reason", jopt(t->revoked_reason), "last_used_at",
-                     jtime(t->last_used_at), "last_used_ip",
-                     jopt(t->last_used_ip), "recent_ips", t->recent_ips));
+    v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o, "
+                  "s:o, s:o, s:o, s:o, s:s}",
+                  "kind", kinds[R_TOKEN], "id", t->id, "user_id", t->user_id,
+                  "name", t->name, "description", t->description, "scopes",
+                  t->scopes, "audiences", t->audiences, "allowed_cidrs",
+                  t->allowed_cidrs, "hint", t->hint, "created_at",
+                  (json_int_t)t->created_at, "expires_at", jtime(t->expires_at),
+                  "revoked_at", jtime(t->revoked_at), "revoked_reason",
+                  jopt(t->revoked_reason), "last_used_at",
+                  jtime(t->last_used_at), "last_used_ip", jopt(t->last_used_ip),
+                  "recent_ips", t->recent_ips);
+    if (v != NULL)
+        json_object_set_new(v, "governance", token_governance(t));
+    return emit(o, v);
 }
 
 static int
@@ -515,11 +542,96 @@ import_setting(struct in *in)
     return rc;
 }
 
+/*
+ * The optional "governance" object of a token line (absent from exports
+ * made before migration 8: the defaults stay), read with the field
+ * helpers by pointing in->o at it for the while.
+ */
+static int
+import_token_governance(struct in *in, struct pat_token *t)
+{
+    json_t *line = in->o, *g = json_object_get(line, "governance");
+    char approval[16];
+    int64_t limit = 0, window = 0;
+    int rc;
+
+    if (g == NULL)
+        return PAT_OK;
+    if (!json_is_object(g))
+        return bad(in, "field is not an object:", "governance");
+    in->o = g;
+    rc = get_str(in, "approval", false, approval, sizeof(approval));
+    t->approval = pat__approval_parse(approval);
+    if (rc == PAT_OK && approval[0] != '\0' && t->approval == PAT_APPROVAL_NONE)
+        rc = bad(in, "invalid approval", approval);
+    if (rc == PAT_OK)
+        rc = get_str(in, "approval_reason", false, t->approval_reason,
+                     sizeof(t->approval_reason));
+    if (rc == PAT_OK)
+        rc = get_id(in, "decided_by", "usr_", true, t->decided_by,
+                    sizeof(t->decided_by));
+    if (rc == PAT_OK)
+        rc = get_int(in, "decided_at", true, &t->decided_at);
+    if (rc == PAT_OK)
+        rc = get_int(in, "max_uses", false, &t->max_uses);
+    if (rc == PAT_OK)
+        rc = get_int(in, "uses_left", false, &t->uses_left);
+    if (rc == PAT_OK)
+        rc = get_int(in, "rate_limit", false, &limit);
+    if (rc == PAT_OK)
+        rc = get_int(in, "rate_window", false, &window);
+    if (rc == PAT_OK)
+        rc = get_int(in, "unused_notice_at", true, &t->unused_notice_at);
+    in->o = line;
+    if (rc == PAT_OK &&
+        (t->max_uses < 0 || t->max_uses > PAT_MAX_USES_MAX ||
+         t->uses_left < 0 || t->uses_left > t->max_uses || limit < 0 ||
+         limit > PAT_RATE_LIMIT_MAX || window < 0 ||
+         window > PAT_RATE_WINDOW_MAX || (limit == 0) != (window == 0)))
+        return bad(in, "governance limits out of range:", "governance");
+    t->rate_limit = (int)limit;
+    t->rate_window = (int)window;
+    return rc;
+}
+
+/* The optional "governance" object of the policy line. */
+static int
+import_policy_governance(struct in *in, struct pat_policy *p)
+{
+    json_t *line = in->o, *g = json_object_get(line, "governance");
+    int64_t age = 0;
+    int rc;
+
+    if (g == NULL)
+        return PAT_OK;
+    if (!json_is_object(g))
+        return bad(in, "field is not an object:", "governance");
+    in->o = g;
+    rc = get_str(in, "approval_required_scopes", false,
+                 p->approval_required_scopes,
+                 sizeof(p->approval_required_scopes));
+    if (rc == PAT_OK)
+        rc = get_int(in, "pending_max_age_seconds", false, &age);
+    if (rc == PAT_OK)
+        rc = get_small(in, "revoke_unused_after_days",
+                       &p->revoke_unused_after_days);
+    if (rc == PAT_OK)
+        rc = get_bool(in, "service_allow_no_expiry",
+                      &p->service_allow_no_expiry);
+    in->o = line;
+    p->pending_max_age_seconds = age;
+    return rc;
+}
+
 static int
 import_policy(struct in *in)
 {
     struct pat_policy p;
-    int rc = get_small(in, "max_lifetime_days", &p.max_lifetime_days);
+    int rc;
+
+    /* Exports made before migration 8 have no governance: the defaults. */
+    pat_policy_defaults(&p);
+    rc = get_small(in, "max_lifetime_days", &p.max_lifetime_days);
 
     if (rc == PAT_OK)
         rc = get_bool(in, "allow_no_expiry", &p.allow_no_expiry);
@@ -529,6 +641,8 @@ import_policy(struct in *in)
         rc = get_small(in, "max_tokens_per_user", &p.max_tokens_per_user);
     if (rc == PAT_OK)
         rc = get_bool(in, "revoke_on_reuse", &p.revoke_on_reuse);
+    if (rc == PAT_OK)
+        rc = import_policy_governance(in, &p);
     if (rc == PAT_OK && pat_policy_check(&p) != PAT_OK)
         return bad(in, "policy out of range:", "policy");
     if (rc == PAT_OK)
@@ -588,8 +702,16 @@ import_user(struct in *in)
         rc = get_int(in, "deleted_at", true, &u.deleted_at);
     if (rc == PAT_OK)
         rc = get_str(in, "password_hash", true, pw, sizeof(pw));
+    if (rc == PAT_OK) {
+        json_t *k = json_object_get(in->o, "user_kind");
+        if (k != NULL &&
+            pat_user_kind_parse(json_string_value(k), &u.kind) != PAT_OK)
+            rc = bad(in, "invalid user_kind", "user_kind");
+    }
     if (rc == PAT_OK)
         rc = pat__db_user_restore(in->st, &u, pw[0] ? pw : NULL);
+    if (rc == PAT_OK && u.kind == PAT_KIND_SERVICE)
+        rc = pat__db_user_kind_set(in->st, u.id, "service");
     if (rc == PAT_OK)
         in->n.users++;
     OPENSSL_cleanse(pw, sizeof(pw));
@@ -640,9 +762,14 @@ import_token(struct in *in)
         rc = get_str(in, "recent_ips", false, t->recent_ips,
                      sizeof(t->recent_ips));
     if (rc == PAT_OK)
+        rc = import_token_governance(in, t);
+    if (rc == PAT_OK)
         rc = known(in, "user", t->user_id);
     if (rc == PAT_OK)
         rc = pat__db_token_restore(in->st, t);
+    if (rc == PAT_OK && (t->approval != PAT_APPROVAL_NONE || t->max_uses ||
+                         t->rate_limit || t->unused_notice_at))
+        rc = pat__db_token_gov_set(in->st, t);
     if (rc == PAT_OK)
         in->n.tokens++;
     free(t);

@@ -69,6 +69,14 @@ int
 pat__user_create_tx(struct pat_store *st, const struct pat_actor *who,
                     const struct pat_user_spec *spec, struct pat_user *out)
 {
+    return pat__user_create_kind_tx(st, who, spec, PAT_KIND_PERSON, out);
+}
+
+int
+pat__user_create_kind_tx(struct pat_store *st, const struct pat_actor *who,
+                         const struct pat_user_spec *spec, int kind,
+                         struct pat_user *out)
+{
     struct pat_user u;
     char detail[PAT_DETAIL_MAX + 1];
     int rc;
@@ -83,6 +91,12 @@ pat__user_create_tx(struct pat_store *st, const struct pat_actor *who,
     if (rc == PAT_OK && spec->role != PAT_ROLE_USER &&
         spec->role != PAT_ROLE_ADMIN)
         rc = pat__fail(st, PAT_EINVAL, "role must be 'admin' or 'user'");
+    if (rc == PAT_OK && kind != PAT_KIND_PERSON && kind != PAT_KIND_SERVICE)
+        rc = pat__fail(st, PAT_EINVAL, "kind must be 'person' or 'service'");
+    /* A service account is managed by administrators, never one itself. */
+    if (rc == PAT_OK && kind == PAT_KIND_SERVICE &&
+        spec->role == PAT_ROLE_ADMIN)
+        rc = pat__fail(st, PAT_EINVAL, "a service account cannot be an admin");
     if (rc == PAT_OK)
         rc = pat__scopes_parse(st,
                                spec->scopes                   ? spec->scopes
@@ -99,15 +113,18 @@ pat__user_create_tx(struct pat_store *st, const struct pat_actor *who,
     pat__copy(u.display_name, sizeof(u.display_name), spec->display_name);
     pat__copy(u.email, sizeof(u.email), spec->email);
     u.role = spec->role;
+    u.kind = kind;
     u.created_at = u.updated_at = pat_store_now(st);
     rc = pat__db_user_insert(st, &u);
     if (rc == PAT_ECONFLICT)
         return pat__fail(st, rc, "username '%s' is taken", u.username);
+    if (rc == PAT_OK && u.kind == PAT_KIND_SERVICE)
+        rc = pat__db_user_kind_set(st, u.id, "service");
     if (rc != PAT_OK)
         return rc;
-    pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "username",
+    pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s, s:s}", "username",
                 u.username, "role", u.role == PAT_ROLE_ADMIN ? "admin" : "user",
-                "scopes", u.scopes);
+                "scopes", u.scopes, "kind", pat_user_kind_name(u.kind));
     rc = pat__feed(st, who, "user.created", u.id, NULL, detail);
     if (rc == PAT_OK)
         rc = pat__audit(st, who, "user.created", u.id, NULL, detail);
@@ -120,6 +137,14 @@ int
 pat_user_create(struct pat_store *st, const struct pat_actor *who,
                 const struct pat_user_spec *spec, struct pat_user *out)
 {
+    return pat_user_create_kind(st, who, spec, PAT_KIND_PERSON, out);
+}
+
+int
+pat_user_create_kind(struct pat_store *st, const struct pat_actor *who,
+                     const struct pat_user_spec *spec, int kind,
+                     struct pat_user *out)
+{
     int rc = pat__need_init(st);
 
     if (rc != PAT_OK)
@@ -127,7 +152,7 @@ pat_user_create(struct pat_store *st, const struct pat_actor *who,
     rc = pat__tx_begin(st);
     if (rc != PAT_OK)
         return rc;
-    rc = pat__user_create_tx(st, who, spec, out);
+    rc = pat__user_create_kind_tx(st, who, spec, kind, out);
     if (rc == PAT_OK)
         return pat__tx_commit(st);
     pat__tx_rollback(st);
@@ -147,7 +172,18 @@ pat_user_list(struct pat_store *st, int64_t after, const char *q,
     *n = 0;
     if (q != NULL && (q[0] == '\0' || strnlen(q, 201) > 200))
         q = q[0] ? "\x01" : NULL; /* an over-long query matches nothing */
-    return pat__db_user_list(st, after, q, out, cap, n);
+    return pat__db_user_list(st, after, q, NULL, out, cap, n);
+}
+
+int
+pat_user_list_kind(struct pat_store *st, int64_t after, const char *q,
+                   const char *kind, struct pat_user *out, size_t cap,
+                   size_t *n)
+{
+    *n = 0;
+    if (q != NULL && (q[0] == '\0' || strnlen(q, 201) > 200))
+        q = q[0] ? "\x01" : NULL; /* an over-long query matches nothing */
+    return pat__db_user_list(st, after, q, kind, out, cap, n);
 }
 
 /*

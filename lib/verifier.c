@@ -147,9 +147,83 @@ demands(const struct pat_verdict *out, const struct pat_check *c)
     return PAT_OK;
 }
 
+/*
+ * Spends one use of a use-limited token in the store (an atomic
+ * conditional decrement; exact across nodes). A token found with none
+ * left is cached as such, filed under the epoch read before the check.
+ */
+static int
+spend(struct pat_verifier *v, const uint8_t *hash, uint64_t gen, uint64_t epoch,
+      int64_t now, struct pat_verdict *out)
+{
+    struct pat_store *st = pat__verifier_pool_get(v);
+    int64_t left = 0;
+    int rc;
+
+    if (st == NULL) {
+        atomic_fetch_add(&v->store_errors, 1);
+        return PAT_EUNAVAIL;
+    }
+    rc = pat__db_token_use(st, out->token_id, &left);
+    pat__verifier_pool_put(v, st);
+    if (rc == PAT_ENOTFOUND) {
+        (void)pat__cache_put(v->cache, hash, gen, epoch, now, PAT_EEXHAUSTED,
+                             out);
+        return PAT_EEXHAUSTED;
+    }
+    if (rc != PAT_OK) {
+        atomic_fetch_add(&v->store_errors, 1);
+        return PAT_EUNAVAIL;
+    }
+    atomic_fetch_add(&v->uses_spent, 1);
+    out->uses_left = left;
+    return PAT_OK;
+}
+
+/*
+ * The limits of a valid token (DESIGN.md section 13): first whether the
+ * check must move (a use-limited token where a store write must not
+ * wait), then the rate limit, then the use. A token without limits
+ * passes with two tests of fields of its verdict.
+ */
+static int
+limited(struct pat_verifier *v, const uint8_t *hash, uint64_t gen,
+        uint64_t epoch, int64_t now, unsigned flags, struct pat_verdict *out)
+{
+    if (out->uses_limited && (flags & PAT_CHECK_DEFER_LIMITED) != 0)
+        return PAT_ELIMIT;
+    if (out->rate_limit > 0 && (flags & PAT_CHECK_RATE) != 0) {
+        int share = (out->rate_limit + v->rate_nodes - 1) / v->rate_nodes;
+
+        out->rate_node_limit = share;
+        if (!pat__ratewin_take(v->rates, out->token_id, share, out->rate_window,
+                               now, &out->rate_remaining, &out->rate_reset)) {
+            atomic_fetch_add(&v->rate_refused, 1);
+            return PAT_ERATE;
+        }
+    }
+    if (out->uses_limited)
+        return spend(v, hash, gen, epoch, now, out);
+    return PAT_OK;
+}
+
 int
 pat_verifier_check(struct pat_verifier *v, const char *token, size_t len,
                    const struct pat_check *c, struct pat_verdict *out)
+{
+    return pat_verifier_check_flags(v, token, len, c, 0, out);
+}
+
+void
+pat_verifier_set_rate_nodes(struct pat_verifier *v, int n)
+{
+    v->rate_nodes = n > 0 ? n : 1;
+}
+
+int
+pat_verifier_check_flags(struct pat_verifier *v, const char *token, size_t len,
+                         const struct pat_check *c, unsigned flags,
+                         struct pat_verdict *out)
 {
     uint8_t hash[PAT_HASH_LEN];
     uint64_t gen, epoch, filled = 0;
@@ -159,6 +233,7 @@ pat_verifier_check(struct pat_verifier *v, const char *token, size_t len,
     out->token_id[0] = out->user_id[0] = out->username[0] = '\0';
     out->scopes[0] = '\0';
     out->expires_at = 0;
+    out->rate_node_limit = 0;
     if (token == NULL || pat_token_check(v->prefix, token, len) != PAT_OK)
         return PAT_EMALFORMED;
     if (pat_token_hash(token, len, hash) != PAT_OK)
@@ -186,6 +261,8 @@ pat_verifier_check(struct pat_verifier *v, const char *token, size_t len,
     if (rc != PAT_OK)
         return rc;
     rc = demands(out, c);
+    if (rc == PAT_OK && (out->uses_limited || out->rate_limit > 0))
+        rc = limited(v, hash, gen, epoch, now, flags, out);
     if (rc == PAT_OK && v->usage_interval > 0)
         pat__usage_note(&v->usage, out->token_id, c ? c->ip : NULL, now);
     return rc;
@@ -285,11 +362,14 @@ pat_verifier_new(const char *url, const struct pat_verifier_options *o,
     v->cache =
         pat__cache_new(o && o->cache_entries ? o->cache_entries : 1000000);
     v->stale = pat__stale_new();
+    v->rates = pat__ratewin_new(65536);
+    v->rate_nodes = 1;
     pthread_mutex_init(&v->pool_lock, NULL);
     pthread_mutex_init(&v->stop_lock, NULL);
     pthread_cond_init(&v->stop_cond, NULL);
     pat__usage_init(&v->usage);
-    if (v->url == NULL || v->cache == NULL || v->stale == NULL) {
+    if (v->url == NULL || v->cache == NULL || v->stale == NULL ||
+        v->rates == NULL) {
         rc = PAT_ENOMEM;
         goto fail;
     }
@@ -360,6 +440,7 @@ pat_verifier_free(struct pat_verifier *v)
     pthread_cond_destroy(&v->stop_cond);
     pat__cache_free(v->cache);
     pat__stale_free(v->stale);
+    pat__ratewin_free(v->rates);
     free(v->url);
     free(v);
 }
@@ -381,6 +462,8 @@ pat_verifier_stats(struct pat_verifier *v, struct pat_verifier_stats *out)
     out->stale_users = atomic_load(&v->stale_users);
     out->flushes = atomic_load(&v->flushes);
     out->feed_seq = atomic_load(&v->feed_seq);
+    out->uses_spent = atomic_load(&v->uses_spent);
+    out->rate_refused = atomic_load(&v->rate_refused);
     pat__cache_counts(v->cache, &out->entries, &out->evictions);
 }
 

@@ -15,6 +15,7 @@
 #include "usage.h" /* first: it includes system headers before banned.h */
 #include "cache.h"
 #include "stale.h"
+#include "ratewin.h"
 
 #define POOL_MAX      256
 #define APPLIED_SLOTS 4096
@@ -56,6 +57,10 @@ struct pat_verifier {
 
     struct pat_usage usage;
 
+    /* Governance: rate-limit counters (own locks) and the node share. */
+    struct pat_ratewin *rates;
+    int rate_nodes;
+
     pthread_t flusher;
     bool flusher_on;
     pthread_t listener;
@@ -68,6 +73,7 @@ struct pat_verifier {
 
     atomic_uint_fast64_t hits, misses, store_errors, usage_batches,
         usage_writes, miss_ns, stale_tokens, stale_users, flushes;
+    atomic_uint_fast64_t uses_spent, rate_refused;
     atomic_uint_fast64_t latency[PAT_LATENCY_BUCKETS + 1];
 };
 

@@ -23,6 +23,11 @@ fill(struct pat_verdict *out, const struct pat_token *t,
     pat__copy(out->allowed_cidrs, sizeof(out->allowed_cidrs), t->allowed_cidrs);
     out->created_at = t->created_at;
     out->expires_at = t->expires_at;
+    out->service = u->kind == PAT_KIND_SERVICE;
+    out->uses_limited = t->max_uses > 0;
+    out->uses_left = t->uses_left;
+    out->rate_limit = t->rate_limit;
+    out->rate_window = t->rate_window;
 }
 
 /*
@@ -154,6 +159,10 @@ pat_verify(struct pat_store *st, const char *token, size_t len,
         return PAT_EEXPIRED;
     if (u.disabled || u.deleted_at != 0)
         return PAT_EDISABLED;
+    if (t.approval == PAT_APPROVAL_PENDING)
+        return PAT_EPENDING;
+    if (t.max_uses > 0 && t.uses_left <= 0)
+        return PAT_EEXHAUSTED;
     out->grace_until = retire_at;
     rc = pat__list_intersect(t.scopes, u.scopes, out->scopes,
                              sizeof(out->scopes));

@@ -37,7 +37,10 @@
     X(ERANGE, -22, REFUSAL, "value out of range")                              \
     X(EADDRESS, -23, VERDICT, "token not allowed from this address")           \
     X(EAUDIENCE, -24, VERDICT, "token not valid for this audience")            \
-    X(EINSUFFICIENT, -25, VERDICT, "token lacks a required scope")
+    X(EINSUFFICIENT, -25, VERDICT, "token lacks a required scope")             \
+    X(EPENDING, -26, VERDICT, "token awaits approval")                         \
+    X(EEXHAUSTED, -27, VERDICT, "token has no uses left")                      \
+    X(ERATE, -28, REFUSAL, "token over its rate limit")
 
 enum pat_err {
     PAT_OK = 0,
@@ -54,12 +57,14 @@ enum pat_err {
  * malformed, unknown, expired, revoked, reused, its owner disabled, or
  * it may not be used from this address, for this audience or without a
  * scope it lacks (EMALFORMED EUNKNOWN EEXPIRED EREVOKED EREUSED
- * EDISABLED EADDRESS EAUDIENCE EINSUFFICIENT). A verifier may cache it.
+ * EDISABLED EADDRESS EAUDIENCE EINSUFFICIENT), it awaits approval
+ * (EPENDING) or its uses are spent (EEXHAUSTED). A verifier may cache it.
  *
  * PAT_CLASS_REFUSAL: the caller's request was refused by a rule; sent
  * again unchanged, it is refused again as long as the facts stay the
  * same (EINVAL ENOTFOUND ECONFLICT ELIMIT EPOLICY ESCOPE EFORBIDDEN
- * EINITED ENOTINIT ESCHEMA ERANGE).
+ * EINITED ENOTINIT ESCHEMA ERANGE; ERATE: a token over its rate limit,
+ * refused until its window ends, never cached).
  *
  * PAT_CLASS_TRANSIENT: neither the token nor the request is at fault:
  * the store or a resource of this process failed, and the same request

@@ -18,5 +18,6 @@
 #include "text.h"
 #include "transfer.h"
 #include "sso.h"
+#include "governance.h"
 
 #endif

@@ -56,7 +56,12 @@ int pat_status_parse(const char *s, int *mask);
  * plaintext. Refusals: PAT_ENOTFOUND (no such user), PAT_EDISABLED,
  * PAT_EINVAL (malformed field), PAT_ESCOPE (scope unknown, not allowed for
  * the user, or beyond the acting token), PAT_EPOLICY (expiry refused),
- * PAT_ELIMIT (too many active tokens), PAT_ECONFLICT (name in use).
+ * PAT_ELIMIT (too many active tokens), PAT_ECONFLICT (name in use),
+ * PAT_EFORBIDDEN (a service account's token not issued by an
+ * administrator or a local command). A token asking for a scope of the
+ * policy's approval_required_scopes is created pending (out->approval),
+ * unless an administrator issues it on behalf (who->on_behalf) or a
+ * local command does (who NULL).
  */
 int pat_token_create(struct pat_store *st, const struct pat_actor *who,
                      const struct pat_token_spec *spec, struct pat_token *out,

@@ -47,6 +47,27 @@
 
 enum pat_role { PAT_ROLE_USER = 0, PAT_ROLE_ADMIN = 1 };
 
+/* Who owns tokens (DESIGN.md section 13): a person or a service account. */
+enum pat_user_kind { PAT_KIND_PERSON = 0, PAT_KIND_SERVICE = 1 };
+
+/*
+ * Where a token stands with the approval of its scopes (DESIGN.md
+ * section 13). NONE: no approval was needed. A denied or expired request
+ * is also revoked (reasons "denied" and "approval_expired").
+ */
+enum pat_approval {
+    PAT_APPROVAL_NONE = 0,
+    PAT_APPROVAL_PENDING = 1,
+    PAT_APPROVAL_APPROVED = 2,
+    PAT_APPROVAL_DENIED = 3,
+    PAT_APPROVAL_EXPIRED = 4,
+};
+
+#define PAT_APPROVAL_REASON_MAX 500     /* bytes of UTF-8 */
+#define PAT_RATE_LIMIT_MAX      1000000 /* requests per window */
+#define PAT_RATE_WINDOW_MAX     86400   /* seconds */
+#define PAT_MAX_USES_MAX        1000000000LL
+
 enum pat_status {
     PAT_STATUS_ACTIVE = 1,
     PAT_STATUS_EXPIRED = 2,
@@ -67,6 +88,7 @@ struct pat_user {
     int64_t created_at;
     int64_t updated_at;
     int64_t deleted_at;
+    int kind; /* enum pat_user_kind */
 };
 
 struct pat_token {
@@ -86,6 +108,16 @@ struct pat_token {
     int64_t last_used_at;
     char last_used_ip[PAT_IP_MAX + 1];
     char recent_ips[PAT_RECENTSTR_MAX + 1]; /* newest first */
+    /* Governance (DESIGN.md section 13, migration 8). */
+    int approval;                                      /* enum pat_approval */
+    char approval_reason[PAT_APPROVAL_REASON_MAX + 1]; /* a denial's */
+    char decided_by[PAT_ID_LEN + 1]; /* the admin; "" for the system */
+    int64_t decided_at;
+    int64_t max_uses;  /* 0: unlimited */
+    int64_t uses_left; /* while max_uses > 0 */
+    int rate_limit;    /* requests per rate_window seconds; 0: none */
+    int rate_window;
+    int64_t unused_notice_at; /* the hygiene notice; 0: none */
 };
 
 struct pat_policy {
@@ -94,6 +126,11 @@ struct pat_policy {
     int default_lifetime_days; /* 1..max_lifetime_days */
     int max_tokens_per_user;   /* active tokens, 1..1000000 */
     bool revoke_on_reuse;      /* a reused retired secret revokes */
+    /* Governance (DESIGN.md section 13). */
+    char approval_required_scopes[PAT_SCOPESTR_MAX + 1]; /* "": none */
+    int64_t pending_max_age_seconds; /* a pending request expires after */
+    int revoke_unused_after_days;    /* 0: off */
+    bool service_allow_no_expiry;    /* service accounts' tokens */
 };
 
 /* Who performs a change, for rules and for the audit trail. */

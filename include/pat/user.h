@@ -38,6 +38,11 @@ int pat_user_get(struct pat_store *st, const char *key, struct pat_user *out);
 int pat_user_list(struct pat_store *st, int64_t after, const char *q,
                   struct pat_user *out, size_t cap, size_t *n);
 
+/* pat_user_list of one kind ("person" or "service"; NULL: both). */
+int pat_user_list_kind(struct pat_store *st, int64_t after, const char *q,
+                       const char *kind, struct pat_user *out, size_t cap,
+                       size_t *n);
+
 /* A partial update: NULL strings and negative ints leave a field as is. */
 struct pat_user_patch {
     const char *display_name;

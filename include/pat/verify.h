@@ -20,6 +20,20 @@ struct pat_verdict {
     int64_t created_at;
     int64_t expires_at;  /* 0: never */
     int64_t grace_until; /* nonzero: an old secret inside its grace */
+    /* Governance (DESIGN.md section 13). */
+    bool service;      /* the owner is a service account */
+    bool uses_limited; /* max_uses set: every success spends one use */
+    int64_t uses_left; /* after this check's use (uses_limited) */
+    int rate_limit;    /* requests per rate_window seconds; 0: none */
+    int rate_window;
+    /*
+     * Set by a check that counted the rate limit (pat_check.rate): the
+     * limit this node applies, what remains of it in the current window
+     * and the seconds until that window ends. Never cached.
+     */
+    int rate_node_limit;
+    int rate_remaining;
+    int rate_reset;
 };
 
 /*
@@ -90,11 +104,38 @@ void pat_verifier_free(struct pat_verifier *v);
  * the token is not valid (as pat_verify), PAT_EADDRESS (address outside
  * allowed_cidrs), PAT_EAUDIENCE (a token limited to audiences, and the
  * request names none of them or none at all), PAT_EINSUFFICIENT (a
- * required scope is missing; out is filled), or PAT_EUNAVAIL when the
- * store cannot answer a miss: callers must fail closed.
+ * required scope is missing; out is filled), PAT_ERATE (over its rate
+ * limit, with PAT_CHECK_RATE; out is filled), or PAT_EUNAVAIL when the
+ * store cannot answer a miss: callers must fail closed. A use-limited
+ * token spends one use in the store on every check that would succeed
+ * (one atomic conditional decrement, exact across nodes): PAT_EEXHAUSTED
+ * when none is left. Tokens without a limit never write.
  */
 int pat_verifier_check(struct pat_verifier *v, const char *token, size_t len,
                        const struct pat_check *c, struct pat_verdict *out);
+
+/*
+ * Flags of pat_verifier_check_flags (governance, DESIGN.md section 13).
+ * PAT_CHECK_RATE: count and enforce the token's rate limit (forward
+ * auth). PAT_CHECK_DEFER_LIMITED: a use-limited token is not checked
+ * but answered PAT_ELIMIT, before its rate limit is counted, so that
+ * the caller runs the check again where a store write may wait (the
+ * daemon's workers).
+ */
+#define PAT_CHECK_RATE          1u
+#define PAT_CHECK_DEFER_LIMITED 2u
+
+/* pat_verifier_check with flags; pat_verifier_check passes 0. */
+int pat_verifier_check_flags(struct pat_verifier *v, const char *token,
+                             size_t len, const struct pat_check *c,
+                             unsigned flags, struct pat_verdict *out);
+
+/*
+ * Per-token rate limits are counted on each node: with n nodes, a node
+ * allows ceil(limit / n) requests per window (docs/governance.md).
+ * Default 1; call before the verifier serves.
+ */
+void pat_verifier_set_rate_nodes(struct pat_verifier *v, int n);
 
 /*
  * Makes every cached answer stale: the next check of every token reads
@@ -148,6 +189,9 @@ struct pat_verifier_stats {
     uint64_t stale_users;
     uint64_t flushes;
     int64_t feed_seq;
+    /* Governance: uses spent by this verifier, rate-limit refusals. */
+    uint64_t uses_spent;
+    uint64_t rate_refused;
 };
 
 void pat_verifier_stats(struct pat_verifier *v, struct pat_verifier_stats *out);

@@ -163,6 +163,37 @@ static const struct migration migrations[] = {
      "CREATE INDEX exchanges_user ON exchanges (user_id, issued_at);\n"
      "CREATE INDEX exchanges_expires ON exchanges (expires_at);\n"},
     /*
+     * Governance (DESIGN.md section 13): service accounts, approvals of
+     * sensitive scopes, per-token use and rate limits, and the notice
+     * before an unused token is revoked. Every default keeps what was
+     * there before: people, no approval, no limits, hygiene off.
+     */
+    {8, "governance",
+     "ALTER TABLE users ADD COLUMN kind TEXT NOT NULL DEFAULT 'person'"
+     " CHECK (kind IN ('person', 'service'));\n"
+     "ALTER TABLE tokens ADD COLUMN approval TEXT NOT NULL DEFAULT ''"
+     " CHECK (approval IN ('', 'pending', 'approved', 'denied',"
+     " 'expired'));\n"
+     "ALTER TABLE tokens ADD COLUMN approval_reason TEXT NOT NULL"
+     " DEFAULT '';\n"
+     "ALTER TABLE tokens ADD COLUMN decided_by TEXT;\n"
+     "ALTER TABLE tokens ADD COLUMN decided_at BIGINT;\n"
+     "ALTER TABLE tokens ADD COLUMN max_uses BIGINT NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE tokens ADD COLUMN uses_left BIGINT NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE tokens ADD COLUMN rate_limit BIGINT NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE tokens ADD COLUMN rate_window BIGINT NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE tokens ADD COLUMN unused_notice_at BIGINT;\n"
+     "CREATE INDEX tokens_pending ON tokens (seq)"
+     " WHERE approval = 'pending' AND revoked_at IS NULL;\n"
+     "ALTER TABLE policy ADD COLUMN approval_required_scopes TEXT NOT NULL"
+     " DEFAULT '';\n"
+     "ALTER TABLE policy ADD COLUMN pending_max_age_seconds BIGINT NOT NULL"
+     " DEFAULT 604800;\n"
+     "ALTER TABLE policy ADD COLUMN revoke_unused_after_days INTEGER NOT NULL"
+     " DEFAULT 0;\n"
+     "ALTER TABLE policy ADD COLUMN service_allow_no_expiry INTEGER NOT NULL"
+     " DEFAULT 0;\n"},
+    /*
      * Single sign-on and SCIM (DESIGN.md section 11): the built-in scope
      * patd:scim for stores made before it (init writes it for new ones);
      * attributes that bind a user to an identity provider (the OpenID

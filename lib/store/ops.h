@@ -106,8 +106,8 @@ int pat__q_rows(struct pat_store *st, struct pat_stmt *s, pat__row_fn read,
                 void *out, size_t size, size_t cap, size_t *n);
 
 /* Columns of each kind of row, and their one reader (col: first column). */
-#define PAT_USER_NCOLS  12
-#define PAT_TOKEN_NCOLS 16
+#define PAT_USER_NCOLS  13
+#define PAT_TOKEN_NCOLS 25
 void pat__row_user(struct pat_store *st, struct pat_stmt *s, int col,
                    void *user);
 void pat__row_token(struct pat_store *st, struct pat_stmt *s, int col,

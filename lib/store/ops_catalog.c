@@ -156,6 +156,11 @@ pat__db_policy_get(struct pat_store *st, struct pat_policy *p)
         p->default_lifetime_days = (int)c_int(st, s, 2);
         p->max_tokens_per_user = (int)c_int(st, s, 3);
         p->revoke_on_reuse = c_int(st, s, 4) != 0;
+        c_text(st, s, 5, p->approval_required_scopes,
+               sizeof(p->approval_required_scopes));
+        p->pending_max_age_seconds = c_int(st, s, 6);
+        p->revoke_unused_after_days = (int)c_int(st, s, 7);
+        p->service_allow_no_expiry = c_int(st, s, 8) != 0;
     }
     q_done(st, s);
     return rc;
@@ -174,5 +179,9 @@ pat__db_policy_put(struct pat_store *st, const struct pat_policy *p)
     b_int(st, s, 3, p->default_lifetime_days);
     b_int(st, s, 4, p->max_tokens_per_user);
     b_int(st, s, 5, p->revoke_on_reuse);
+    b_text(st, s, 6, p->approval_required_scopes);
+    b_int(st, s, 7, p->pending_max_age_seconds);
+    b_int(st, s, 8, p->revoke_unused_after_days);
+    b_int(st, s, 9, p->service_allow_no_expiry);
     return pat__q_run(st, s, NULL);
 }

@@ -104,6 +104,29 @@ pat__row_user(struct pat_store *st, struct pat_stmt *s, int i, void *user)
     u->created_at = c_int(st, s, i + 9);
     u->updated_at = c_int(st, s, i + 10);
     u->deleted_at = c_int(st, s, i + 11);
+    c_text(st, s, i + 12, role, sizeof(role));
+    u->kind = strcmp(role, "service") == 0 ? PAT_KIND_SERVICE : PAT_KIND_PERSON;
+}
+
+static const char *const approvals[] = {"", "pending", "approved", "denied",
+                                        "expired"};
+
+const char *
+pat__approval_name(int approval)
+{
+    return approval > 0 && approval < 5 ? approvals[approval] : "";
+}
+
+int
+pat__approval_parse(const char *s)
+{
+    int i;
+
+    for (i = 1; i < 5; i++) {
+        if (strcmp(approvals[i], s) == 0)
+            return i;
+    }
+    return PAT_APPROVAL_NONE;
 }
 
 void
@@ -128,4 +151,17 @@ pat__row_token(struct pat_store *st, struct pat_stmt *s, int i, void *token)
     t->last_used_at = c_int(st, s, i + 13);
     c_text(st, s, i + 14, t->last_used_ip, sizeof(t->last_used_ip));
     c_text(st, s, i + 15, t->recent_ips, sizeof(t->recent_ips));
+    {
+        char approval[16];
+        c_text(st, s, i + 16, approval, sizeof(approval));
+        t->approval = pat__approval_parse(approval);
+    }
+    c_text(st, s, i + 17, t->approval_reason, sizeof(t->approval_reason));
+    c_text(st, s, i + 18, t->decided_by, sizeof(t->decided_by));
+    t->decided_at = c_int(st, s, i + 19);
+    t->max_uses = c_int(st, s, i + 20);
+    t->uses_left = c_int(st, s, i + 21);
+    t->rate_limit = (int)c_int(st, s, i + 22);
+    t->rate_window = (int)c_int(st, s, i + 23);
+    t->unused_notice_at = c_int(st, s, i + 24);
 }

@@ -92,7 +92,7 @@ pat__db_user_get(struct pat_store *st, const char *key, struct pat_user *out)
 
 int
 pat__db_user_list(struct pat_store *st, int64_t after, const char *q,
-                  struct pat_user *out, size_t cap, size_t *n)
+                  const char *kind, struct pat_user *out, size_t cap, size_t *n)
 {
     struct pat_stmt *s;
     int rc = q_prepare(st, Q_USER_LIST, &s);
@@ -103,6 +103,7 @@ pat__db_user_list(struct pat_store *st, int64_t after, const char *q,
     b_int(st, s, 1, after);
     b_int(st, s, 2, (int64_t)cap);
     b_opt(st, s, 3, q);
+    b_opt(st, s, 4, kind);
     return pat__q_rows(st, s, pat__row_user, out, sizeof(*out), cap, n);
 }
 

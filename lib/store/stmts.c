@@ -16,11 +16,14 @@
 #define USER_COLS                                                              \
     "seq, id, username, display_name, email, role, scopes, disabled,"          \
     " CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END, created_at,"          \
-    " updated_at, deleted_at"
+    " updated_at, deleted_at, kind"
 #define TOKEN_COLS                                                             \
     "t.seq, t.id, t.user_id, t.name, t.description, t.scopes, t.audiences,"    \
     " t.allowed_cidrs, t.hint, t.created_at, t.expires_at, t.revoked_at,"      \
-    " t.revoked_reason, t.last_used_at, t.last_used_ip, t.recent_ips"
+    " t.revoked_reason, t.last_used_at, t.last_used_ip, t.recent_ips,"         \
+    " t.approval, t.approval_reason, t.decided_by, t.decided_at,"              \
+    " t.max_uses, t.uses_left, t.rate_limit, t.rate_window,"                   \
+    " t.unused_notice_at"
 #define AUDIT_COLS                                                             \
     "seq, at, actor_user_id, actor_token_id, ip, user_agent, action,"          \
     " target_user_id, target_token_id, detail"
@@ -107,8 +110,9 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
                      "  OR @instr@(username, lower(?3)) > 0"
                      "  OR @instr@(lower(display_name), lower(?3)) > 0"
                      "  OR @instr@(lower(email), lower(?3)) > 0)"
+                     " AND (?4 IS NULL OR kind = ?4)"
                      " ORDER BY seq LIMIT ?2",
-                     "iit", true},
+                     "iitt", true},
     [Q_USER_PW_GET] = {"SELECT password_hash FROM users WHERE id = ?1"
                        " AND password_hash IS NOT NULL",
                        "t", true},
@@ -137,16 +141,31 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
 
     [Q_POLICY_GET] = {"SELECT max_lifetime_days, allow_no_expiry,"
                       " default_lifetime_days, max_tokens_per_user,"
-                      " revoke_on_reuse FROM policy WHERE id = 1",
+                      " revoke_on_reuse, approval_required_scopes,"
+                      " pending_max_age_seconds, revoke_unused_after_days,"
+                      " service_allow_no_expiry FROM policy WHERE id = 1",
                       "", true},
-    [Q_POLICY_PUT] = {"INSERT INTO policy VALUES (1, ?1, ?2, ?3, ?4, ?5)"
+    [Q_POLICY_PUT] = {"INSERT INTO policy (id, max_lifetime_days,"
+                      " allow_no_expiry, default_lifetime_days,"
+                      " max_tokens_per_user, revoke_on_reuse,"
+                      " approval_required_scopes, pending_max_age_seconds,"
+                      " revoke_unused_after_days, service_allow_no_expiry)"
+                      " VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                       " ON CONFLICT (id) DO UPDATE SET"
                       " max_lifetime_days = excluded.max_lifetime_days,"
                       " allow_no_expiry = excluded.allow_no_expiry,"
                       " default_lifetime_days = excluded.default_lifetime_days,"
                       " max_tokens_per_user = excluded.max_tokens_per_user,"
-                      " revoke_on_reuse = excluded.revoke_on_reuse",
-                      "iiiii", false},
+                      " revoke_on_reuse = excluded.revoke_on_reuse,"
+                      " approval_required_scopes ="
+                      " excluded.approval_required_scopes,"
+                      " pending_max_age_seconds ="
+                      " excluded.pending_max_age_seconds,"
+                      " revoke_unused_after_days ="
+                      " excluded.revoke_unused_after_days,"
+                      " service_allow_no_expiry ="
+                      " excluded.service_allow_no_expiry",
+                      "iiiiitiii", false},
 
     [Q_TOKEN_INSERT] = {"INSERT INTO tokens (id, user_id, name, description,"
                         " scopes, audiences, allowed_cidrs, hint, created_at,"
@@ -205,7 +224,7 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
                   " u.seq, u.id, u.username, u.display_name, u.email, u.role,"
                   " u.scopes, u.disabled,"
                   " CASE WHEN u.password_hash IS NULL THEN 0 ELSE 1 END,"
-                  " u.created_at, u.updated_at, u.deleted_at"
+                  " u.created_at, u.updated_at, u.deleted_at, u.kind"
                   " FROM secrets s JOIN tokens t ON t.id = s.token_id"
                   " JOIN users u ON u.id = t.user_id WHERE s.hash = ?1",
                   "b", true},
@@ -354,6 +373,44 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
                             "ti", true},
     [Q_EXCHANGE_PRUNE] = {"DELETE FROM exchanges WHERE expires_at < ?1", "i",
                           false},
+    /* Governance (DESIGN.md section 13, migration 8; ops_gov.c). */
+    [Q_USER_KIND_SET] = {"UPDATE users SET kind = ?2 WHERE id = ?1", "tt",
+                         false},
+    [Q_TOKEN_GOV_SET] = {"UPDATE tokens SET approval = ?2,"
+                         " approval_reason = ?3, decided_by = ?4,"
+                         " decided_at = ?5, max_uses = ?6, uses_left = ?7,"
+                         " rate_limit = ?8, rate_window = ?9,"
+                         " unused_notice_at = ?10 WHERE id = ?1",
+                         "ttttiiiiii", false},
+    /*
+     * One use of a use-limited token: a conditional decrement, atomic on
+     * both backends (a row lock on PostgreSQL, the database lock on
+     * SQLite), so that two nodes never spend the same use.
+     */
+    [Q_TOKEN_USE] = {"UPDATE tokens SET uses_left = uses_left - 1"
+                     " WHERE id = ?1 AND max_uses > 0 AND uses_left > 0"
+                     " AND revoked_at IS NULL RETURNING uses_left",
+                     "t", false},
+    [Q_TOKEN_PENDING] = {"SELECT " TOKEN_COLS " FROM tokens t"
+                         " WHERE t.approval = 'pending'"
+                         " AND t.revoked_at IS NULL AND t.seq > ?1"
+                         " ORDER BY t.seq LIMIT ?2",
+                         "ii", true},
+    /* Pending requests created at or before ?1. */
+    [Q_TOKEN_PENDING_OLD] = {"SELECT " TOKEN_COLS " FROM tokens t"
+                             " WHERE t.approval = 'pending'"
+                             " AND t.revoked_at IS NULL"
+                             " AND t.created_at <= ?1"
+                             " ORDER BY t.seq LIMIT ?2",
+                             "ii", true},
+    /* Live tokens unused (or never used and created) at or before ?2. */
+    [Q_TOKEN_IDLE] = {"SELECT " TOKEN_COLS " FROM tokens t WHERE" LIVE(
+                          "t.", "?1") " AND t.approval <> 'pending'"
+                                      " AND coalesce(t.last_used_at,"
+                                      " t.created_at) <= ?2"
+                                      " AND t.seq > ?4"
+                                      " ORDER BY t.seq LIMIT ?3",
+                      "iiii", true},
 };
 
 static const char *

@@ -53,7 +53,8 @@ int pat__db_user_get(struct pat_store *st, const char *key,
                      struct pat_user *out);
 /* q: NULL, or a substring of username, display name or email. */
 int pat__db_user_list(struct pat_store *st, int64_t after, const char *q,
-                      struct pat_user *out, size_t cap, size_t *n);
+                      const char *kind, struct pat_user *out, size_t cap,
+                      size_t *n);
 /* The argon2id string of a user; PAT_ENOTFOUND when there is none. */
 int pat__db_user_password_get(struct pat_store *st, const char *user_id,
                               char *buf, size_t cap);
@@ -243,5 +244,36 @@ int pat__db_exchange_prune(struct pat_store *st, int64_t before, int64_t *n);
  */
 void pat__note_change(struct pat_store *st, int64_t seq, int evict,
                       const char *user_id, const char *token_id);
+
+/*
+ * Governance (ops_gov.c, migration 8). The kind of user id ("person" or
+ * "service"). The governance columns of token t (approval, decision,
+ * limits, notice), written as they are in t.
+ */
+int pat__db_user_kind_set(struct pat_store *st, const char *id,
+                          const char *kind);
+int pat__db_token_gov_set(struct pat_store *st, const struct pat_token *t);
+/*
+ * Spends one use of token id: PAT_OK with *left the uses that remain, or
+ * PAT_ENOTFOUND when it has none left (or no limit, or is revoked).
+ * Runs alone, outside any transaction: one atomic statement.
+ */
+int pat__db_token_use(struct pat_store *st, const char *id, int64_t *left);
+/* Pending requests after seq, oldest first. */
+int pat__db_token_pending(struct pat_store *st, int64_t after,
+                          struct pat_token *out, size_t cap, size_t *n);
+/* Pending requests created at or before `before`. */
+int pat__db_token_pending_old(struct pat_store *st, int64_t before,
+                              struct pat_token *out, size_t cap, size_t *n);
+/*
+ * Live tokens after seq `after` not used (or created, if never used)
+ * since idle_before, in seq order.
+ */
+int pat__db_token_idle(struct pat_store *st, int64_t now, int64_t idle_before,
+                       int64_t after, struct pat_token *out, size_t cap,
+                       size_t *n);
+/* The stored name of an approval state, and back (unknown: NONE). */
+const char *pat__approval_name(int approval);
+int pat__approval_parse(const char *s);
 
 #endif

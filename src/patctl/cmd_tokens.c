@@ -328,6 +328,9 @@ cmd_tokens(struct cmd_ctx *c, int argc, char **argv)
          "tokens bulk-revoke [--user-id ID] [--scope SCOPE] "
          "[--created-before TIME] [--dry-run | --yes]",
          tokens_bulk_revoke},
+        {"pending", "tokens pending [--limit N]", ctl_tokens_pending},
+        {"approve", "tokens approve ID", ctl_tokens_approve},
+        {"deny", "tokens deny ID [--reason TEXT]", ctl_tokens_deny},
         {NULL, NULL, NULL},
     };
 

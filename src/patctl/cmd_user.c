@@ -28,6 +28,7 @@ struct user_args {
     bool password;
     bool none;
     bool yes;
+    bool service; /* a service account (create), or only those (list) */
     const char *bad;
 };
 
@@ -43,6 +44,7 @@ static const struct option user_opts[] = {
     {"none", no_argument, NULL, '0'},
     {"limit", required_argument, NULL, 'l'},
     {"yes", no_argument, NULL, 'y'},
+    {"service", no_argument, NULL, 'S'},
     {NULL, 0, NULL, 0},
 };
 
@@ -87,6 +89,9 @@ user_opt(int opt, const char *arg, void *ctx)
     case 'y':
         a->yes = true;
         return 0;
+    case 'S':
+        a->service = true;
+        return 0;
     default:
         return 1;
     }
@@ -105,9 +110,10 @@ user_parse(struct cmd_ctx *c, int argc, char **argv, const char *usage,
         char code;
         const char *flag;
     } flags[] = {
-        {'q', "--query"}, {'n', "--display-name"}, {'e', "--email"},
-        {'r', "--role"},  {'s', "--scope"},        {'p', "--password"},
-        {'0', "--none"},  {'l', "--limit"},        {'y', "--yes"},
+        {'q', "--query"},   {'n', "--display-name"}, {'e', "--email"},
+        {'r', "--role"},    {'s', "--scope"},        {'p', "--password"},
+        {'0', "--none"},    {'l', "--limit"},        {'y', "--yes"},
+        {'S', "--service"},
     };
     bool given[sizeof(flags) / sizeof(flags[0])];
     size_t i;
@@ -128,6 +134,7 @@ user_parse(struct cmd_ctx *c, int argc, char **argv, const char *usage,
     given[6] = a->none;
     given[7] = a->limit > 0;
     given[8] = a->yes;
+    given[9] = a->service;
     for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
         if (given[i] && strchr(allowed, flags[i].code) == NULL)
             return cli_usage_error(usage, "%s does not apply here",
@@ -213,18 +220,21 @@ user_path(struct cmd_ctx *c, struct buf *path, const char *who)
 static int
 user_list(struct cmd_ctx *c, int argc, char **argv)
 {
-    static const char usage[] = "user list [--query TEXT] [--limit N] [--json]";
+    static const char usage[] =
+        "user list [--query TEXT] [--service] [--limit N] [--json]";
     struct user_args a;
     struct buf path;
     int status;
 
     buf_init(&path, 0);
-    status = user_parse(c, argc, argv, usage, &a, "ql", 0, false);
+    status = user_parse(c, argc, argv, usage, &a, "qlS", 0, false);
     if (status != -1)
         goto out;
     status = ctl_path(c, &path, "/v1/users", NULL);
     if (status == EXIT_DONE)
         status = ctl_query(c, &path, "q", a.query);
+    if (status == EXIT_DONE && a.service)
+        status = ctl_query(c, &path, "kind", "service");
     if (status == EXIT_DONE)
         status = list_print(c, buf_str(&path), a.limit, &view_users);
 out:
@@ -251,7 +261,9 @@ create_body(const struct user_args *a, const char *username,
         (a->scopes != NULL &&
          json_object_set(body, "scopes", a->scopes) != 0) ||
         (password != NULL &&
-         json_object_set_new(body, "password", json_string(password)) != 0)) {
+         json_object_set_new(body, "password", json_string(password)) != 0) ||
+        (a->service &&
+         json_object_set_new(body, "kind", json_string("service")) != 0)) {
         json_decref(body);
         return NULL;
     }
@@ -263,8 +275,8 @@ user_create(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "user create USERNAME [--display-name TEXT] [--email ADDR] "
-        "[--role admin|user | --admin] [--scope SCOPE]... [--password] "
-        "[--json]";
+        "[--role admin|user | --admin] [--scope SCOPE]... "
+        "[--password | --service] [--json]";
     struct user_args a;
     json_t *body = NULL, *user = NULL;
     char password[PASSWORD_MAX + 1];
@@ -272,9 +284,13 @@ user_create(struct cmd_ctx *c, int argc, char **argv)
     int status;
 
     password[0] = '\0';
-    status = user_parse(c, argc, argv, usage, &a, "nersp", 1, false);
+    status = user_parse(c, argc, argv, usage, &a, "nerspS", 1, false);
     if (status != -1)
         goto out;
+    if (a.service && a.password) {
+        status = cli_usage_error(usage, "a service account has no password");
+        goto out;
+    }
     if (a.password && !prompt_line("Password: ", true, password,
                                    sizeof(password), err, sizeof(err))) {
         status = cli_refuse("cannot read the password: %s", err);
@@ -454,10 +470,11 @@ int
 cmd_user(struct cmd_ctx *c, int argc, char **argv)
 {
     static const struct cli_cmd cmds[] = {
-        {"list", "user list [--query TEXT] [--limit N]", user_list},
+        {"list", "user list [--query TEXT] [--service] [--limit N]", user_list},
         {"create",
          "user create USERNAME [--display-name TEXT] [--email ADDR] "
-         "[--role admin|user | --admin] [--scope SCOPE]... [--password]",
+         "[--role admin|user | --admin] [--scope SCOPE]... "
+         "[--password | --service]",
          user_create},
         {"show", "user show USER", user_show},
         {"disable", "user disable USER", user_disable},

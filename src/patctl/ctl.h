@@ -110,6 +110,10 @@ int cmd_token(struct cmd_ctx *c, int argc, char **argv);
 int token_exchange(struct cmd_ctx *c, int argc, char **argv);
 int cmd_user(struct cmd_ctx *c, int argc, char **argv);
 int cmd_tokens(struct cmd_ctx *c, int argc, char **argv);
+/* The approval queue (cmd_approvals.c), subcommands of tokens. */
+int ctl_tokens_pending(struct cmd_ctx *c, int argc, char **argv);
+int ctl_tokens_approve(struct cmd_ctx *c, int argc, char **argv);
+int ctl_tokens_deny(struct cmd_ctx *c, int argc, char **argv);
 int cmd_audit(struct cmd_ctx *c, int argc, char **argv);
 int cmd_events(struct cmd_ctx *c, int argc, char **argv);
 int cmd_scan(struct cmd_ctx *c, int argc, char **argv);

@@ -19,6 +19,7 @@ const struct field view_user_fields[] = {
     {"disabled", "disabled", "-"},
     {"created", "created_at", "-"},
     {"updated", "updated_at", "-"},
+    {"kind", "kind", "person"},
     {NULL, NULL, NULL},
 };
 

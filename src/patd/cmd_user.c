@@ -13,6 +13,8 @@ struct user_args {
     char scopes[PAT_SCOPESTR_MAX + 1];
     bool have_scopes;
     bool overflow;
+    int kind; /* enum pat_user_kind */
+    bool bad_kind;
 };
 
 static int
@@ -29,6 +31,9 @@ user_opt(int opt, const char *arg, void *ctx)
         return 0;
     case 'A':
         a->spec.role = PAT_ROLE_ADMIN;
+        return 0;
+    case 'k':
+        a->bad_kind = pat_user_kind_parse(arg, &a->kind) != PAT_OK;
         return 0;
     case 's':
         a->have_scopes = true;
@@ -54,13 +59,14 @@ print_user(struct cmd_ctx *c, const struct pat_user *u)
            "display name: %s\n"
            "email:        %s\n"
            "role:         %s\n"
+           "kind:         %s\n"
            "scopes:       %s\n"
            "disabled:     %s\n"
            "created:      %s\n"
            "updated:      %s\n",
            u->id, u->username, u->display_name, u->email,
-           u->role == PAT_ROLE_ADMIN ? "admin" : "user", u->scopes,
-           u->disabled ? "yes" : "no",
+           u->role == PAT_ROLE_ADMIN ? "admin" : "user",
+           pat_user_kind_name(u->kind), u->scopes, u->disabled ? "yes" : "no",
            admin_time(u->created_at, "-", t1, sizeof(t1)),
            admin_time(u->updated_at, "-", t2, sizeof(t2)));
 }
@@ -70,13 +76,14 @@ user_add(struct cmd_ctx *c, int argc, char **argv)
 {
     static const char usage[] =
         "user add NAME [--display-name TEXT] [--email ADDR] [--admin] "
-        "[--scope SCOPE]... [--db PATH] [--json]";
+        "[--kind person|service] [--scope SCOPE]... [--db PATH] [--json]";
     static const struct option opts[] = {
         ADMIN_COMMON_OPTS,
         {"display-name", required_argument, NULL, 'n'},
         {"email", required_argument, NULL, 'e'},
         {"admin", no_argument, NULL, 'A'},
         {"scope", required_argument, NULL, 's'},
+        {"kind", required_argument, NULL, 'k'},
         {NULL, 0, NULL, 0},
     };
     struct user_args a;
@@ -93,13 +100,15 @@ user_add(struct cmd_ctx *c, int argc, char **argv)
         return cli_usage_error(usage, "expected one user name");
     if (a.overflow)
         return cli_usage_error(usage, "too many scopes");
+    if (a.bad_kind)
+        return cli_usage_error(usage, "--kind is 'person' or 'service'");
     a.spec.username = argv[optind];
     if (a.have_scopes)
         a.spec.scopes = a.scopes;
     status = admin_open(c, 0, &st);
     if (status != EXIT_DONE)
         return status;
-    rc = pat_user_create(st, NULL, &a.spec, &u);
+    rc = pat_user_create_kind(st, NULL, &a.spec, a.kind, &u);
     if (rc != PAT_OK)
         status = admin_refuse(c, "cannot add the user", rc);
     else

@@ -47,12 +47,19 @@ h_users_list(struct req *r)
     int64_t after;
     int rc;
 
+    const char *kind = req_query(r, "kind");
+    int k;
+
     if (req_page(r, &limit, &after))
         return r->status;
+    if (kind != NULL && pat_user_kind_parse(kind, &k) != PAT_OK)
+        return reply_error(r, 400, "invalid_request",
+                           "kind must be 'person' or 'service'");
     page = calloc(limit + 1, sizeof(*page));
     if (page == NULL)
         return reply_pat(r, PAT_ENOMEM);
-    rc = pat_user_list(r->st, after, req_query(r, "q"), page, limit + 1, &n);
+    rc = pat_user_list_kind(r->st, after, req_query(r, "q"), kind, page,
+                            limit + 1, &n);
     if (rc != PAT_OK) {
         free(page);
         return reply_pat(r, rc);
@@ -68,15 +75,15 @@ h_users_list(struct req *r)
 int
 h_users_create(struct req *r)
 {
-    static const char *const fields[] = {"username", "display_name", "email",
-                                         "role",     "scopes",       "password",
-                                         NULL};
+    static const char *const fields[] = {
+        "username", "display_name", "email", "role",
+        "scopes",   "password",     "kind",  NULL};
     struct pat_user_spec spec = {NULL, NULL, NULL, PAT_ROLE_USER, NULL};
     char scopes[PAT_SCOPESTR_MAX + 1];
-    const char *role = NULL, *pw = NULL;
+    const char *role = NULL, *pw = NULL, *kind_name = NULL;
     struct pat_user u;
     bool has_scopes;
-    int rc;
+    int rc, kind = PAT_KIND_PERSON;
 
     if (body_fields(r, fields) ||
         body_string(r, "username", true, &spec.username) ||
@@ -84,12 +91,20 @@ h_users_create(struct req *r)
         body_string(r, "email", false, &spec.email) ||
         body_string(r, "role", false, &role) ||
         body_string(r, "password", false, &pw) ||
+        body_string(r, "kind", false, &kind_name) ||
         body_list(r, "scopes", PAT_SCOPES_MAX, scopes, sizeof(scopes),
                   &has_scopes) ||
         parse_role(r, role, &spec.role) || check_password(r, pw))
         return r->status;
+    if (kind_name != NULL && pat_user_kind_parse(kind_name, &kind) != PAT_OK)
+        return reply_error(r, 400, "invalid_request",
+                           "kind must be 'person' or 'service'");
+    /* Refused before anything is written: a service account never signs in. */
+    if (kind == PAT_KIND_SERVICE && pw != NULL)
+        return reply_error(r, 400, "invalid_request",
+                           "a service account has no password");
     spec.scopes = has_scopes ? scopes : NULL;
-    rc = pat_user_create(r->st, &r->actor, &spec, &u);
+    rc = pat_user_create_kind(r->st, &r->actor, &spec, kind, &u);
     if (rc == PAT_OK && pw != NULL)
         rc = pat_user_set_password(r->st, &r->actor, u.id, pw);
     if (rc != PAT_OK)
@@ -369,12 +384,48 @@ h_policy_get(struct req *r)
     return rc == PAT_OK ? reply(r, 200, render_policy(&p)) : reply_pat(r, rc);
 }
 
+/*
+ * The governance fields of PUT /v1/policy (DESIGN.md section 13): each
+ * optional, kept as stored when absent, so that a client that knows only
+ * the basic fields does not turn them off.
+ */
+static int
+policy_governance(struct req *r, struct pat_policy *p)
+{
+    char scopes[PAT_SCOPESTR_MAX + 1];
+    long long age = 0, unused = 0;
+    bool has_scopes, g_age, g_unused;
+    int sne = -1;
+
+    if (body_list(r, "approval_required_scopes", PAT_SCOPES_MAX, scopes,
+                  sizeof(scopes), &has_scopes) ||
+        body_int(r, "pending_max_age_seconds", 60, 366 * 86400LL, &age,
+                 &g_age) ||
+        body_int(r, "revoke_unused_after_days", 0, PAT_LIFETIME_CAP, &unused,
+                 &g_unused) ||
+        body_bool(r, "service_allow_no_expiry", &sne))
+        return r->status;
+    if (has_scopes)
+        snprintf(p->approval_required_scopes,
+                 sizeof(p->approval_required_scopes), "%s", scopes);
+    if (g_age)
+        p->pending_max_age_seconds = age;
+    if (g_unused)
+        p->revoke_unused_after_days = (int)unused;
+    if (sne >= 0)
+        p->service_allow_no_expiry = sne == 1;
+    return 0;
+}
+
 int
 h_policy_put(struct req *r)
 {
     static const char *const fields[] = {
-        "max_lifetime_days",   "allow_no_expiry", "default_lifetime_days",
-        "max_tokens_per_user", "revoke_on_reuse", NULL};
+        "max_lifetime_days",       "allow_no_expiry",
+        "default_lifetime_days",   "max_tokens_per_user",
+        "revoke_on_reuse",         "approval_required_scopes",
+        "pending_max_age_seconds", "revoke_unused_after_days",
+        "service_allow_no_expiry", NULL};
     struct pat_policy p;
     long long maxl = 0, defl = 0, maxt = 0;
     bool g1, g2, g3;
@@ -390,12 +441,19 @@ h_policy_put(struct req *r)
     if (!g1 || !g2 || !g3 || ane < 0 || ror < 0)
         return reply_error(r, 400, "invalid_request",
                            "PUT /v1/policy needs every field of the policy");
+    rc = pat_policy_get(r->st, &p);
+    if (rc != PAT_OK)
+        return reply_pat(r, rc);
+    if (policy_governance(r, &p))
+        return r->status;
     p.max_lifetime_days = (int)maxl;
     p.default_lifetime_days = (int)defl;
     p.max_tokens_per_user = (int)maxt;
     p.allow_no_expiry = ane == 1;
     p.revoke_on_reuse = ror == 1;
     rc = pat_policy_put(r->st, &r->actor, &p);
+    if (rc == PAT_OK)
+        rc = pat_policy_get(r->st, &p);
     return rc == PAT_OK ? reply(r, 200, render_policy(&p)) : reply_pat(r, rc);
 }
 

@@ -118,9 +118,12 @@ tokens_create(struct req *r, const char *owner)
                                          "expires_in_days",
                                          "audiences",
                                          "allowed_cidrs",
+                                         "max_uses",
+                                         "rate_limit",
                                          NULL};
     char scopes[PAT_SCOPESTR_MAX + 1], aud[PAT_AUDSTR_MAX + 1],
         cidrs[PAT_CIDRSTR_MAX + 1], secret[PAT_TOKEN_MAX + 1];
+    struct pat_token_limits limits;
     struct pat_token_spec spec;
     struct pat_token t;
     bool present;
@@ -136,7 +139,7 @@ tokens_create(struct req *r, const char *owner)
                   &present) ||
         body_list(r, "allowed_cidrs", PAT_CIDRS_MAX, cidrs, sizeof(cidrs),
                   &present) ||
-        body_expiry(r, &spec.expiry))
+        body_expiry(r, &spec.expiry) || body_limits(r, &limits))
         return r->status;
     if (r->body == NULL || json_object_get(r->body, "scopes") == NULL)
         return reply_error(r, 400, "invalid_request",
@@ -144,7 +147,8 @@ tokens_create(struct req *r, const char *owner)
     spec.scopes = scopes;
     spec.audiences = aud;
     spec.allowed_cidrs = cidrs;
-    rc = pat_token_create(r->st, &r->actor, &spec, &t, secret, sizeof(secret));
+    rc = pat_token_create_limited(r->st, &r->actor, &spec, &limits, &t, secret,
+                                  sizeof(secret));
     if (rc != PAT_OK)
         return reply_pat(r, rc);
     return reply_secret(r, 201, &t, secret, sizeof(secret));

@@ -104,6 +104,43 @@ identity_headers(struct req *r, bool allowed)
     reply_header(r, "X-Pat-Token-Id", value(allowed, v->token_id));
     reply_header(r, "X-Pat-Scopes", value(allowed, v->scopes));
     reply_header(r, "X-Pat-Expires", value(allowed, r->expires_buf));
+    reply_header(r, "X-Pat-User-Kind",
+                 value(allowed, v->service ? "service" : "person"));
+}
+
+/*
+ * The rate-limit headers of a token with a rate limit (DESIGN.md section
+ * 13; docs/governance.md): the limit this node applies, what remains of
+ * it and the seconds until the window ends (delta seconds, as GitHub's
+ * X-RateLimit-Reset is not: it is an epoch; ours follow the IETF
+ * RateLimit header fields draft).
+ */
+static void
+rate_headers(struct req *r)
+{
+    const struct pat_verdict *v = &r->token;
+
+    if (v->rate_node_limit <= 0)
+        return;
+    snprintf(r->rate_buf[0], sizeof(r->rate_buf[0]), "%d", v->rate_node_limit);
+    snprintf(r->rate_buf[1], sizeof(r->rate_buf[1]), "%d", v->rate_remaining);
+    snprintf(r->rate_buf[2], sizeof(r->rate_buf[2]), "%d", v->rate_reset);
+    reply_header(r, "X-RateLimit-Limit", r->rate_buf[0]);
+    reply_header(r, "X-RateLimit-Remaining", r->rate_buf[1]);
+    reply_header(r, "X-RateLimit-Reset", r->rate_buf[2]);
+}
+
+/* 429 for a token over its rate limit, with Retry-After. */
+static int
+rate_refused(struct req *r)
+{
+    r->nhdrs = 0;
+    identity_headers(r, false);
+    rate_headers(r);
+    snprintf(r->retry_after, sizeof(r->retry_after), "%d",
+             r->token.rate_reset > 0 ? r->token.rate_reset : 1);
+    return reply_error(r, 429, "rate_limited",
+                       "the token is over its rate limit");
 }
 
 /* RFC 6750 section 2.1: "Bearer" 1*SP b64token. */
@@ -207,14 +244,15 @@ audience(struct req *r, const char **aud)
  */
 static int
 check_bearer(struct req *r, const char *tok, size_t len,
-             const struct pat_check *check)
+             const struct pat_check *check, unsigned flags)
 {
     const struct pat_jwt_rules *rules = jwt_rules();
 
     if (rules != NULL && pat_looks_like_jwt(tok, len))
         return pat_verifier_check_jwt(r->verifier, rules, tok, len, check,
                                       &r->token);
-    return pat_verifier_check(r->verifier, tok, len, check, &r->token);
+    return pat_verifier_check_flags(r->verifier, tok, len, check, flags,
+                                    &r->token);
 }
 
 int
@@ -267,8 +305,14 @@ h_auth(struct req *r)
      * Where a miss is a round trip to another machine, this thread only
      * answers from the cache; a miss goes to a worker (r->defer).
      */
-    check.cache_only = blocked || r->can_defer;
-    rc = check_bearer(r, tok, len, &check);
+    check.cache_only = blocked || (r->can_defer && r->defer_misses);
+    /*
+     * A use-limited token writes to the store: never on this thread
+     * (DESIGN.md section 13). Tokens without limits take the path above.
+     */
+    rc = check_bearer(r, tok, len, &check,
+                      PAT_CHECK_RATE |
+                          (r->can_defer ? PAT_CHECK_DEFER_LIMITED : 0u));
     if (!blocked && r->can_defer && rc == PAT_ELIMIT) {
         r->defer = true;
         return 0;
@@ -283,10 +327,13 @@ h_auth(struct req *r)
         return reply_error(r, 403, "insufficient_scope",
                            "the token lacks a required scope");
     }
+    if (rc == PAT_ERATE)
+        return rate_refused(r);
     if (rc != PAT_OK)
         return refuse_token(r, rc);
     r->nhdrs = 0;
     identity_headers(r, true);
+    rate_headers(r);
     return reply(r, 200, NULL);
 }
 
@@ -358,8 +405,14 @@ h_introspect(struct req *r)
     /* A value too long to be any token is simply not active. */
     if (!req_form(r, "token", tok, sizeof(tok)))
         return reply(r, 200, json_pack("{s:b}", "active", 0));
-    rc = check_bearer(r, tok, strlen(tok), NULL);
+    /* A use-limited token spends its use on a worker (a store write). */
+    rc = check_bearer(r, tok, strlen(tok), NULL,
+                      r->can_defer ? PAT_CHECK_DEFER_LIMITED : 0u);
     OPENSSL_cleanse(tok, sizeof(tok));
+    if (rc == PAT_ELIMIT && r->can_defer) {
+        r->defer = true;
+        return 0;
+    }
     metrics_verify(rc);
     if (rc == PAT_EUNAVAIL)
         return refuse_token(r, rc);
@@ -388,6 +441,12 @@ h_introspect(struct req *r)
         if (o != NULL && v->allowed_cidrs[0] != '\0')
             json_object_set_new(o, "allowed_cidrs",
                                 json_string(v->allowed_cidrs));
+        /* Extension members (DESIGN.md section 13). */
+        if (o != NULL)
+            json_object_set_new(o, "user_kind",
+                                json_string(v->service ? "service" : "person"));
+        if (o != NULL && v->uses_limited)
+            json_object_set_new(o, "uses_left", json_integer(v->uses_left));
         return reply(r, 200, o);
     }
 }

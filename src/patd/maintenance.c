@@ -2,11 +2,14 @@
 /*
  * Housekeeping that patd serve runs beside the requests, on a thread of
  * its own with its own store handle: pruning the change feed past its
- * retention ([feed] retention_days) and expired web sessions, at start
- * and then every hour. On
- * several nodes each prunes; the deletes are idempotent.
+ * retention ([feed] retention_days) and expired web sessions, and the
+ * governance sweep (pending token requests past the policy's age, unused
+ * tokens: lib/governance.c), at start and then every hour. On several
+ * nodes each runs them; each is idempotent (the sweep re-reads every
+ * token in its own transaction).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
@@ -17,6 +20,9 @@
 #include "banned.h"
 
 #define PERIOD_S 3600
+
+/* What the governance sweeps of this process did, for /metrics. */
+static atomic_ulong swept[3];
 
 static struct {
     pthread_t thread;
@@ -56,7 +62,26 @@ prune(struct pat_store **st)
         *st = NULL;
         return;
     }
+    {
+        struct pat_sweep_report rep;
+        rc = pat_governance_sweep(*st, &rep);
+        atomic_fetch_add(&swept[0], (unsigned long)rep.pending_expired);
+        atomic_fetch_add(&swept[1], (unsigned long)rep.unused_noticed);
+        atomic_fetch_add(&swept[2], (unsigned long)rep.unused_revoked);
+        if (rc != PAT_OK)
+            fprintf(stderr, "patd: governance sweep failed: %s\n",
+                    err[0] ? err : pat_strerror(rc));
+    }
     pat_store_set_errbuf(*st, NULL, 0);
+}
+
+void
+maintenance_swept(unsigned long out[3])
+{
+    int i;
+
+    for (i = 0; i < 3; i++)
+        out[i] = atomic_load(&swept[i]);
 }
 
 /* Waits up to PERIOD_S; true when asked to stop. */

@@ -14,4 +14,10 @@ int maintenance_start(const struct patd_config *cfg);
 /* Stops the thread and waits for it; a no-op when it is not running. */
 void maintenance_stop(void);
 
+/*
+ * Totals of this process's governance sweeps: pending requests expired,
+ * unused-token notices, unused tokens revoked.
+ */
+void maintenance_swept(unsigned long out[3]);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "maintenance.h"
 #include "metrics.h"
 #include "jwt.h"
 #include "pat/pat.h"
@@ -107,6 +108,39 @@ out(struct buf *b, const char *fmt, ...)
         }
         b->p = np;
         b->cap *= 2;
+    }
+}
+
+/* Governance counters (DESIGN.md section 13). */
+static void
+render_governance(struct buf *b, struct pat_verifier *v)
+{
+    static const char *const what[3] = {"pending_expired", "unused_noticed",
+                                        "unused_revoked"};
+    unsigned long n[3];
+    int i;
+
+    maintenance_swept(n);
+    out(b, "# HELP patd_governance_swept_total What the governance sweeps "
+           "of this process did.\n"
+           "# TYPE patd_governance_swept_total counter\n");
+    for (i = 0; i < 3; i++)
+        out(b, "patd_governance_swept_total{action=\"%s\"} %lu\n", what[i],
+            n[i]);
+    if (v != NULL) {
+        struct pat_verifier_stats st;
+        pat_verifier_stats(v, &st);
+        out(b,
+            "# HELP patd_token_uses_spent_total Uses of use-limited tokens "
+            "spent by this process.\n"
+            "# TYPE patd_token_uses_spent_total counter\n"
+            "patd_token_uses_spent_total %llu\n"
+            "# HELP patd_token_rate_limited_total Forward-auth requests "
+            "refused by a token's rate limit.\n"
+            "# TYPE patd_token_rate_limited_total counter\n"
+            "patd_token_rate_limited_total %llu\n",
+            (unsigned long long)st.uses_spent,
+            (unsigned long long)st.rate_refused);
     }
 }
 
@@ -261,6 +295,7 @@ metrics_render(struct pat_verifier *v)
         jwt_metrics(jb, sizeof(jb), &w);
         out(&b, "%s", jb);
     }
+    render_governance(&b, v);
     if (b.failed) {
         free(b.p);
         return NULL;

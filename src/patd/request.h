@@ -61,6 +61,14 @@ struct req {
      */
     bool can_defer;
     bool defer;
+    /*
+     * defer_misses: forward auth defers its cache misses too (a store
+     * across a network); without it only use-limited tokens go to the
+     * workers (a store write, DESIGN.md section 13).
+     */
+    bool defer_misses;
+    /* X-RateLimit-* values of forward auth (h_verify.c). */
+    char rate_buf[3][24];
 
     /* The answer. */
     int status;
@@ -75,7 +83,7 @@ struct req {
     struct {
         const char *name;
         const char *value;
-    } hdrs[8];
+    } hdrs[12];
     int nhdrs;
     char expires_buf[PAT_TIME_LEN + 1];
 

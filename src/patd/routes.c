@@ -78,6 +78,8 @@ const struct route routes[] = {
     {"GET", "/v1/keys", AUTH_ADMIN, h_keys_list, 0},
     {"POST", "/v1/keys/rotate", AUTH_ADMIN, h_keys_rotate, 0},
     {"POST", "/v1/keys/{kid}/retire", AUTH_ADMIN, h_key_retire, 0},
+    {"GET", "/v1/approvals", AUTH_ADMIN, h_approvals_list, 0},
+    {"POST", "/v1/approvals/{id}", AUTH_ADMIN, h_approval_decide, 0},
     {NULL, NULL, AUTH_NONE, NULL, 0},
 };
 

@@ -121,4 +121,9 @@ int token_revoke(struct req *r, const char *owner, const char *id,
                  const char *reason);
 int audit_list(struct req *r, const struct pat_audit_filter *base);
 
+/* Governance (h_governance.c). */
+int body_limits(struct req *r, struct pat_token_limits *out);
+int h_approvals_list(struct req *r);
+int h_approval_decide(struct req *r);
+
 #endif

@@ -93,6 +93,7 @@ static const struct key keys[] = {
     L("jwt", "max_lifetime", jwt_max_lifetime, 1, 86400),
     L("jwt", "prepublish", jwt_prepublish, -1, 86400),
     L("jwt", "status_ttl", jwt_status_ttl, 1, 3600),
+    L("governance", "rate_limit_nodes", rate_limit_nodes, 1, 1000),
 };
 
 void
@@ -138,6 +139,7 @@ patd_config_defaults(struct patd_config *c)
     c->jwt_max_lifetime = 3600;
     c->jwt_prepublish = -1;
     c->jwt_status_ttl = 30;
+    c->rate_limit_nodes = 1;
 }
 
 static const struct key *

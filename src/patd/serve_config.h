@@ -86,6 +86,11 @@ struct patd_config {
     long jwt_prepublish;     /* seconds a new key is published unused; -1:
                                 one jwt_lifetime */
     long jwt_status_ttl;     /* seconds a status list may be cached */
+    /*
+     * [governance] rate_limit_nodes: the nodes that share per-token rate
+     * limits; each allows ceil(limit / nodes) (docs/governance.md).
+     */
+    long rate_limit_nodes;
 };
 
 /* Fills c with the built-in defaults. */

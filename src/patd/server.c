@@ -471,7 +471,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
             return MHD_YES;
         MHD_resume_connection(c); /* queue full: serve it here */
     }
-    cs->r.can_defer = srv.defer_misses;
+    cs->r.can_defer = srv.workers_on;
+    cs->r.defer_misses = srv.defer_misses;
     handle(cs);
     if (cs->r.defer) {
         metrics_deferred();
@@ -674,6 +675,7 @@ server_run(const struct patd_config *cfg)
             fprintf(stderr, "patd: cannot open the store: %s\n", err);
             goto out;
         }
+        pat_verifier_set_rate_nodes(srv.verifier, (int)cfg->rate_limit_nodes);
     }
     srv.logins = loginlimit_new((unsigned)cfg->login_max_tracked);
     srv.fails = ratelimit_new(65536);

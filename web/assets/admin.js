@@ -111,7 +111,8 @@ async function usersView(root, ctx) {
           u.display_name ? el('span', { class: 'tdesc' }, u.display_name) : null,
           el('span', { class: 'exact mono' }, u.id)),
         el('td', { 'data-label': 'Email' }, u.email || '—'),
-        el('td', { 'data-label': 'Role' }, el('span', { class: 'badge admin' }, u.role)),
+        el('td', { 'data-label': 'Role' }, el('span', { class: 'badge admin' }, u.role),
+          u.kind === 'service' ? el('span', { class: 'badge admin' }, 'service account') : null),
         el('td', { 'data-label': 'Scopes' }, scopeChips(u.scopes)),
         el('td', { 'data-label': 'State' }, u.disabled ? el('span', { class: 'badge disabled' }, 'disabled') : el('span', { class: 'badge active' }, 'enabled')),
         el('td', { 'data-label': 'Created' }, timeCell(u.created_at)),
@@ -213,7 +214,7 @@ async function usersView(root, ctx) {
     }
   }
 
-  const pages = pager((cursor) => listPage('/v1/users', { q: query }, cursor, PAGE), (items, first) => {
+  const pages = pager((cursor) => listPage('/v1/users', { q: query, kind: kind.control.value }, cursor, PAGE), (items, first) => {
     if (first) clear(tbody);
     items.forEach((u) => tbody.append(row(u)));
     if (!tbody.firstChild) tbody.append(el('tr', { class: 'empty' }, el('td', { colspan: 7 }, 'No user matches.')));
@@ -221,8 +222,10 @@ async function usersView(root, ctx) {
 
   // Search.
   const q = el('input', { type: 'search', autocomplete: 'off' });
+  const kind = selectField('Kind', 'kind', [['', 'Everyone'], ['person', 'People'], ['service', 'Service accounts']], '');
   const search = el('form', { class: 'filters', role: 'search', novalidate: true },
     field({ label: 'Search users', field: 'q', control: q, hint: 'Part of a username, display name or email.', cls: 'grow' }),
+    kind.node,
     el('button', { type: 'submit' }, 'Search'));
   search.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -237,6 +240,7 @@ async function usersView(root, ctx) {
   const role = selectField('Role', 'role', [['user', 'user'], ['admin', 'admin']], 'user');
   const scopes = scopePicker({ names: allScopes, catalog, checked: ['patd:self'], legend: 'Allowed scopes' });
   const password = el('input', { type: 'password', autocomplete: 'new-password' });
+  const service = el('input', { type: 'checkbox', name: 'service' });
   const createForm = el('form', { novalidate: true },
     formAlert(),
     field({ label: 'Username', field: 'username', control: username }),
@@ -245,6 +249,8 @@ async function usersView(root, ctx) {
     role.node,
     scopes.node,
     field({ label: 'Password', field: 'password', control: password, optional: true, hint: 'Without one the user cannot sign in to this page (tokens still work).' }),
+    el('div', { class: 'field' }, el('label', { class: 'choice' }, service,
+      ' Service account (never signs in; its tokens are issued by administrators)')),
     el('div', { class: 'form-actions' }, el('button', { type: 'submit' }, 'Create user')));
   createForm.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -252,6 +258,7 @@ async function usersView(root, ctx) {
     if (display.value.trim()) body.display_name = display.value.trim();
     if (email.value.trim()) body.email = email.value.trim();
     if (password.value) body.password = password.value;
+    if (service.checked) body.kind = 'service';
     const u = await submitting(createForm, () => api('POST', '/v1/users', body));
     if (!u) return;
     password.value = '';

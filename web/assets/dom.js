@@ -109,11 +109,17 @@ export function tokenState(t, now = Date.now()) {
   return t.status;
 }
 
-const STATE_TEXT = { active: 'active', soon: 'expires soon', expired: 'expired', revoked: 'revoked' };
+const STATE_TEXT = {
+  active: 'active', soon: 'expires soon', expired: 'expired', revoked: 'revoked',
+  pending: 'awaiting approval', exhausted: 'no uses left',
+};
 
 export function statusBadge(t) {
   const s = tokenState(t);
-  return el('span', { class: `badge ${s}` }, STATE_TEXT[s] || s);
+  // A denied request is revoked; its owner reads the reason on the badge.
+  const denied = t.approval && t.approval.state === 'denied';
+  const title = denied && t.approval.reason ? `Denied: ${t.approval.reason}` : null;
+  return el('span', { class: `badge ${s}`, title }, denied ? 'denied' : (STATE_TEXT[s] || s));
 }
 
 export function scopeChips(scopes) {

@@ -122,7 +122,8 @@ const SORTS = [
 function matches(t, filter) {
   const s = tokenState(t);
   if (filter === 'all') return true;
-  if (filter === 'active') return s === 'active' || s === 'soon';
+  // Awaiting approval or spent: not revoked nor expired, so listed here.
+  if (filter === 'active') return ['active', 'soon', 'pending', 'exhausted'].includes(s);
   return s === filter;
 }
 
@@ -341,6 +342,10 @@ export async function newTokenView(root, ctx) {
   });
   const expiry = expiryPicker({ policy, preset: policy && policy.default_lifetime_days && [7, 30, 60, 90].includes(policy.default_lifetime_days) ? policy.default_lifetime_days : 30 });
   const cidrs = el('textarea', { rows: 2, spellcheck: 'false', placeholder: '203.0.113.0/24\n2001:db8::/32' });
+  // Governance limits (docs/governance.md); empty: none.
+  const maxUses = el('input', { type: 'number', min: 1, step: 1, inputmode: 'numeric' });
+  const rateLimit = el('input', { type: 'number', min: 1, step: 1, inputmode: 'numeric' });
+  const rateWindow = el('input', { type: 'number', min: 1, max: 86400, step: 1, inputmode: 'numeric', value: 60 });
   const form = el('form', { class: 'panel narrow', novalidate: true },
     formAlert(),
     field({ label: 'Name', field: 'name', control: name, hint: 'What uses it, e.g. “CI deploy” or “laptop backup”. Unique among your tokens.' }),
@@ -351,6 +356,15 @@ export async function newTokenView(root, ctx) {
       label: 'Allowed address ranges', field: 'allowed_cidrs', control: cidrs, optional: true,
       hint: 'One CIDR range a line. The token works only from these addresses; leave empty for any address.',
     }),
+    field({
+      label: 'Maximum uses', field: 'max_uses', control: maxUses, optional: true,
+      hint: 'The token stops after this many successful verifications; leave empty for no limit.',
+    }),
+    field({
+      label: 'Rate limit (requests per window)', field: 'rate_limit', control: rateLimit, optional: true,
+      hint: 'Over it, gateways get 429 until the window ends; leave empty for none.',
+    }),
+    field({ label: 'Rate window (seconds)', field: 'rate_window', control: rateWindow, optional: true }),
     el('div', { class: 'form-actions' },
       el('button', { type: 'submit' }, 'Create token'),
       el('a', { class: 'button secondary', href: '#/tokens' }, 'Cancel')));
@@ -361,6 +375,11 @@ export async function newTokenView(root, ctx) {
     if (description.value.trim()) body.description = description.value.trim();
     const ranges = splitList(cidrs.value);
     if (ranges.length) body.allowed_cidrs = ranges;
+    // Numbers as typed: the API refuses what is out of range, by field.
+    if (maxUses.value.trim()) body.max_uses = Number(maxUses.value);
+    if (rateLimit.value.trim()) {
+      body.rate_limit = { limit: Number(rateLimit.value), window_seconds: Number(rateWindow.value) };
+    }
     const created = await submitting(form, () => api('POST', '/v1/me/tokens', body));
     if (!created) return;
     const tokenName = created.name;
