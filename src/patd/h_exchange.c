@@ -350,8 +350,21 @@ check_subject(struct req *r, struct xreq *x)
      * No request demands here (a PAT bound to audiences is checked
      * against the requested targets below), except its address ranges.
      */
-    rc = pat_verifier_check(r->verifier, x->subject_token,
-                            strlen(x->subject_token), NULL, &r->token);
+    rc = pat_verifier_check_flags(r->verifier, x->subject_token,
+                                  strlen(x->subject_token), NULL,
+                                  PAT_CHECK_DEFER_LIMITED, &r->token);
+    /*
+     * A token with a use or rate limit (DESIGN.md section 13) is counted
+     * by patd at every use; a JWT made from it would be used where patd
+     * cannot count. It is refused without spending a use (the deferred
+     * check answers PAT_ELIMIT before any write).
+     */
+    if (rc == PAT_ELIMIT || (rc == PAT_OK && r->token.rate_limit > 0)) {
+        failures_count(r, LIMIT_AUTH);
+        oauth_error(r, JWT_X_INVALID_GRANT, "invalid_grant",
+                    "a token with a use or rate limit cannot be exchanged");
+        return false;
+    }
     if (rc == PAT_OK && !pat_verdict_allows_ip(&r->token, r->ip))
         rc = PAT_EADDRESS;
     /*

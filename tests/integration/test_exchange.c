@@ -262,6 +262,62 @@ test_errors(void)
     EXPECT_HEALTHY(&A);
 }
 
+/*
+ * Governance (DESIGN.md section 13) meets exchange: a pending token is
+ * inactive everywhere, exchange included; a token with a use or rate
+ * limit is refused (patd must count its every use), without spending a
+ * use.
+ */
+static void
+test_governance(void)
+{
+    const char *self, *pend, *lim, *rated;
+    struct resp *r;
+
+    h_section("exchange of pending and limited tokens");
+    r = httpf(&A, "PUT", "/v1/policy", A.admin_token,
+              "{\"max_lifetime_days\":366,\"allow_no_expiry\":false,"
+              "\"default_lifetime_days\":30,\"max_tokens_per_user\":1000,"
+              "\"revoke_on_reuse\":false,"
+              "\"approval_required_scopes\":[\"write:repo\"]}");
+    if (!EXPECT_STATUS(r, 200))
+        return;
+    self = h_token(&A, uid, "gov-self", "[\"patd:self\",\"write:repo\"]", NULL);
+    if (self == NULL)
+        return;
+    r = httpf(&A, "POST", "/v1/me/tokens", self,
+              "{\"name\":\"pend\",\"scopes\":[\"write:repo\"]}");
+    if (!EXPECT_STATUS(r, 201))
+        return;
+    CHECK(jstr(r->json, "status") &&
+              strcmp(jstr(r->json, "status"), "pending") == 0,
+          "a write:repo token is created pending");
+    pend = hstrdup(&A, jstr(r->json, "token"));
+    h_secret(&A, pend);
+    EXPECT_ERROR(exchange(&A, pend, NULL), 400, "invalid_grant");
+
+    lim = h_token(&A, uid, "lim", "[\"read:repo\"],\"max_uses\":2", NULL);
+    rated = h_token(&A, uid, "rated",
+                    "[\"read:repo\"],\"rate_limit\":{\"limit\":100,"
+                    "\"window_seconds\":60}",
+                    NULL);
+    if (lim == NULL || rated == NULL)
+        return;
+    EXPECT_ERROR(exchange(&A, lim, NULL), 400, "invalid_grant");
+    EXPECT_ERROR(exchange(&A, rated, NULL), 400, "invalid_grant");
+    /* The refused exchange spent nothing: both uses remain. */
+    CHECK(v_auth(&A, "GET", "", lim, NULL)->status == 200 &&
+              v_auth(&A, "GET", "", lim, NULL)->status == 200 &&
+              v_auth(&A, "GET", "", lim, NULL)->status == 401,
+          "the use-limited token still has its 2 uses after the refusal");
+    r = httpf(&A, "PUT", "/v1/policy", A.admin_token,
+              "{\"max_lifetime_days\":366,\"allow_no_expiry\":false,"
+              "\"default_lifetime_days\":30,\"max_tokens_per_user\":1000,"
+              "\"revoke_on_reuse\":false,\"approval_required_scopes\":[]}");
+    EXPECT_STATUS(r, 200);
+    EXPECT_HEALTHY(&A);
+}
+
 static const char *jwt;
 
 static void
@@ -656,6 +712,7 @@ main(int argc, char **argv)
     test_revocation();
     test_rotation();
     test_misc();
+    test_governance();
     test_limit();
     test_start_refusals();
     h_finish_peer(&B);
