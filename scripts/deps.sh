@@ -29,6 +29,7 @@ procps
 nginx
 caddy
 chromium
+python3-aiosmtpd
 "
 
 # Node.js and npm run the OpenAPI validator and the browser tests. Some

@@ -17,5 +17,6 @@
 #include "session.h"
 #include "text.h"
 #include "transfer.h"
+#include "webhook.h"
 
 #endif

@@ -9,6 +9,8 @@
 #include "metrics.h"
 #include "pat/pat.h"
 #include "routes.h"
+#include "deliver.h"
+#include "notify.h"
 #include "banned.h"
 
 #define MAX_ROUTES 64
@@ -252,6 +254,13 @@ metrics_render(struct pat_verifier *v)
         atomic_load(&deferred));
     if (v != NULL)
         render_verifier(&b, v);
+    {
+        char events[2048];
+        deliver_metrics(events, sizeof(events));
+        out(&b, "%s", events);
+        notify_metrics(events, sizeof(events));
+        out(&b, "%s", events);
+    }
     if (b.failed) {
         free(b.p);
         return NULL;

@@ -57,6 +57,17 @@ const struct route routes[] = {
     {"GET", "/metrics", AUTH_NONE, h_metrics, ROUTE_STORELESS},
     {"GET", "/", AUTH_NONE, h_web, ROUTE_STORELESS},
     {"GET", "/assets/{file}", AUTH_NONE, h_web, ROUTE_STORELESS},
+    {"GET", "/v1/webhooks", AUTH_ADMIN, h_webhooks_list, 0},
+    {"POST", "/v1/webhooks", AUTH_ADMIN, h_webhooks_create, 0},
+    {"GET", "/v1/webhooks/{id}", AUTH_ADMIN, h_webhook_get, 0},
+    {"PATCH", "/v1/webhooks/{id}", AUTH_ADMIN, h_webhook_patch, 0},
+    {"DELETE", "/v1/webhooks/{id}", AUTH_ADMIN, h_webhook_delete, 0},
+    {"POST", "/v1/webhooks/{id}/secret", AUTH_ADMIN, h_webhook_secret, 0},
+    {"POST", "/v1/webhooks/{id}/test", AUTH_ADMIN, h_webhook_test, 0},
+    {"GET", "/v1/webhooks/{id}/deliveries", AUTH_ADMIN, h_webhook_deliveries,
+     0},
+    {"POST", "/v1/webhooks/{id}/deliveries/{delivery}/redeliver", AUTH_ADMIN,
+     h_webhook_redeliver, 0},
     {NULL, NULL, AUTH_NONE, NULL, 0},
 };
 

@@ -72,6 +72,20 @@ static const struct key keys[] = {
     L("auth", "window", auth_window, 1, 86400),
     L("auth", "max_leak_reports_per_ip", leak_max_reports, 1, 1000000),
     S("log", "access", access_log),
+    B("webhooks", "enabled", webhook_enabled),
+    L("webhooks", "timeout", webhook_timeout, 1, 60),
+    L("webhooks", "concurrency", webhook_concurrency, 1, 64),
+    L("webhooks", "poll_ms", webhook_poll_ms, 10, 60000),
+    L("webhooks", "backoff_scale", webhook_backoff_scale, 1, 1000000),
+    L("notify", "interval", notify_interval, 1, 86400),
+    L("notify", "day_seconds", notify_day_seconds, 1, 86400),
+    S("smtp", "host", smtp_host),
+    L("smtp", "port", smtp_port, 1, 65535),
+    S("smtp", "tls", smtp_tls),
+    S("smtp", "username", smtp_username),
+    S("smtp", "password", smtp_password),
+    S("smtp", "password_file", smtp_password_file),
+    S("smtp", "from", smtp_from),
 };
 
 void
@@ -107,6 +121,15 @@ patd_config_defaults(struct patd_config *c)
     c->auth_max_failures = 100;
     c->auth_window = 60;
     c->leak_max_reports = 10;
+    c->webhook_enabled = true;
+    c->webhook_timeout = 15;
+    c->webhook_concurrency = 8;
+    c->webhook_poll_ms = 1000;
+    c->webhook_backoff_scale = 1;
+    c->notify_interval = 3600;
+    c->notify_day_seconds = 86400;
+    c->smtp_port = 587;
+    snprintf(c->smtp_tls, sizeof(c->smtp_tls), "starttls");
 }
 
 static const struct key *
@@ -131,6 +154,12 @@ check_string(const struct key *k, const char *v)
         return "must be 'poll' or 'epoll'";
     if (strcmp(k->name, "listen") == 0 && strrchr(v, ':') == NULL)
         return "must be ADDRESS:PORT";
+    if (strcmp(k->section, "smtp") == 0 && strcmp(k->name, "tls") == 0 &&
+        strcmp(v, "none") != 0 && strcmp(v, "starttls") != 0 &&
+        strcmp(v, "tls") != 0)
+        return "must be 'none', 'starttls' or 'tls'";
+    if (strcmp(k->section, "smtp") == 0 && strcmp(k->name, "tls") != 0)
+        return NULL;
     if (v[0] == '\0' && strcmp(k->name, "trusted_proxies") != 0 &&
         strcmp(k->name, "public_url") != 0)
         return "must not be empty";

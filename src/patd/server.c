@@ -33,6 +33,8 @@
 #include "hygiene.h"
 #include "intake.h"
 #include "maintenance.h"
+#include "deliver.h"
+#include "notify.h"
 #include "workers.h"
 #include "metrics.h"
 #include "ratelimit.h"
@@ -608,7 +610,8 @@ server_run(const struct patd_config *cfg)
     srv.logins = loginlimit_new((unsigned)cfg->login_max_tracked);
     srv.fails = ratelimit_new(65536);
     if (srv.logins == NULL || srv.fails == NULL ||
-        access_log_open(cfg->access_log) != 0 || maintenance_start(cfg) != 0)
+        access_log_open(cfg->access_log) != 0 || maintenance_start(cfg) != 0 ||
+        deliver_start(cfg) != 0 || notify_start(cfg) != 0)
         goto out;
     signal(SIGPIPE, SIG_IGN);
     if (cfg->workers > 0) {
@@ -663,6 +666,8 @@ out:
     if (d != NULL)
         MHD_stop_daemon(d);
     maintenance_stop();
+    deliver_stop();
+    notify_stop();
     close_stores();
     pat_verifier_free(srv.verifier); /* writes the pending usage */
     loginlimit_free(srv.logins);
