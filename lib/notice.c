@@ -121,3 +121,35 @@ pat_mail_once(struct pat_store *st, const char *user_id, const char *kind,
         return PAT_ECONFLICT;
     return rc;
 }
+
+int
+pat_notices_mail_users(struct pat_store *st, char (*out)[PAT_ID_LEN + 1],
+                       size_t cap, size_t *n)
+{
+    return pat__db_notice_mail_users(st, out, cap, n);
+}
+
+int
+pat_notices_digest(struct pat_store *st, const char *user_id, int64_t day,
+                   struct pat_notice_line *out, size_t cap, size_t *n)
+{
+    bool fresh = false;
+    int64_t now = pat_store_now(st);
+    int rc = pat__tx_begin(st);
+
+    *n = 0;
+    if (rc != PAT_OK)
+        return rc;
+    rc = pat__db_mail_log_insert(st, user_id, "expiring", day, now, &fresh);
+    if (rc == PAT_OK && !fresh)
+        rc = PAT_ECONFLICT;
+    if (rc == PAT_OK)
+        rc = pat__db_notice_mail_list(st, user_id, out, cap, n);
+    if (rc == PAT_OK)
+        rc = pat__db_notice_mail_mark(st, user_id, now);
+    if (rc == PAT_OK)
+        return pat__tx_commit(st);
+    pat__tx_rollback(st);
+    *n = 0;
+    return rc;
+}

@@ -248,12 +248,12 @@ pat_webhook_update(struct pat_store *st, const struct pat_actor *who,
     rc = pat__db_webhook_update(st, &w);
     if (rc == PAT_OK)
         rc = audit_hook(st, who, "webhook.updated", &w);
-    if (rc != PAT_OK)
-        goto fail;
-    rc = pat__tx_commit(st);
+    /* The answer is the row as this change left it. */
     if (rc == PAT_OK)
         rc = pat__db_webhook_get(st, id, out);
-    return rc;
+    if (rc != PAT_OK)
+        goto fail;
+    return pat__tx_commit(st);
 fail:
     pat__tx_rollback(st);
     return rc;
@@ -387,14 +387,12 @@ pat_webhook_claim(struct pat_store *st, const char *node, int64_t now_ms,
     for (i = 0; i < due && rc == PAT_OK; i++) {
         rc = pat__db_webhook_lease(st, out[i].id, node, now_ms + lease_ms,
                                    now_ms, &got);
-        if (rc == PAT_OK && got) {
-            if (kept != i)
-                out[kept] = out[i];
-            pat__copy(out[kept].lease_node, sizeof(out[kept].lease_node),
-                      node);
-            out[kept].lease_until_ms = now_ms + lease_ms;
-            kept++;
-        }
+        /*
+         * The row is read again under the lease: the one listed may be
+         * older than a delivery another node finished since.
+         */
+        if (rc == PAT_OK && got)
+            rc = pat__db_webhook_get(st, out[i].id, &out[kept++]);
     }
     if (rc == PAT_OK)
         rc = pat__tx_commit(st);

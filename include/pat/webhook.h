@@ -200,11 +200,34 @@ int pat_webhook_stats(struct pat_store *st, int64_t *waiting,
 int pat_notices_scan(struct pat_store *st, int64_t day, int64_t *n);
 
 /*
- * Records that user_id was mailed about kind on day (a day number);
- * PAT_ECONFLICT when that was done already.
+ * Records that user_id was mailed about kind on day (a day number, or a
+ * feed seq for a mail about one event); PAT_ECONFLICT when that was done
+ * already (by this node or another).
  */
 int pat_mail_once(struct pat_store *st, const char *user_id, const char *kind,
                   int64_t day);
+
+/* A line of an owner's daily digest of expiry notices. */
+struct pat_notice_line {
+    char name[PAT_NAME_MAX + 1];
+    char hint[5];
+    int64_t expires_at;
+    char kind[8]; /* "60", "30", "7", "0" or "expired" */
+};
+
+/* Up to cap owners with an email address and notices not yet mailed. */
+int pat_notices_mail_users(struct pat_store *st,
+                           char (*out)[PAT_ID_LEN + 1], size_t cap,
+                           size_t *n);
+
+/*
+ * The digest of user_id for day: in one transaction, claims the day's
+ * mail (PAT_ECONFLICT when it was sent today, by any node), takes up to
+ * cap of the user's notices not yet mailed into out, and marks them all
+ * mailed. Each notice is in one digest; one digest a day at most.
+ */
+int pat_notices_digest(struct pat_store *st, const char *user_id, int64_t day,
+                       struct pat_notice_line *out, size_t cap, size_t *n);
 
 /* True when type is a type of the change feed. */
 bool pat_change_type_known(const char *type);

@@ -142,7 +142,8 @@ static const struct migration migrations[] = {
      * that delivers to it now (a claim with an expiry, so a killed
      * node's endpoints are taken over). webhook_outbox holds the one-off
      * sends (tests, redeliveries). notices records each expiry notice
-     * once per token and kind: its key is what makes it once.
+     * once per token and kind: its key is what makes it once; mailed_at
+     * says it was in its owner's daily digest (mail_log: one a day).
      */
     {7, "webhooks and notices",
      "CREATE TABLE webhooks (\n"
@@ -194,6 +195,7 @@ static const struct migration migrations[] = {
      "  token_id TEXT NOT NULL,\n"
      "  kind TEXT NOT NULL,\n"
      "  at BIGINT NOT NULL,\n"
+     "  mailed_at BIGINT,\n"
      "  PRIMARY KEY (token_id, kind));\n"
      "CREATE TABLE mail_log (\n"
      "  user_id TEXT NOT NULL,\n"

@@ -488,3 +488,64 @@ pat__db_mail_log_insert(struct pat_store *st, const char *user_id,
     *fresh = rc == PAT_OK && n == 1;
     return rc;
 }
+
+static void
+read_user_id(struct pat_store *st, struct pat_stmt *s, int i, void *row)
+{
+    c_text(st, s, i, row, PAT_ID_LEN + 1);
+}
+
+int
+pat__db_notice_mail_users(struct pat_store *st, char (*out)[PAT_ID_LEN + 1],
+                          size_t cap, size_t *n)
+{
+    struct pat_stmt *s;
+    int rc = q_prepare(st, Q_NOTICE_MAIL_USERS, &s);
+
+    *n = 0;
+    if (rc != PAT_OK)
+        return rc;
+    b_int(st, s, 1, (int64_t)cap);
+    return pat__q_rows(st, s, read_user_id, out, sizeof(*out), cap, n);
+}
+
+static void
+read_line(struct pat_store *st, struct pat_stmt *s, int i, void *row)
+{
+    struct pat_notice_line *l = row;
+
+    memset(l, 0, sizeof(*l));
+    c_text(st, s, i, l->name, sizeof(l->name));
+    c_text(st, s, i + 1, l->hint, sizeof(l->hint));
+    l->expires_at = c_int(st, s, i + 2);
+    c_text(st, s, i + 3, l->kind, sizeof(l->kind));
+}
+
+int
+pat__db_notice_mail_list(struct pat_store *st, const char *user_id,
+                         struct pat_notice_line *out, size_t cap, size_t *n)
+{
+    struct pat_stmt *s;
+    int rc = q_prepare(st, Q_NOTICE_MAIL_LIST, &s);
+
+    *n = 0;
+    if (rc != PAT_OK)
+        return rc;
+    b_text(st, s, 1, user_id);
+    b_int(st, s, 2, (int64_t)cap);
+    return pat__q_rows(st, s, read_line, out, sizeof(*out), cap, n);
+}
+
+int
+pat__db_notice_mail_mark(struct pat_store *st, const char *user_id,
+                         int64_t at)
+{
+    struct pat_stmt *s;
+    int rc = q_prepare(st, Q_NOTICE_MAIL_MARK, &s);
+
+    if (rc != PAT_OK)
+        return rc;
+    b_text(st, s, 1, user_id);
+    b_int(st, s, 2, at);
+    return pat__q_run(st, s, NULL);
+}

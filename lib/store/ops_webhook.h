@@ -66,6 +66,16 @@ int pat__db_notice_insert(struct pat_store *st, const char *token_id,
 int pat__db_notice_candidates(struct pat_store *st, int64_t until,
                               int64_t from, int64_t after,
                               struct pat_token *out, size_t cap, size_t *n);
+/* Up to cap owners (ids) with an address and notices not yet mailed. */
+int pat__db_notice_mail_users(struct pat_store *st, char (*out)[PAT_ID_LEN + 1],
+                              size_t cap, size_t *n);
+/* Up to cap of user_id's notices not yet mailed, soonest first. */
+int pat__db_notice_mail_list(struct pat_store *st, const char *user_id,
+                             struct pat_notice_line *out, size_t cap,
+                             size_t *n);
+/* Marks every notice of user_id's tokens not yet mailed as mailed at. */
+int pat__db_notice_mail_mark(struct pat_store *st, const char *user_id,
+                             int64_t at);
 int pat__db_mail_log_insert(struct pat_store *st, const char *user_id,
                             const char *kind, int64_t day, int64_t at,
                             bool *fresh);

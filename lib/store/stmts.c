@@ -302,7 +302,7 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
                           " description = ?4, enabled = ?5, updated_at = ?6,"
                           " attempt = ?7, next_at_ms = ?8, failing_since = ?9,"
                           " disabled_reason = ?10 WHERE id = ?1",
-                          "tttiiiiiit", false},
+                          "ttttiiiiit", false},
     [Q_WEBHOOK_SECRET_SET] = {"UPDATE webhooks SET secret = ?2,"
                               " updated_at = ?3 WHERE id = ?1",
                               "tti", false},
@@ -323,10 +323,16 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
     [Q_WEBHOOK_RELEASE] = {"UPDATE webhooks SET lease_until_ms = 0"
                            " WHERE id = ?1 AND lease_node = ?2",
                            "tt", false},
-    /* Only the node that holds the lease moves an endpoint on. */
+    /*
+     * Only the node that holds the lease moves an endpoint on. It may
+     * disable it (?7 = 0) but never enables it: an admin may have
+     * disabled it while a delivery was in flight.
+     */
     [Q_WEBHOOK_ADVANCE] = {"UPDATE webhooks SET feed_cursor = ?3, attempt = ?4,"
                            " next_at_ms = ?5, failing_since = ?6,"
-                           " enabled = ?7, disabled_reason = ?8"
+                           " enabled = CASE WHEN ?7 = 0 THEN 0 ELSE enabled"
+                           " END, disabled_reason = CASE WHEN ?7 = 0 THEN ?8"
+                           " ELSE disabled_reason END"
                            " WHERE id = ?1 AND lease_node = ?2",
                            "ttiiiiit", false},
     /* The first row in (?1, ?2] of a type in list ?3. */
@@ -371,7 +377,7 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
                          false},
     [Q_ATTEMPT_CLEAR] = {"DELETE FROM webhook_attempts WHERE endpoint_id = ?1",
                          "t", false},
-    [Q_NOTICE_INSERT] = {"INSERT INTO notices VALUES (?1, ?2, ?3)"
+    [Q_NOTICE_INSERT] = {"INSERT INTO notices VALUES (?1, ?2, ?3, NULL)"
                          " ON CONFLICT DO NOTHING",
                          "tti", false},
     /*
@@ -387,6 +393,23 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
                              " AND n.kind = 'expired')"
                              " AND t.seq > ?3 ORDER BY t.seq LIMIT ?4",
                              "iiii", true},
+    /* Owners with an address and notices not yet in a digest. */
+    [Q_NOTICE_MAIL_USERS] = {"SELECT DISTINCT t.user_id FROM notices n"
+                             " JOIN tokens t ON t.id = n.token_id"
+                             " JOIN users u ON u.id = t.user_id"
+                             " WHERE n.mailed_at IS NULL AND u.email <> ''"
+                             " AND u.deleted_at IS NULL LIMIT ?1",
+                             "i", true},
+    [Q_NOTICE_MAIL_LIST] = {"SELECT t.name, t.hint, t.expires_at, n.kind"
+                            " FROM notices n JOIN tokens t"
+                            " ON t.id = n.token_id WHERE t.user_id = ?1"
+                            " AND n.mailed_at IS NULL"
+                            " ORDER BY t.expires_at, t.seq LIMIT ?2",
+                            "ti", true},
+    [Q_NOTICE_MAIL_MARK] = {"UPDATE notices SET mailed_at = ?2"
+                            " WHERE mailed_at IS NULL AND token_id IN"
+                            " (SELECT id FROM tokens WHERE user_id = ?1)",
+                            "ti", false},
     [Q_MAIL_LOG_INSERT] = {"INSERT INTO mail_log VALUES (?1, ?2, ?3, ?4)"
                            " ON CONFLICT DO NOTHING",
                            "ttii", false},

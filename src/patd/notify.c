@@ -5,11 +5,12 @@
  * that are due (pat_notices_scan: once per token and kind, whatever the
  * number of nodes), then reads the change feed from where it left off and
  * mails owners through SMTP (libcurl): one message a day listing their
- * expiring tokens, and one for each leak report that revoked a token and
- * each retired secret presented again. The store's mail_log makes each
- * message once across nodes (claimed before sending: a send that fails
- * is not retried, and says so on standard error). Messages name the token
- * and its hint, never a secret.
+ * expiring tokens (each notice in one digest: pat_notices_digest), and
+ * one for each leak report that revoked a token and each retired secret
+ * presented again. The store's mail_log makes each message once across
+ * nodes (claimed before sending: a send that fails is not retried, and
+ * says so on standard error). Messages name the token and its hint,
+ * never a secret.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -20,19 +21,13 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "notify.h"
 #include "banned.h"
 
-#define PENDING_MAX 1000 /* expiring tokens waiting for a digest */
-#define MAIL_MAX    65536
-
-struct pending {
-    char user_id[PAT_ID_LEN + 1];
-    char line[PAT_NAME_MAX + 128];
-};
+#define DIGEST_MAX 100 /* tokens listed in one digest */
+#define MAIL_MAX   65536
 
 static struct {
     pthread_t thread;
@@ -42,8 +37,6 @@ static struct {
     bool stop;
     const struct patd_config *cfg;
     char password[256];
-    struct pending pending[PENDING_MAX];
-    size_t npending;
     int64_t cursor;
 } nt = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -203,75 +196,44 @@ mail_event(struct pat_store *st, const struct pat_change *ch)
     free(msg);
 }
 
-static void
-pend(const struct pat_change *ch)
-{
-    json_t *d = json_loads(ch->data, 0, NULL);
-    const char *name = "", *hint = "", *at = "";
-    struct pending *p;
-    int days = -1;
-
-    if (nt.npending >= PENDING_MAX || d == NULL) {
-        json_decref(d);
-        return;
-    }
-    json_unpack(d, "{s?s, s?s, s?s, s?i}", "name", &name, "hint", &hint,
-                "expires_at", &at, "days", &days);
-    p = &nt.pending[nt.npending++];
-    snprintf(p->user_id, sizeof(p->user_id), "%s", ch->user_id);
-    if (strcmp(ch->type, "token.expired") == 0)
-        snprintf(p->line, sizeof(p->line),
-                 "- \"%s\" (ending in ...%s) expired at %s\r\n", name, hint,
-                 at);
-    else
-        snprintf(p->line, sizeof(p->line),
-                 "- \"%s\" (ending in ...%s) expires at %s\r\n", name, hint,
-                 at);
-    json_decref(d);
-}
-
-/* One digest for each owner with pending lines, once a day. */
+/* One digest for each owner with notices not yet mailed, once a day. */
 static void
 mail_digests(struct pat_store *st, int64_t day)
 {
-    size_t i, j, kept = 0;
+    char users[64][PAT_ID_LEN + 1], at[PAT_TIME_LEN + 1];
+    struct pat_notice_line *lines = calloc(DIGEST_MAX, sizeof(*lines));
+    size_t nu = 0, nl = 0, i, k;
     struct pat_user u;
-    char *msg;
+    char *msg = malloc(MAIL_MAX);
 
-    for (i = 0; i < nt.npending; i++) {
-        const char *uid = nt.pending[i].user_id;
-        bool first = true;
-        for (j = 0; j < i; j++)
-            first = first && strcmp(nt.pending[j].user_id, uid) != 0;
-        if (!first || !user_mailable(st, uid, &u))
-            continue;
-        if (pat_mail_once(st, uid, "expiring", day) != PAT_OK)
-            continue;
-        msg = calloc(1, MAIL_MAX);
-        if (msg == NULL)
+    if (lines == NULL || msg == NULL ||
+        pat_notices_mail_users(st, users, 64, &nu) != PAT_OK)
+        nu = 0;
+    for (i = 0; i < nu; i++) {
+        if (!user_mailable(st, users[i], &u) ||
+            pat_notices_digest(st, users[i], day, lines, DIGEST_MAX, &nl) !=
+                PAT_OK ||
+            nl == 0)
             continue;
         headers(msg, MAIL_MAX, &u, "Your access tokens expire soon");
         add(msg, MAIL_MAX, "These tokens of yours expire soon or have "
                            "expired:\r\n\r\n");
-        for (j = i; j < nt.npending; j++) {
-            if (strcmp(nt.pending[j].user_id, uid) == 0) {
-                add(msg, MAIL_MAX, "%s", nt.pending[j].line);
-                nt.pending[j].user_id[0] = '\0';
-            }
+        for (k = 0; k < nl; k++) {
+            pat_time_format(lines[k].expires_at, at, sizeof(at));
+            add(msg, MAIL_MAX, "- \"%s\" (ending in ...%s) %s %s\r\n",
+                lines[k].name, lines[k].hint,
+                strcmp(lines[k].kind, "expired") == 0 ? "expired at"
+                                                      : "expires at",
+                at);
         }
         add(msg, MAIL_MAX,
             "\r\nWhat to do: if a token is still needed, create a new one "
             "(or regenerate it) before it expires and replace it where it "
             "is used; otherwise nothing, it stops working by itself.\r\n");
         smtp_send(u.email, msg);
-        free(msg);
     }
-    /* What could not be sent today waits for tomorrow's digest. */
-    for (i = 0; i < nt.npending; i++) {
-        if (nt.pending[i].user_id[0] != '\0')
-            nt.pending[kept++] = nt.pending[i];
-    }
-    nt.npending = kept;
+    free(lines);
+    free(msg);
 }
 
 /* Reads the feed from nt.cursor and mails what needs it. */
@@ -291,9 +253,6 @@ mail_round(struct pat_store *st)
             if (strcmp(page[i].type, "token.leaked") == 0 ||
                 strcmp(page[i].type, "token.reuse_detected") == 0)
                 mail_event(st, &page[i]);
-            else if (strcmp(page[i].type, "token.expiring") == 0 ||
-                     strcmp(page[i].type, "token.expired") == 0)
-                pend(&page[i]);
         }
     } while (rc == PAT_OK && n == 100);
     free(page);
@@ -383,7 +342,6 @@ notify_start(const struct patd_config *cfg)
     nt.cfg = cfg;
     nt.stop = false;
     nt.cursor = -1;
-    nt.npending = 0;
     if (cfg->smtp_host[0] != '\0' && cfg->smtp_from[0] == '\0') {
         fprintf(stderr, "patd: smtp.from is needed with smtp.host\n");
         return -1;
