@@ -360,7 +360,16 @@ int
 pat_webhook_attempts_prune(struct pat_store *st, int64_t before_ms,
                            int64_t *n)
 {
-    return pat__db_attempt_prune(st, before_ms, n);
+    int rc = pat__tx_begin(st);
+
+    *n = 0;
+    if (rc != PAT_OK)
+        return rc;
+    rc = pat__db_attempt_prune(st, before_ms, n);
+    if (rc == PAT_OK)
+        return pat__tx_commit(st);
+    pat__tx_rollback(st);
+    return rc;
 }
 
 int

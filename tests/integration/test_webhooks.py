@@ -569,6 +569,12 @@ def main():
     stream = int(args[args.index("--stream") + 1]) if "--stream" in args else 0
     kill = "--kill" in args
     only_stream = stream > 0
+    # The verifier of this test against the specification's test vector.
+    check(sw_sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                  "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
+                  b'{"test": 2432232314}') ==
+          "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+          "the test's own signer matches the Standard Webhooks vector")
     tmp = tempfile.mkdtemp(prefix="patd-wh.")
     store = os.environ.get("PATD_TEST_STORE") or os.path.join(tmp, "p.db")
     out = subprocess.run([patd, "init", "--db", store], capture_output=True,
