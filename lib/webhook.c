@@ -386,6 +386,26 @@ pat_webhook_claim(struct pat_store *st, const char *node, int64_t now_ms,
     if (rc != PAT_OK || due == 0)
         return rc;
     /*
+     * Endpoints this node holds with more than half the lease left are
+     * only read again (nobody else moves them); the others are leased in
+     * one write transaction. That keeps a write per message out of the
+     * path of a busy endpoint.
+     */
+    for (i = 0; i < due && rc == PAT_OK; i++) {
+        if (strcmp(out[i].lease_node, node) != 0 ||
+            out[i].lease_until_ms - now_ms < lease_ms / 2)
+            continue;
+        rc = pat__db_webhook_get(st, out[i].id, &out[i]);
+        if (rc == PAT_OK && out[i].enabled) {
+            struct pat_webhook keep = out[kept];
+            out[kept] = out[i];
+            out[i] = keep;
+            kept++;
+        }
+    }
+    if (rc != PAT_OK || kept == due)
+        goto done;
+    /*
      * The lease is taken in a write transaction: on PostgreSQL every
      * write transaction holds the store's write lock, so of two nodes
      * that saw the same endpoint free, the second finds it taken.
@@ -393,7 +413,10 @@ pat_webhook_claim(struct pat_store *st, const char *node, int64_t now_ms,
     rc = pat__tx_begin(st);
     if (rc != PAT_OK)
         return rc;
-    for (i = 0; i < due && rc == PAT_OK; i++) {
+    for (i = kept; i < due && rc == PAT_OK; i++) {
+        if (strcmp(out[i].lease_node, node) == 0 &&
+            out[i].lease_until_ms - now_ms >= lease_ms / 2)
+            continue;
         rc = pat__db_webhook_lease(st, out[i].id, node, now_ms + lease_ms,
                                    now_ms, &got);
         /*
@@ -407,6 +430,7 @@ pat_webhook_claim(struct pat_store *st, const char *node, int64_t now_ms,
         rc = pat__tx_commit(st);
     else
         pat__tx_rollback(st);
+done:
     if (rc == PAT_OK)
         *n = kept;
     return rc;
@@ -489,31 +513,30 @@ pat_webhook_backoff_ms(int attempt, long scale)
 
 /* The endpoint is disabled: the feed says so, in the same transaction. */
 static int
-disable(struct pat_store *st, struct pat_webhook *c, const char *why)
+disable(struct pat_store *st, const struct pat_webhook *c, const char *why)
 {
     char detail[PAT_DETAIL_MAX + 1];
 
-    c->enabled = false;
-    pat__copy(c->disabled_reason, sizeof(c->disabled_reason), why);
     pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "webhook_id",
                 c->id, "url", c->url, "reason", why);
     return pat__feed(st, NULL, "webhook.disabled", NULL, NULL, detail);
 }
 
-int
-pat_webhook_done(struct pat_store *st, const char *node,
-                 const struct pat_webhook *w,
-                 const struct pat_webhook_msg *msg,
-                 struct pat_webhook_attempt *a, long scale)
+/*
+ * The writes of one outcome, inside the caller's transaction. The lease
+ * check comes first, so that PAT_ECONFLICT leaves nothing written.
+ */
+static int
+done_tx(struct pat_store *st, const char *node, const struct pat_webhook *w,
+        const struct pat_webhook_msg *msg, struct pat_webhook_attempt *a,
+        long scale)
 {
     struct pat_webhook c = *w;
-    bool ok = strcmp(a->result, "ok") == 0;
+    bool ok = strcmp(a->result, "ok") == 0, off = false;
+    const char *why = NULL;
     int64_t now = pat_store_now(st);
-    int rc;
+    int rc = pat__random_id("whd", a->id, sizeof(a->id));
 
-    if (scale < 1)
-        scale = 1;
-    rc = pat__random_id("whd", a->id, sizeof(a->id));
     if (rc != PAT_OK)
         return rc;
     pat__copy(a->endpoint_id, sizeof(a->endpoint_id), w->id);
@@ -522,12 +545,8 @@ pat_webhook_done(struct pat_store *st, const char *node,
     pat__copy(a->node, sizeof(a->node), node);
     a->event_seq = msg->event_seq;
     a->manual = msg->outbox_seq > 0;
-    rc = pat__tx_begin(st);
-    if (rc != PAT_OK)
-        return rc;
     /* A one-off is tried once; it moves nothing of the feed's order. */
     if (msg->outbox_seq > 0) {
-        rc = pat__db_outbox_delete(st, msg->outbox_seq);
         c.next_at_ms = 0;
     } else if (ok) {
         c.cursor = msg->event_seq;
@@ -535,19 +554,68 @@ pat_webhook_done(struct pat_store *st, const char *node,
         c.next_at_ms = 0;
         c.failing_since = 0;
     } else if (a->status == 410) {
-        rc = disable(st, &c, "the receiver answered 410 Gone");
+        why = "the receiver answered 410 Gone";
     } else {
         c.attempt++;
         c.next_at_ms = a->at_ms + pat_webhook_backoff_ms(c.attempt, scale);
         if (c.failing_since == 0)
             c.failing_since = now;
         if ((now - c.failing_since) * scale >= PAT_WEBHOOK_DISABLE_S)
-            rc = disable(st, &c, "failing for 5 days");
+            why = "failing for 5 days";
     }
-    if (rc == PAT_OK)
-        rc = pat__db_webhook_advance(st, node, &c);
+    if (why != NULL) {
+        c.enabled = false;
+        pat__copy(c.disabled_reason, sizeof(c.disabled_reason), why);
+        off = true;
+    }
+    rc = pat__db_webhook_advance(st, node, &c);
+    if (rc == PAT_OK && off)
+        rc = disable(st, &c, why);
+    if (rc == PAT_OK && msg->outbox_seq > 0)
+        rc = pat__db_outbox_delete(st, msg->outbox_seq);
     if (rc == PAT_OK)
         rc = pat__db_attempt_insert(st, a);
+    return rc;
+}
+
+int
+pat_webhook_done(struct pat_store *st, const char *node,
+                 const struct pat_webhook *w,
+                 const struct pat_webhook_msg *msg,
+                 struct pat_webhook_attempt *a, long scale)
+{
+    int rc;
+
+    if (scale < 1)
+        scale = 1;
+    rc = pat__tx_begin(st);
+    if (rc != PAT_OK)
+        return rc;
+    rc = done_tx(st, node, w, msg, a, scale);
+    if (rc == PAT_OK)
+        return pat__tx_commit(st);
+    pat__tx_rollback(st);
+    return rc;
+}
+
+int
+pat_webhook_done_many(struct pat_store *st, const char *node,
+                      struct pat_webhook_outcome *o, size_t n, long scale)
+{
+    size_t i;
+    int rc;
+
+    if (scale < 1)
+        scale = 1;
+    rc = pat__tx_begin(st);
+    if (rc != PAT_OK)
+        return rc;
+    for (i = 0; i < n && rc == PAT_OK; i++) {
+        o[i].rc = done_tx(st, node, o[i].w, o[i].msg, o[i].a, scale);
+        if (o[i].rc == PAT_ECONFLICT)
+            continue;
+        rc = o[i].rc;
+    }
     if (rc == PAT_OK)
         return pat__tx_commit(st);
     pat__tx_rollback(st);

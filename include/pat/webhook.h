@@ -180,6 +180,21 @@ int pat_webhook_release(struct pat_store *st, const char *node,
                         const char *id);
 
 /*
+ * Several outcomes in one transaction (one commit for a round of
+ * sends): o[i].rc is each one's result (PAT_ECONFLICT: the lease was
+ * lost and nothing of it was written); the return is the transaction's.
+ */
+struct pat_webhook_outcome {
+    const struct pat_webhook *w;
+    const struct pat_webhook_msg *msg;
+    struct pat_webhook_attempt *a;
+    int rc;
+};
+int pat_webhook_done_many(struct pat_store *st, const char *node,
+                          struct pat_webhook_outcome *o, size_t n,
+                          long scale);
+
+/*
  * The wait before retry number attempt (1-based) of the schedule of
  * DESIGN.md section 12, in ms, divided by scale (1: real time).
  */

@@ -51,6 +51,7 @@ static struct {
     char node[PAT_WEBHOOK_NODE_MAX + 1];
     struct job jobs[MAX_PARALLEL];
     struct pat_webhook claimed[MAX_PARALLEL];
+    struct pat_webhook_outcome out[MAX_PARALLEL];
 } d = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .cond = PTHREAD_COND_INITIALIZER,
@@ -366,16 +367,31 @@ round_once(struct pat_store *st, CURLM *m)
     }
     if (nj > 0)
         run_multi(m);
+    rc = PAT_OK;
+    /* The round's outcomes are recorded in one transaction. */
     for (i = 0; i < nj; i++) {
         struct job *j = &d.jobs[i];
         curl_multi_remove_handle(m, j->easy);
-        if (j->a.result[0] != '\0') {
-            job_record(st, j);
-            sent++;
-        }
-        job_clear(&d.jobs[i]);
+        if (j->a.result[0] != '\0')
+            d.out[sent++] = (struct pat_webhook_outcome){&j->w, &j->msg,
+                                                          &j->a, PAT_OK};
     }
-    return sent;
+    if (sent > 0) {
+        rc = pat_webhook_done_many(st, d.node, d.out, (size_t)sent,
+                                   d.cfg->webhook_backoff_scale);
+        if (rc != PAT_OK)
+            fprintf(stderr, "patd: webhooks: cannot record attempts: %s\n",
+                    pat_strerror(rc));
+        for (i = 0; rc == PAT_OK && i < (size_t)sent; i++) {
+            if (d.out[i].rc == PAT_ECONFLICT)
+                fprintf(stderr, "patd: webhook %s: lease lost, attempt "
+                                "not kept\n",
+                        d.out[i].w->id);
+        }
+    }
+    for (i = 0; i < nj; i++)
+        job_clear(&d.jobs[i]);
+    return rc == PAT_OK ? sent : -1;
 }
 
 static void
