@@ -80,7 +80,12 @@ def sink_main():
             self.send_header("content-length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    class S(http.server.ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request, client_address):
+            pass  # a sender closing its connection is not news
+    srv = S(("127.0.0.1", 0), H)
     print(srv.server_address[1], flush=True)
     srv.serve_forever()
 

@@ -11,6 +11,7 @@ import { tokensView, newTokenView, dropSecrets } from './tokens.js';
 import { activityView } from './activity.js';
 import { sessionsView } from './sessions.js';
 import { adminView } from './admin.js';
+import { webhooksView } from './webhooks.js';
 
 const main = document.getElementById('main');
 
@@ -85,6 +86,7 @@ async function render() {
       await sessionsView(view, ctx, { onEndedCurrent: () => signedOut('You ended this session.') });
     }
     else if (route.parts[0] === 'admin') await adminView(view, ctx, route);
+    else if (route.parts[0] === 'webhooks') await webhooksView(view, ctx);
     else view.append(el('h1', { tabindex: '-1' }, 'Not found'), el('p', {}, el('a', { href: '#/tokens' }, 'Back to your tokens')));
   } catch (err) {
     if (err instanceof ApiError && err.handled) return; // signed out
@@ -109,6 +111,7 @@ function showSignedIn() {
   document.getElementById('nav').hidden = false;
   document.getElementById('session').hidden = false;
   document.getElementById('nav-admin').hidden = !ctx.isAdmin();
+  document.getElementById('nav-webhooks').hidden = !ctx.isAdmin();
   const who = document.getElementById('whoami');
   who.textContent = ctx.user.display_name || ctx.user.username;
   who.title = `${ctx.user.username} (${ctx.user.role})`;
