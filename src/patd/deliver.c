@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -415,6 +417,11 @@ main_loop(void *arg)
     int sent;
 
     (void)arg;
+    /*
+     * Delivery is background work: on a busy node the request threads
+     * come first (Linux: a thread's own nice value).
+     */
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
     while (m != NULL && !stopping()) {
         if (st == NULL &&
             pat_store_open(d.cfg->store, 0, &st, err, sizeof(err)) != PAT_OK) {

@@ -109,6 +109,8 @@ class Receiver:
         outer = self
 
         class H(http.server.BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall
+
             def log_message(self, *a):
                 pass
 
