@@ -60,9 +60,9 @@ notice_one(struct pat_store *st, const struct pat_token *t, const char *kind,
             pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "name",
                         t->name, "hint", t->hint, "expires_at", at);
         else
-            pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s, s:i}",
-                        "name", t->name, "hint", t->hint, "expires_at", at,
-                        "days", days);
+            pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s, s:i}", "name",
+                        t->name, "hint", t->hint, "expires_at", at, "days",
+                        days);
         rc = pat__feed(st, NULL, expired ? "token.expired" : "token.expiring",
                        t->user_id, t->id, detail);
     }
@@ -87,8 +87,8 @@ pat_notices_scan(struct pat_store *st, int64_t day, int64_t *n)
     if (day < 1)
         day = 86400;
     do {
-        rc = pat__db_notice_candidates(st, now + 60 * day, now - 2 * day,
-                                       after, batch, 16, &got);
+        rc = pat__db_notice_candidates(st, now + 60 * day, now - 2 * day, after,
+                                       batch, 16, &got);
         for (i = 0; rc == PAT_OK && i < got; i++) {
             after = batch[i].seq;
             kind = window(batch[i].expires_at - now, day, &days);

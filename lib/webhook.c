@@ -109,8 +109,8 @@ new_secret(struct pat_store *st, char *out, size_t cap)
 
     if (sodium_init() < 0)
         return pat__fail(st, PAT_ECRYPTO, "libsodium failed to initialise");
-    if (cap < plen + sodium_base64_ENCODED_LEN(
-                         sizeof(raw), sodium_base64_VARIANT_ORIGINAL))
+    if (cap < plen + sodium_base64_ENCODED_LEN(sizeof(raw),
+                                               sodium_base64_VARIANT_ORIGINAL))
         return pat__fail(st, PAT_ERANGE, "secret buffer too small");
     randombytes_buf(raw, sizeof(raw));
     memcpy(out, SECRET_PREFIX, plen);
@@ -126,8 +126,8 @@ audit_hook(struct pat_store *st, const struct pat_actor *who,
 {
     char detail[PAT_DETAIL_MAX + 1];
 
-    pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "webhook_id",
-                w->id, "url", w->url, "events", w->events);
+    pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "webhook_id", w->id,
+                "url", w->url, "events", w->events);
     return pat__audit(st, who, action, NULL, NULL, detail);
 }
 
@@ -141,8 +141,8 @@ check_fields(struct pat_store *st, const char *url, const char *events,
 
     if (url != NULL && pat_webhook_url_check(url, why, sizeof(why)) != PAT_OK)
         return pat__fail(st, PAT_EINVAL, "%s", why);
-    if (events != NULL && pat_webhook_events_check(events, norm, cap, why,
-                                                   sizeof(why)) != PAT_OK)
+    if (events != NULL &&
+        pat_webhook_events_check(events, norm, cap, why, sizeof(why)) != PAT_OK)
         return pat__fail(st, PAT_EINVAL, "%s", why);
     if (description != NULL) {
         rc = pat__text_check(st, "description", description, PAT_DESC_MAX,
@@ -155,9 +155,8 @@ check_fields(struct pat_store *st, const char *url, const char *events,
 
 int
 pat_webhook_create(struct pat_store *st, const struct pat_actor *who,
-                   const char *url, const char *events,
-                   const char *description, struct pat_webhook *out,
-                   char *secret, size_t cap)
+                   const char *url, const char *events, const char *description,
+                   struct pat_webhook *out, char *secret, size_t cap)
 {
     struct pat_webhook w;
     int rc;
@@ -165,8 +164,7 @@ pat_webhook_create(struct pat_store *st, const struct pat_actor *who,
     memset(&w, 0, sizeof(w));
     if (url == NULL || events == NULL)
         return pat__fail(st, PAT_EINVAL, "url and events are required");
-    rc = check_fields(st, url, events, description, w.events,
-                      sizeof(w.events));
+    rc = check_fields(st, url, events, description, w.events, sizeof(w.events));
     if (rc == PAT_OK)
         rc = pat__random_id("whk", w.id, sizeof(w.id));
     if (rc == PAT_OK)
@@ -329,8 +327,8 @@ pat_webhook_enqueue(struct pat_store *st, const struct pat_actor *who,
         rc = pat__db_outbox_insert(st, id, msg_id, event_seq, type, body,
                                    pat_store_now(st));
     if (rc == PAT_OK) {
-        pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "webhook_id",
-                    id, "msg_id", msg_id, "type", type);
+        pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "webhook_id", id,
+                    "msg_id", msg_id, "type", type);
         rc = pat__audit(st, who,
                         event_seq ? "webhook.redelivered" : "webhook.tested",
                         NULL, NULL, detail);
@@ -350,15 +348,13 @@ pat_webhook_attempts(struct pat_store *st, const char *id, int64_t before,
 
 int
 pat_webhook_attempt_get(struct pat_store *st, const char *id,
-                        const char *attempt_id,
-                        struct pat_webhook_attempt *out)
+                        const char *attempt_id, struct pat_webhook_attempt *out)
 {
     return pat__db_attempt_get(st, id, attempt_id, out);
 }
 
 int
-pat_webhook_attempts_prune(struct pat_store *st, int64_t before_ms,
-                           int64_t *n)
+pat_webhook_attempts_prune(struct pat_store *st, int64_t before_ms, int64_t *n)
 {
     int rc = pat__tx_begin(st);
 
@@ -500,8 +496,8 @@ pat_webhook_skip(struct pat_store *st, const char *node,
 int64_t
 pat_webhook_backoff_ms(int attempt, long scale)
 {
-    static const int64_t s[PAT_WEBHOOK_RETRIES] = {
-        5, 300, 1800, 7200, 18000, 36000, 36000};
+    static const int64_t s[PAT_WEBHOOK_RETRIES] = {5,     300,   1800, 7200,
+                                                   18000, 36000, 36000};
     int i = attempt < 1 ? 0 : attempt - 1;
 
     if (i >= PAT_WEBHOOK_RETRIES)
@@ -517,8 +513,8 @@ disable(struct pat_store *st, const struct pat_webhook *c, const char *why)
 {
     char detail[PAT_DETAIL_MAX + 1];
 
-    pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "webhook_id",
-                c->id, "url", c->url, "reason", why);
+    pat__detail(detail, sizeof(detail), "{s:s, s:s, s:s}", "webhook_id", c->id,
+                "url", c->url, "reason", why);
     return pat__feed(st, NULL, "webhook.disabled", NULL, NULL, detail);
 }
 
@@ -580,8 +576,7 @@ done_tx(struct pat_store *st, const char *node, const struct pat_webhook *w,
 
 int
 pat_webhook_done(struct pat_store *st, const char *node,
-                 const struct pat_webhook *w,
-                 const struct pat_webhook_msg *msg,
+                 const struct pat_webhook *w, const struct pat_webhook_msg *msg,
                  struct pat_webhook_attempt *a, long scale)
 {
     int rc;

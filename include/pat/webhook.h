@@ -24,18 +24,20 @@
 
 struct pat_store;
 
-#define PAT_WEBHOOK_URL_MAX     2048
-#define PAT_WEBHOOK_TYPES_MAX   32
-#define PAT_WEBHOOK_EVENTS_MAX  (PAT_WEBHOOK_TYPES_MAX * (PAT_CHANGE_TYPE_MAX + 1))
-#define PAT_WEBHOOK_SECRET_RAW  32 /* random bytes of a secret */
-#define PAT_WEBHOOK_SECRET_MAX  64 /* "whsec_" + base64 of 32 bytes, and room */
-#define PAT_WEBHOOK_NODE_MAX    63
-#define PAT_WEBHOOK_MSGID_MAX   40
+#define PAT_WEBHOOK_URL_MAX   2048
+#define PAT_WEBHOOK_TYPES_MAX 32
+#define PAT_WEBHOOK_EVENTS_MAX                                                 \
+    (PAT_WEBHOOK_TYPES_MAX * (PAT_CHANGE_TYPE_MAX + 1))
+#define PAT_WEBHOOK_SECRET_RAW 32 /* random bytes of a secret */
+/* "whsec_" + base64 of 32 bytes (50), with room */
+#define PAT_WEBHOOK_SECRET_MAX   64
+#define PAT_WEBHOOK_NODE_MAX     63
+#define PAT_WEBHOOK_MSGID_MAX    40
 #define PAT_WEBHOOK_RESPONSE_MAX 1024 /* bytes of a response body kept */
-#define PAT_WEBHOOK_ERROR_MAX   255
-#define PAT_WEBHOOK_BODY_MAX    (PAT_CHANGE_DATA_MAX + 1024)
-#define PAT_WEBHOOK_RETRIES     7 /* length of the backoff schedule */
-#define PAT_WEBHOOK_DISABLE_S   (5 * 86400) /* failing this long: disabled */
+#define PAT_WEBHOOK_ERROR_MAX    255
+#define PAT_WEBHOOK_BODY_MAX     (PAT_CHANGE_DATA_MAX + 1024)
+#define PAT_WEBHOOK_RETRIES      7 /* length of the backoff schedule */
+#define PAT_WEBHOOK_DISABLE_S    (5 * 86400) /* failing this long: disabled */
 
 /* An endpoint, without its secret. */
 struct pat_webhook {
@@ -89,7 +91,7 @@ struct pat_webhook_msg {
     int64_t skip_to;    /* when there is no message: cursor may move here */
     char msg_id[PAT_WEBHOOK_MSGID_MAX + 1];
     char type[PAT_CHANGE_TYPE_MAX + 1];
-    struct pat_change change; /* when event_seq > 0 */
+    struct pat_change change;            /* when event_seq > 0 */
     char body[PAT_WEBHOOK_BODY_MAX + 1]; /* one-offs: the exact body */
 };
 
@@ -176,8 +178,7 @@ int pat_webhook_done(struct pat_store *st, const char *node,
                      const struct pat_webhook *w,
                      const struct pat_webhook_msg *msg,
                      struct pat_webhook_attempt *a, long scale);
-int pat_webhook_release(struct pat_store *st, const char *node,
-                        const char *id);
+int pat_webhook_release(struct pat_store *st, const char *node, const char *id);
 
 /*
  * Several outcomes in one transaction (one commit for a round of
@@ -191,8 +192,7 @@ struct pat_webhook_outcome {
     int rc;
 };
 int pat_webhook_done_many(struct pat_store *st, const char *node,
-                          struct pat_webhook_outcome *o, size_t n,
-                          long scale);
+                          struct pat_webhook_outcome *o, size_t n, long scale);
 
 /*
  * The wait before retry number attempt (1-based) of the schedule of
@@ -231,9 +231,8 @@ struct pat_notice_line {
 };
 
 /* Up to cap owners with an email address and notices not yet mailed. */
-int pat_notices_mail_users(struct pat_store *st,
-                           char (*out)[PAT_ID_LEN + 1], size_t cap,
-                           size_t *n);
+int pat_notices_mail_users(struct pat_store *st, char (*out)[PAT_ID_LEN + 1],
+                           size_t cap, size_t *n);
 
 /*
  * The digest of user_id for day: in one transaction, claims the day's

@@ -537,8 +537,7 @@ pat__db_notice_mail_list(struct pat_store *st, const char *user_id,
 }
 
 int
-pat__db_notice_mail_mark(struct pat_store *st, const char *user_id,
-                         int64_t at)
+pat__db_notice_mail_mark(struct pat_store *st, const char *user_id, int64_t at)
 {
     struct pat_stmt *s;
     int rc = q_prepare(st, Q_NOTICE_MAIL_MARK, &s);

@@ -21,8 +21,8 @@ int pat__db_webhook_list(struct pat_store *st, int64_t after,
 int pat__db_webhook_update(struct pat_store *st, const struct pat_webhook *w);
 int pat__db_webhook_secret_set(struct pat_store *st, const char *id,
                                const char *secret, int64_t at);
-int pat__db_webhook_secret_get(struct pat_store *st, const char *id,
-                               char *buf, size_t cap);
+int pat__db_webhook_secret_get(struct pat_store *st, const char *id, char *buf,
+                               size_t cap);
 /* The endpoint with its outbox and attempts. */
 int pat__db_webhook_delete(struct pat_store *st, const char *id);
 /* Enabled endpoints due at now_ms whose lease is free or node's. */
@@ -63,9 +63,9 @@ int pat__db_attempt_prune(struct pat_store *st, int64_t before_ms, int64_t *n);
 /* *fresh: the record is new (false: it existed, nothing written). */
 int pat__db_notice_insert(struct pat_store *st, const char *token_id,
                           const char *kind, int64_t at, bool *fresh);
-int pat__db_notice_candidates(struct pat_store *st, int64_t until,
-                              int64_t from, int64_t after,
-                              struct pat_token *out, size_t cap, size_t *n);
+int pat__db_notice_candidates(struct pat_store *st, int64_t until, int64_t from,
+                              int64_t after, struct pat_token *out, size_t cap,
+                              size_t *n);
 /* Up to cap owners (ids) with an address and notices not yet mailed. */
 int pat__db_notice_mail_users(struct pat_store *st, char (*out)[PAT_ID_LEN + 1],
                               size_t cap, size_t *n);

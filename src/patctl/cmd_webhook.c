@@ -59,12 +59,9 @@ static const struct field hook_fields[] = {
 
 /* The same with the secret: only answers that carry one. */
 static const struct field hook_secret_fields[] = {
-    {"ID", "id", "-"},
-    {"URL", "url", "-"},
-    {"Events", "events", "-"},
-    {"Description", "description", "-"},
-    {"Secret", "secret", "-"},
-    {NULL, NULL, NULL},
+    {"ID", "id", "-"},         {"URL", "url", "-"},
+    {"Events", "events", "-"}, {"Description", "description", "-"},
+    {"Secret", "secret", "-"}, {NULL, NULL, NULL},
 };
 
 static const struct field queued_fields[] = {
@@ -181,8 +178,8 @@ hook_table(struct cmd_ctx *c, const char *path, const char *const *heads,
     json_array_foreach(json_object_get(ans, "items"), i, item)
     {
         for (k = 0; k < ncols; k++)
-            row[k] = render_value(json_object_get(item, keys[k]), "-",
-                                  cells[k], sizeof(cells[k]));
+            row[k] = render_value(json_object_get(item, keys[k]), "-", cells[k],
+                                  sizeof(cells[k]));
         table_add(&t, row);
     }
     table_flush(&t, stdout);
@@ -200,8 +197,8 @@ hook_list(struct cmd_ctx *c, int argc, char **argv)
                                        "failing_since"};
     struct hook_args a;
     char path[64];
-    int status = hook_parse(c, argc, argv, "webhook list [--limit N] [--json]",
-                            &a, 0);
+    int status =
+        hook_parse(c, argc, argv, "webhook list [--limit N] [--json]", &a, 0);
 
     if (status != -1)
         return status;
@@ -212,18 +209,16 @@ hook_list(struct cmd_ctx *c, int argc, char **argv)
 static int
 hook_deliveries(struct cmd_ctx *c, int argc, char **argv)
 {
-    static const char *const heads[] = {"ID",     "AT",         "TYPE",
-                                        "RESULT", "STATUS",     "MS",
-                                        "MSG",    "RESPONSE"};
-    static const char *const keys[] = {"id",     "at",         "type",
-                                       "result", "status",     "latency_ms",
+    static const char *const heads[] = {"ID",     "AT", "TYPE", "RESULT",
+                                        "STATUS", "MS", "MSG",  "RESPONSE"};
+    static const char *const keys[] = {"id",     "at",      "type",
+                                       "result", "status",  "latency_ms",
                                        "msg_id", "response"};
     struct hook_args a;
     struct buf path;
     char lim[32];
-    int status = hook_parse(c, argc, argv,
-                            "webhook deliveries ID [--limit N] [--json]", &a,
-                            1);
+    int status = hook_parse(
+        c, argc, argv, "webhook deliveries ID [--limit N] [--json]", &a, 1);
 
     if (status != -1)
         return status;
@@ -286,8 +281,8 @@ hook_disable(struct cmd_ctx *c, int argc, char **argv)
 static int
 hook_delete(struct cmd_ctx *c, int argc, char **argv)
 {
-    int status = hook_simple(c, argc, argv, "webhook delete ID", "DELETE",
-                             NULL, NULL, false);
+    int status = hook_simple(c, argc, argv, "webhook delete ID", "DELETE", NULL,
+                             NULL, false);
 
     if (status == EXIT_DONE && !c->json)
         printf("Deleted webhook %s\n", argv[argc - 1]);
@@ -337,8 +332,7 @@ cmd_webhook(struct cmd_ctx *c, int argc, char **argv)
         {"enable", "webhook enable ID", hook_enable},
         {"disable", "webhook disable ID", hook_disable},
         {"delete", "webhook delete ID", hook_delete},
-        {"secret", "webhook secret ID (a new secret, shown once)",
-         hook_secret},
+        {"secret", "webhook secret ID (a new secret, shown once)", hook_secret},
         {"test", "webhook test ID", hook_test},
         {"deliveries", "webhook deliveries ID [--limit N]", hook_deliveries},
         {"redeliver", "webhook redeliver ID DELIVERY", hook_redeliver},

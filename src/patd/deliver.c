@@ -100,8 +100,8 @@ deliver_sign(const char *secret, const char *msg_id, long long ts,
              (const unsigned char *)signed_part, (size_t)n + body_len, mac,
              &mac_len) == NULL)
         goto out;
-    if (cap < 3 + sodium_base64_ENCODED_LEN(mac_len,
-                                            sodium_base64_VARIANT_ORIGINAL))
+    if (cap <
+        3 + sodium_base64_ENCODED_LEN(mac_len, sodium_base64_VARIANT_ORIGINAL))
         goto out;
     memcpy(out, "v1,", 3);
     sodium_bin2base64(out + 3, cap - 3, mac, mac_len,
@@ -122,8 +122,8 @@ event_body(const struct pat_change *ch)
     char *s;
 
     pat_time_format(ch->at, at, sizeof(at));
-    o = json_pack("{s:s, s:s, s:o}", "type", ch->type, "timestamp", at,
-                  "data", render_change(ch));
+    o = json_pack("{s:s, s:s, s:o}", "type", ch->type, "timestamp", at, "data",
+                  render_change(ch));
     if (o == NULL)
         return NULL;
     s = json_dumps(o, JSON_COMPACT);
@@ -375,8 +375,8 @@ round_once(struct pat_store *st, CURLM *m)
         struct job *j = &d.jobs[i];
         curl_multi_remove_handle(m, j->easy);
         if (j->a.result[0] != '\0')
-            d.out[sent++] = (struct pat_webhook_outcome){&j->w, &j->msg,
-                                                          &j->a, PAT_OK};
+            d.out[sent++] =
+                (struct pat_webhook_outcome){&j->w, &j->msg, &j->a, PAT_OK};
     }
     if (sent > 0) {
         rc = pat_webhook_done_many(st, d.node, d.out, (size_t)sent,
@@ -386,8 +386,9 @@ round_once(struct pat_store *st, CURLM *m)
                     pat_strerror(rc));
         for (i = 0; rc == PAT_OK && i < (size_t)sent; i++) {
             if (d.out[i].rc == PAT_ECONFLICT)
-                fprintf(stderr, "patd: webhook %s: lease lost, attempt "
-                                "not kept\n",
+                fprintf(stderr,
+                        "patd: webhook %s: lease lost, attempt "
+                        "not kept\n",
                         d.out[i].w->id);
         }
     }
@@ -502,7 +503,6 @@ deliver_metrics(char *out, size_t cap)
              "oldest of them.\n"
              "# TYPE patd_webhook_oldest_undelivered_seconds gauge\n"
              "patd_webhook_oldest_undelivered_seconds %ld\n",
-             atomic_load(&n_ok), atomic_load(&n_http),
-             atomic_load(&n_timeout), atomic_load(&n_error), waiting,
-             age < 0 ? 0 : age);
+             atomic_load(&n_ok), atomic_load(&n_http), atomic_load(&n_timeout),
+             atomic_load(&n_error), waiting, age < 0 ? 0 : age);
 }

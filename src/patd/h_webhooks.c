@@ -74,15 +74,15 @@ render_attempt(const struct pat_webhook_attempt *a)
 
 /* url and events checked with their own error codes (docs/webhooks.md). */
 static int
-check_url_events(struct req *r, const char *url, const char *events,
-                 char *norm, size_t cap)
+check_url_events(struct req *r, const char *url, const char *events, char *norm,
+                 size_t cap)
 {
     char why[160];
 
     if (url != NULL && pat_webhook_url_check(url, why, sizeof(why)) != PAT_OK)
         return reply_error(r, 400, "invalid_url", "%s", why);
-    if (events != NULL && pat_webhook_events_check(events, norm, cap, why,
-                                                   sizeof(why)) != PAT_OK)
+    if (events != NULL &&
+        pat_webhook_events_check(events, norm, cap, why, sizeof(why)) != PAT_OK)
         return reply_error(r, 400, "invalid_events", "%s", why);
     return 0;
 }
@@ -216,8 +216,7 @@ h_webhook_secret(struct req *r)
 
     if (path_webhook(r, &w))
         return r->status;
-    rc = pat_webhook_regenerate(r->st, &r->actor, w.id, secret,
-                                sizeof(secret));
+    rc = pat_webhook_regenerate(r->st, &r->actor, w.id, secret, sizeof(secret));
     if (rc != PAT_OK)
         return reply_pat(r, rc);
     reply(r, 200, json_pack("{s:s, s:s}", "id", w.id, "secret", secret));
@@ -242,13 +241,13 @@ queue_test(struct req *r, const struct pat_webhook *w, const char *msg_id)
     json_decref(o);
     if (body == NULL)
         return reply_pat(r, PAT_ENOMEM);
-    rc = pat_webhook_enqueue(r->st, &r->actor, w->id, msg_id, 0,
-                             "webhook.test", body);
+    rc = pat_webhook_enqueue(r->st, &r->actor, w->id, msg_id, 0, "webhook.test",
+                             body);
     free(body);
     if (rc != PAT_OK)
         return reply_pat(r, rc);
-    return reply(r, 202, json_pack("{s:s, s:s}", "msg_id", msg_id, "status",
-                                   "queued"));
+    return reply(r, 202,
+                 json_pack("{s:s, s:s}", "msg_id", msg_id, "status", "queued"));
 }
 
 int
@@ -324,6 +323,7 @@ h_webhook_redeliver(struct req *r)
                              a.type, NULL);
     if (rc != PAT_OK)
         return reply_pat(r, rc);
-    return reply(r, 202, json_pack("{s:s, s:s}", "msg_id", a.msg_id, "status",
-                                   "queued"));
+    return reply(
+        r, 202,
+        json_pack("{s:s, s:s}", "msg_id", a.msg_id, "status", "queued"));
 }

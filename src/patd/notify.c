@@ -111,8 +111,7 @@ smtp_send(const char *rcpt, const char *text)
 }
 
 /* Appends to a bounded message; false once it is full. */
-static bool
-add(char *buf, size_t cap, const char *fmt, ...)
+static bool add(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static bool
@@ -216,8 +215,9 @@ mail_digests(struct pat_store *st, int64_t day)
             nl == 0)
             continue;
         headers(msg, MAIL_MAX, &u, "Your access tokens expire soon");
-        add(msg, MAIL_MAX, "These tokens of yours expire soon or have "
-                           "expired:\r\n\r\n");
+        add(msg, MAIL_MAX,
+            "These tokens of yours expire soon or have "
+            "expired:\r\n\r\n");
         for (k = 0; k < nl; k++) {
             pat_time_format(lines[k].expires_at, at, sizeof(at));
             add(msg, MAIL_MAX, "- \"%s\" (ending in ...%s) %s %s\r\n",
