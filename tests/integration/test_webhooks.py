@@ -508,6 +508,31 @@ def test_mail(nodes, tok, mails, day):
     leak = [m for m in mails if "reported as leaked" in m[2]]
     check(len(leak) == 1 and leak[0][1] == ["carol@example.test"] and
           "carol-deploy" in leak[0][2], "leak mail names the token, once")
+    # A retired secret presented again: the owner (the admin, given an
+    # address) is told.
+    st, me = api(base, tok, "GET", "/v1/me")
+    st, _ = api(base, tok, "PATCH", "/v1/users/" + me["id"],
+                {"email": "admin@example.test"})
+    check(st == 200, "admin gets an address (%s)" % st)
+    t4 = make_token(base, tok, "admin-reused")
+    st, t5 = api(base, tok, "POST", "/v1/me/tokens/%s/regenerate" % t4["id"],
+                 {"grace_seconds": 0})
+    check(st == 200, "regenerated (%s %s)" % (st, t5))
+    secrets += [t4["token"], t5["token"]]
+    req = urllib.request.Request(base + "/v1/auth")
+    req.add_header("authorization", "Bearer " + t4["token"])
+    try:
+        urllib.request.urlopen(req, timeout=5)
+        check(False, "the retired secret is refused")
+    except urllib.error.HTTPError as e:
+        check(e.code == 401, "the retired secret is refused (%d)" % e.code)
+    ok = wait_for(lambda: any("retired secret" in m[2] for m in mails),
+                  20, 0.2)
+    reuse = [m for m in mails if "retired secret of your token" in m[2]]
+    check(ok and len(reuse) == 1 and
+          reuse[0][1] == ["admin@example.test"] and
+          "admin-reused" in reuse[0][2] and t5["hint"] in reuse[0][2],
+          "reuse mail to the owner, naming the token (%d)" % len(reuse))
     for _, _, text in mails:
         for s in secrets:
             check(s not in text, "no secret in a mail")
