@@ -7,12 +7,12 @@
 1. Delivery: ENDPOINTS endpoints (default 4) on a local receiver (a
    Python http.server in a process of its own; signatures are checked by
    tests/integration/test_webhooks.py, not here),
-   EVENTS feed rows (default 1000 token renames) written while the
+   EVENTS feed rows (default 500 token renames) written while the
    endpoints are disabled; then they are enabled and the time until every
    endpoint has every row is measured: deliveries a second, with one node
    and with two nodes on the same store.
 2. Creation: POST /v1/me/tokens from 4 client threads for SECONDS
-   (default 8) with no endpoint, then with ENDPOINTS endpoints receiving
+   (default 5) with no endpoint, then with ENDPOINTS endpoints receiving
    token.created (the sender busy beside the requests), twice each,
    alternating. Target: with endpoints at least 0.9x the rate without.
 
@@ -143,9 +143,9 @@ def create_rate(base, tok, seconds, threads=4):
 
 def main():
     build = sys.argv[1]
-    events = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+    events = int(sys.argv[2]) if len(sys.argv) > 2 else 500
     nend = int(sys.argv[3]) if len(sys.argv) > 3 else 4
-    seconds = float(sys.argv[4]) if len(sys.argv) > 4 else 8
+    seconds = float(sys.argv[4]) if len(sys.argv) > 4 else 5
     patd = os.path.join(build, "patd")
     tmp = tempfile.mkdtemp(prefix="patd-bench-wh.")
     store = os.environ.get("PATD_TEST_STORE") or os.path.join(tmp, "p.db")
