@@ -539,6 +539,31 @@ def test_mail(nodes, tok, mails, day):
     check(all("dave" not in m[2] for m in mails), "no mail for dave")
 
 
+def metric(text, name):
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split(" ")[1])
+    return None
+
+
+def test_metrics(nodes):
+    section("metrics")
+    total = {"ok": 0, "http_error": 0, "timeout": 0, "sent": 0}
+    for n in nodes:
+        with urllib.request.urlopen(n.base + "/metrics", timeout=5) as r:
+            text = r.read().decode()
+        for k in ("ok", "http_error", "timeout"):
+            total[k] += metric(text, 'patd_webhook_deliveries_total'
+                               '{result="%s"}' % k) or 0
+        total["sent"] += metric(text, 'patd_emails_total{result="sent"}') or 0
+        check(metric(text, "patd_webhook_queue_depth") is not None and
+              metric(text, "patd_webhook_oldest_undelivered_seconds")
+              is not None, "queue depth and oldest age on " + n.name)
+    check(total["ok"] > 30 and total["http_error"] >= 3 and
+          total["timeout"] >= 1, "deliveries by result: %s" % total)
+    check(total["sent"] >= 3, "mails sent counted (%d)" % total["sent"])
+
+
 def test_stream(nodes, tok, rcv, n, kill):
     section("%d events through %d nodes%s" % (n, len(nodes),
                                               ", one killed" if kill else ""))
@@ -648,6 +673,7 @@ def main():
             test_disable(base, tok, rcv)
             test_expiry(nodes, tok, rcv, day)
             test_mail(nodes, tok, mails, day)
+            test_metrics(nodes)
         for n in nodes:
             if n.p.poll() is None:
                 check(n.healthy(), "node %s healthy after" % n.name)
