@@ -554,6 +554,12 @@ done_tx(struct pat_store *st, const char *node, const struct pat_webhook *w,
     } else {
         c.attempt++;
         c.next_at_ms = a->at_ms + pat_webhook_backoff_ms(c.attempt, scale);
+        /* A receiver that asks for more time gets it, up to 10 hours. */
+        if (a->retry_after_ms > 0 &&
+            a->at_ms + a->retry_after_ms > c.next_at_ms)
+            c.next_at_ms =
+                a->at_ms + (a->retry_after_ms < 36000000 ? a->retry_after_ms
+                                                         : 36000000);
         if (c.failing_since == 0)
             c.failing_since = now;
         if ((now - c.failing_since) * scale >= PAT_WEBHOOK_DISABLE_S)

@@ -82,6 +82,8 @@ struct pat_webhook_attempt {
     char response[PAT_WEBHOOK_RESPONSE_MAX + 1]; /* printable excerpt */
     char error[PAT_WEBHOOK_ERROR_MAX + 1];
     bool manual; /* a test or a redelivery */
+    /* Not stored: the receiver's Retry-After (429, 503), in ms; 0 none. */
+    int64_t retry_after_ms;
 };
 
 /* A message to send to an endpoint. */

@@ -240,6 +240,13 @@ job_result(struct job *j, CURLcode cc)
     j->a.latency_ms = now_ms() - j->start_ms;
     curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
     j->a.status = (int)status;
+    if (status == 429 || status == 503) {
+        curl_off_t after = 0;
+        if (curl_easy_getinfo(j->easy, CURLINFO_RETRY_AFTER, &after) ==
+                CURLE_OK &&
+            after > 0)
+            j->a.retry_after_ms = (int64_t)after * 1000;
+    }
     if (cc == CURLE_OK && status >= 200 && status <= 299) {
         snprintf(j->a.result, sizeof(j->a.result), "ok");
         atomic_fetch_add(&n_ok, 1);

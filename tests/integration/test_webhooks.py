@@ -106,6 +106,7 @@ class Receiver:
         self.fail_left = {}    # path -> requests still answered 500
         self.hang_left = {}    # path -> requests still left hanging
         self.status = {}       # path -> fixed status
+        self.throttle = {}     # path -> requests still answered 429
         outer = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -127,6 +128,10 @@ class Receiver:
                     if fail and not hang:
                         outer.fail_left[self.path] = fail - 1
                     fixed = outer.status.get(self.path)
+                    thr = outer.throttle.get(self.path, 0)
+                    if thr:
+                        outer.throttle[self.path] = thr - 1
+                        fixed = 429
                 if hang:
                     time.sleep(4)  # beyond patd's timeout (2 s here)
                     return
@@ -135,6 +140,8 @@ class Receiver:
                 with outer.lock:
                     outer.got.append((self.path, hdrs, body, ok, status))
                 self.send_response(status)
+                if status == 429:
+                    self.send_header("retry-after", "2")
                 self.send_header("content-type", "text/plain")
                 self.end_headers()
                 self.wfile.write(b"received" if status == 200 else b"nope")
@@ -375,6 +382,25 @@ def test_flaky(base, tok, rcv):
           "attempts: 3 http_error then ok (%s)" % res)
     check(dl["items"][-1]["status"] == 500 and
           dl["items"][-1]["response"] == "nope", "failure status recorded")
+
+
+def test_throttle(base, tok, rcv):
+    section("a receiver that asks to wait (429, Retry-After: 2)")
+    rcv.throttle["/slow"] = 1
+    w = create(base, tok, rcv, "/slow", ["token.created"])
+    make_token(base, tok, "slow-1")
+    wait_for(lambda: len(rcv.delivered("/slow")) >= 1, 15)
+    wait_for(lambda: len(api(base, tok, "GET", "/v1/webhooks/%s/deliveries"
+                             % w["id"])[1]["items"]) >= 2, 10)
+    st, dl = api(base, tok, "GET", "/v1/webhooks/%s/deliveries" % w["id"])
+    a = list(reversed(dl["items"]))
+    check(len(a) == 2 and a[0]["status"] == 429 and a[1]["result"] == "ok",
+          "429 then ok (%s)" % [(x["result"], x["status"]) for x in a])
+    if len(a) == 2:
+        t0 = time.mktime(time.strptime(a[0]["at"], "%Y-%m-%dT%H:%M:%SZ"))
+        t1 = time.mktime(time.strptime(a[1]["at"], "%Y-%m-%dT%H:%M:%SZ"))
+        check(t1 - t0 >= 1, "the retry waited for Retry-After (%g s), not "
+              "the scaled backoff" % (t1 - t0))
 
 
 def test_hang(base, tok, rcv):
@@ -670,6 +696,7 @@ def main():
             test_test_and_redeliver(base, tok, rcv, w)
             test_flaky(base, tok, rcv)
             test_hang(base, tok, rcv)
+            test_throttle(base, tok, rcv)
             test_disable(base, tok, rcv)
             test_expiry(nodes, tok, rcv, day)
             test_mail(nodes, tok, mails, day)
