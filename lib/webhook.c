@@ -558,8 +558,8 @@ done_tx(struct pat_store *st, const char *node, const struct pat_webhook *w,
         if (a->retry_after_ms > 0 &&
             a->at_ms + a->retry_after_ms > c.next_at_ms)
             c.next_at_ms =
-                a->at_ms + (a->retry_after_ms < 36000000 ? a->retry_after_ms
-                                                         : 36000000);
+                a->at_ms +
+                (a->retry_after_ms < 36000000 ? a->retry_after_ms : 36000000);
         if (c.failing_since == 0)
             c.failing_since = now;
         if ((now - c.failing_since) * scale >= PAT_WEBHOOK_DISABLE_S)
