@@ -452,7 +452,7 @@ def test_expiry(nodes, tok, rcv, day):
     now = time.time()
     # day_seconds = day: windows at 60, 30, 7 days and on the day.
     plan = {"n60": 45 * day, "n30": 20 * day, "n7": 5 * day,
-            "n0": day * 0.6}
+            "n0": day * 0.8}
     ids = {}
     for name, left in plan.items():
         t = make_token(base, tok, "exp-" + name,
@@ -509,7 +509,7 @@ def test_mail(nodes, tok, mails, day):
                  {"name": "dave-x", "scopes": ["patd:self"], "expires_at": rfc3339(now + 5 * day)})
     secrets += [t1["token"], t2["token"], t3["token"]]
     # The scan may see the two tokens in different rounds: what is not in
-    # today's digest waits for the next day's (a "day" is 4 s here).
+    # today's digest waits for the next day's (a "day" is 8 s here).
     ok = wait_for(lambda: sum(m[2].count("carol-ci") + m[2].count(
         "carol-deploy") for m in mails if "expire soon" in m[2]) >= 2,
         6 * day, 0.2)
@@ -663,7 +663,7 @@ def main():
     tok = out.stdout.strip()
     rcv = Receiver()
     mails = []
-    day = 4
+    day = 8
     env = {"PATD_WEBHOOKS_TIMEOUT": "2", "PATD_WEBHOOKS_POLL_MS": "50",
            "PATD_WEBHOOKS_BACKOFF_SCALE": "100000",
            "PATD_NOTIFY_INTERVAL": "1",
