@@ -9,6 +9,7 @@
 
 #include "internal.h"
 #include "store/store_int.h"
+#include "pat/webhook.h"
 
 /*
  * What each type makes less valid. A new token or a new name cannot
@@ -35,6 +36,7 @@ static const struct {
     {"user.deleted", PAT_EVICT_USER},
     {"scopes.changed", PAT_EVICT_ALL},
     {"policy.changed", PAT_EVICT_ALL},
+    {"webhook.disabled", PAT_EVICT_NONE},
 };
 
 int
@@ -106,4 +108,16 @@ pat_changes_prune(struct pat_store *st, int64_t before, int64_t *n)
     else
         pat__tx_rollback(st);
     return rc;
+}
+
+bool
+pat_change_type_known(const char *type)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (strcmp(types[i].type, type) == 0)
+            return true;
+    }
+    return false;
 }

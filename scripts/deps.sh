@@ -40,6 +40,7 @@ lintian
 bash-completion
 zsh
 python3-jwt
+python3-aiosmtpd
 "
 
 # Node.js and npm run the OpenAPI validator and the browser tests. Some

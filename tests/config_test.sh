@@ -24,8 +24,11 @@ expect() { # name want-exit want-stderr-substring cmd...
 "$patd" init --db "$dir/p.db" >/dev/null 2>&1
 # The example parses: serve gets past the configuration and stops at the
 # store, which the example names relative to a directory without one.
-(cd "$dir" && mkdir -p empty && cd empty &&
-    expect example 1 "cannot serve" "$patd" serve --config "$example")
+# (Not in a subshell: a failure there would not reach the count.)
+mkdir -p "$dir/empty"
+cd "$dir/empty"
+expect example 1 "cannot serve" "$patd" serve --config "$example"
+cd - >/dev/null
 printf '[server]\nthreads = 2\nbogus = 1\n' >"$dir/a.conf"
 expect unknown-key 2 "a.conf:3: unknown key 'bogus' in [server]" \
     "$patd" serve --config "$dir/a.conf" --db "$dir/p.db"

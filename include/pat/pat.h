@@ -19,5 +19,6 @@
 #include "transfer.h"
 #include "sso.h"
 #include "governance.h"
+#include "webhook.h"
 
 #endif

@@ -163,6 +163,75 @@ static const struct migration migrations[] = {
      "CREATE INDEX exchanges_user ON exchanges (user_id, issued_at);\n"
      "CREATE INDEX exchanges_expires ON exchanges (expires_at);\n"},
     /*
+     * Webhooks and notices (DESIGN.md section 12, docs/webhooks.md). An
+     * endpoint carries its own delivery state: cursor is the feed seq it
+     * has been given (or that matched none of its types), attempt and
+     * next_at_ms the retries of the row after it, and lease_* the node
+     * that delivers to it now (a claim with an expiry, so a killed
+     * node's endpoints are taken over). webhook_outbox holds the one-off
+     * sends (tests, redeliveries). notices records each expiry notice
+     * once per token and kind: its key is what makes it once; mailed_at
+     * says it was in its owner's daily digest (mail_log: one a day).
+     */
+    {7, "webhooks and notices",
+     "CREATE TABLE webhooks (\n"
+     "  seq @seq@,\n"
+     "  id TEXT NOT NULL UNIQUE,\n"
+     "  url TEXT NOT NULL,\n"
+     "  events TEXT NOT NULL,\n"
+     "  description TEXT NOT NULL DEFAULT '',\n"
+     "  secret TEXT NOT NULL,\n"
+     "  enabled INTEGER NOT NULL DEFAULT 1,\n"
+     "  created_at BIGINT NOT NULL,\n"
+     "  updated_at BIGINT NOT NULL,\n"
+     "  feed_cursor BIGINT NOT NULL DEFAULT 0,\n"
+     "  attempt INTEGER NOT NULL DEFAULT 0,\n"
+     "  next_at_ms BIGINT NOT NULL DEFAULT 0,\n"
+     "  failing_since BIGINT,\n"
+     "  disabled_reason TEXT NOT NULL DEFAULT '',\n"
+     "  lease_node TEXT NOT NULL DEFAULT '',\n"
+     "  lease_until_ms BIGINT NOT NULL DEFAULT 0);\n"
+     "CREATE TABLE webhook_outbox (\n"
+     "  seq @seq@,\n"
+     "  endpoint_id TEXT NOT NULL,\n"
+     "  msg_id TEXT NOT NULL,\n"
+     "  event_seq BIGINT NOT NULL DEFAULT 0,\n"
+     "  type TEXT NOT NULL,\n"
+     "  body TEXT NOT NULL,\n"
+     "  created_at BIGINT NOT NULL);\n"
+     "CREATE INDEX webhook_outbox_endpoint ON webhook_outbox"
+     " (endpoint_id, seq);\n"
+     "CREATE TABLE webhook_attempts (\n"
+     "  seq @seq@,\n"
+     "  id TEXT NOT NULL UNIQUE,\n"
+     "  endpoint_id TEXT NOT NULL,\n"
+     "  msg_id TEXT NOT NULL,\n"
+     "  event_seq BIGINT NOT NULL DEFAULT 0,\n"
+     "  type TEXT NOT NULL,\n"
+     "  at_ms BIGINT NOT NULL,\n"
+     "  node TEXT NOT NULL,\n"
+     "  result TEXT NOT NULL,\n"
+     "  status INTEGER NOT NULL DEFAULT 0,\n"
+     "  latency_ms BIGINT NOT NULL DEFAULT 0,\n"
+     "  response TEXT NOT NULL DEFAULT '',\n"
+     "  error TEXT NOT NULL DEFAULT '',\n"
+     "  manual INTEGER NOT NULL DEFAULT 0);\n"
+     "CREATE INDEX webhook_attempts_endpoint ON webhook_attempts"
+     " (endpoint_id, seq);\n"
+     "CREATE INDEX webhook_attempts_at ON webhook_attempts (at_ms);\n"
+     "CREATE TABLE notices (\n"
+     "  token_id TEXT NOT NULL,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  at BIGINT NOT NULL,\n"
+     "  mailed_at BIGINT,\n"
+     "  PRIMARY KEY (token_id, kind));\n"
+     "CREATE TABLE mail_log (\n"
+     "  user_id TEXT NOT NULL,\n"
+     "  kind TEXT NOT NULL,\n"
+     "  day BIGINT NOT NULL,\n"
+     "  at BIGINT NOT NULL,\n"
+     "  PRIMARY KEY (user_id, kind, day));\n"},
+    /*
      * Governance (DESIGN.md section 13): service accounts, approvals of
      * sensitive scopes, per-token use and rate limits, and the notice
      * before an unused token is revoked. Every default keeps what was

@@ -28,6 +28,13 @@
     "seq, at, actor_user_id, actor_token_id, ip, user_agent, action,"          \
     " target_user_id, target_token_id, detail"
 #define CHANGE_COLS "seq, at, type, actor, user_id, token_id, evict, data"
+#define WEBHOOK_COLS                                                           \
+    "seq, id, url, events, description, enabled, created_at, updated_at,"      \
+    " feed_cursor, attempt, next_at_ms, failing_since, disabled_reason,"       \
+    " lease_node, lease_until_ms"
+#define ATTEMPT_COLS                                                           \
+    "seq, id, endpoint_id, msg_id, event_seq, type, at_ms, node, result,"      \
+    " status, latency_ms, response, error, manual"
 #define CHANGE_INTO                                                            \
     "INSERT INTO changes (at, type, actor, user_id, token_id, evict, data) "
 
@@ -411,6 +418,132 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
                                       " AND t.seq > ?4"
                                       " ORDER BY t.seq LIMIT ?3",
                       "iiii", true},
+    /* Webhooks (docs/webhooks.md); WEBHOOK_COLS never has the secret. */
+    [Q_WEBHOOK_INSERT] = {"INSERT INTO webhooks (id, url, events, description,"
+                          " secret, enabled, created_at, updated_at,"
+                          " feed_cursor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+                          " ?8, (SELECT coalesce(max(seq), 0) FROM changes))",
+                          "tttttiii", false},
+    [Q_WEBHOOK_GET] = {"SELECT " WEBHOOK_COLS " FROM webhooks WHERE id = ?1",
+                       "t", true},
+    [Q_WEBHOOK_LIST] = {"SELECT " WEBHOOK_COLS " FROM webhooks WHERE seq > ?1"
+                        " ORDER BY seq LIMIT ?2",
+                        "ii", true},
+    [Q_WEBHOOK_UPDATE] = {"UPDATE webhooks SET url = ?2, events = ?3,"
+                          " description = ?4, enabled = ?5, updated_at = ?6,"
+                          " attempt = ?7, next_at_ms = ?8, failing_since = ?9,"
+                          " disabled_reason = ?10 WHERE id = ?1",
+                          "ttttiiiiit", false},
+    [Q_WEBHOOK_SECRET_SET] = {"UPDATE webhooks SET secret = ?2,"
+                              " updated_at = ?3 WHERE id = ?1",
+                              "tti", false},
+    [Q_WEBHOOK_SECRET_GET] = {"SELECT secret FROM webhooks WHERE id = ?1", "t",
+                              true},
+    [Q_WEBHOOK_DELETE] = {"DELETE FROM webhooks WHERE id = ?1", "t", false},
+    /* ?1 now (ms), ?2 this node, ?3 limit. */
+    [Q_WEBHOOK_DUE] = {"SELECT " WEBHOOK_COLS " FROM webhooks WHERE enabled = 1"
+                       " AND next_at_ms <= ?1"
+                       " AND (lease_until_ms < ?1 OR lease_node = ?2)"
+                       " ORDER BY lease_until_ms, seq LIMIT ?3",
+                       "iti", true},
+    /* Claims ?1 for node ?2 until ?3 if free at ?4 or already its own. */
+    [Q_WEBHOOK_LEASE] = {"UPDATE webhooks SET lease_node = ?2,"
+                         " lease_until_ms = ?3 WHERE id = ?1 AND enabled = 1"
+                         " AND (lease_until_ms < ?4 OR lease_node = ?2)",
+                         "ttii", false},
+    [Q_WEBHOOK_RELEASE] = {"UPDATE webhooks SET lease_until_ms = 0"
+                           " WHERE id = ?1 AND lease_node = ?2",
+                           "tt", false},
+    /*
+     * Only the node that holds the lease moves an endpoint on. It may
+     * disable it (?7 = 0) but never enables it: an admin may have
+     * disabled it while a delivery was in flight.
+     */
+    [Q_WEBHOOK_ADVANCE] = {"UPDATE webhooks SET feed_cursor = ?3, attempt = ?4,"
+                           " next_at_ms = ?5, failing_since = ?6,"
+                           " enabled = CASE WHEN ?7 = 0 THEN 0 ELSE enabled"
+                           " END, disabled_reason = CASE WHEN ?7 = 0 THEN ?8"
+                           " ELSE disabled_reason END"
+                           " WHERE id = ?1 AND lease_node = ?2",
+                           "ttiiiiit", false},
+    /* The first row in (?1, ?2] of a type in list ?3. */
+    [Q_WEBHOOK_NEXT_EVENT] = {"SELECT " CHANGE_COLS " FROM changes"
+                              " WHERE seq > ?1 AND seq <= ?2 AND " HAS_ITEM(
+                                  "?3", "type") " ORDER BY seq LIMIT 1",
+                              "iit", true},
+    /* Rows waiting for enabled endpoints, and the age of the oldest. */
+    [Q_WEBHOOK_STATS] = {"SELECT count(*), coalesce(min(c.at), 0)"
+                         " FROM webhooks w JOIN changes c"
+                         " ON c.seq > w.feed_cursor AND " HAS_ITEM(
+                             "w.events", "c.type") " WHERE w.enabled = 1",
+                         "", true},
+    [Q_CHANGE_GET] = {"SELECT " CHANGE_COLS " FROM changes WHERE seq = ?1", "i",
+                      true},
+    [Q_OUTBOX_INSERT] = {"INSERT INTO webhook_outbox (endpoint_id, msg_id,"
+                         " event_seq, type, body, created_at)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                         "ttitti", false},
+    [Q_OUTBOX_NEXT] = {"SELECT seq, msg_id, event_seq, type, body"
+                       " FROM webhook_outbox WHERE endpoint_id = ?1"
+                       " ORDER BY seq LIMIT 1",
+                       "t", true},
+    [Q_OUTBOX_DELETE] = {"DELETE FROM webhook_outbox WHERE seq = ?1", "i",
+                         false},
+    [Q_OUTBOX_CLEAR] = {"DELETE FROM webhook_outbox WHERE endpoint_id = ?1",
+                        "t", false},
+    [Q_ATTEMPT_INSERT] = {"INSERT INTO webhook_attempts (id, endpoint_id,"
+                          " msg_id, event_seq, type, at_ms, node, result,"
+                          " status, latency_ms, response, error, manual)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+                          " ?11, ?12, ?13)",
+                          "tttitittiitti", false},
+    [Q_ATTEMPT_LIST] = {"SELECT " ATTEMPT_COLS " FROM webhook_attempts"
+                        " WHERE endpoint_id = ?1 AND (?2 = 0 OR seq < ?2)"
+                        " ORDER BY seq DESC LIMIT ?3",
+                        "tii", true},
+    [Q_ATTEMPT_GET] = {"SELECT " ATTEMPT_COLS " FROM webhook_attempts"
+                       " WHERE endpoint_id = ?1 AND id = ?2",
+                       "tt", true},
+    [Q_ATTEMPT_PRUNE] = {"DELETE FROM webhook_attempts WHERE at_ms < ?1", "i",
+                         false},
+    [Q_ATTEMPT_CLEAR] = {"DELETE FROM webhook_attempts WHERE endpoint_id = ?1",
+                         "t", false},
+    [Q_NOTICE_INSERT] = {"INSERT INTO notices VALUES (?1, ?2, ?3, NULL)"
+                         " ON CONFLICT DO NOTHING",
+                         "tti", false},
+    /*
+     * Unrevoked tokens expiring in (?2, ?1] that have not had their last
+     * notice, from seq ?3 on, ?4 at most.
+     */
+    [Q_NOTICE_CANDIDATES] = {"SELECT " TOKEN_COLS " FROM tokens t"
+                             " WHERE t.revoked_at IS NULL"
+                             " AND t.expires_at IS NOT NULL"
+                             " AND t.expires_at <= ?1 AND t.expires_at > ?2"
+                             " AND NOT EXISTS (SELECT 1 FROM notices n"
+                             " WHERE n.token_id = t.id"
+                             " AND n.kind = 'expired')"
+                             " AND t.seq > ?3 ORDER BY t.seq LIMIT ?4",
+                             "iiii", true},
+    /* Owners with an address and notices not yet in a digest. */
+    [Q_NOTICE_MAIL_USERS] = {"SELECT DISTINCT t.user_id FROM notices n"
+                             " JOIN tokens t ON t.id = n.token_id"
+                             " JOIN users u ON u.id = t.user_id"
+                             " WHERE n.mailed_at IS NULL AND u.email <> ''"
+                             " AND u.deleted_at IS NULL LIMIT ?1",
+                             "i", true},
+    [Q_NOTICE_MAIL_LIST] = {"SELECT t.name, t.hint, t.expires_at, n.kind"
+                            " FROM notices n JOIN tokens t"
+                            " ON t.id = n.token_id WHERE t.user_id = ?1"
+                            " AND n.mailed_at IS NULL"
+                            " ORDER BY t.expires_at, t.seq LIMIT ?2",
+                            "ti", true},
+    [Q_NOTICE_MAIL_MARK] = {"UPDATE notices SET mailed_at = ?2"
+                            " WHERE mailed_at IS NULL AND token_id IN"
+                            " (SELECT id FROM tokens WHERE user_id = ?1)",
+                            "ti", false},
+    [Q_MAIL_LOG_INSERT] = {"INSERT INTO mail_log VALUES (?1, ?2, ?3, ?4)"
+                           " ON CONFLICT DO NOTHING",
+                           "ttii", false},
 };
 
 static const char *

@@ -118,5 +118,6 @@ int cmd_audit(struct cmd_ctx *c, int argc, char **argv);
 int cmd_events(struct cmd_ctx *c, int argc, char **argv);
 int cmd_scan(struct cmd_ctx *c, int argc, char **argv);
 int cmd_verify(struct cmd_ctx *c, int argc, char **argv);
+int cmd_webhook(struct cmd_ctx *c, int argc, char **argv);
 
 #endif

@@ -48,6 +48,10 @@ static const struct cli_cmd commands[] = {
     {"verify", "verify [--scope SCOPE]... [--audience AUD] < TOKEN",
      cmd_verify},
     {"scan", "scan [--show] [--report URL] [PATH...]", cmd_scan},
+    {"webhook",
+     "webhook list|add|show|enable|disable|delete|secret|test|deliveries|"
+     "redeliver ... (patctl webhook --help)",
+     cmd_webhook},
     {"version", "version", cmd_version},
     {NULL, NULL, NULL},
 };

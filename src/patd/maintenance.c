@@ -54,6 +54,9 @@ prune(struct pat_store **st)
     /* Expired sessions go too (sign-in also deletes them). */
     if (rc == PAT_OK)
         rc = pat_session_prune(*st, NULL);
+    /* Webhook delivery attempts are kept as long as the feed. */
+    if (rc == PAT_OK)
+        rc = pat_webhook_attempts_prune(*st, before * 1000, &n);
     if (rc != PAT_OK) {
         fprintf(stderr, "patd: feed pruning failed: %s\n",
                 err[0] ? err : pat_strerror(rc));

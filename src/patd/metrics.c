@@ -11,10 +11,12 @@
 #include "jwt.h"
 #include "pat/pat.h"
 #include "routes.h"
+#include "deliver.h"
+#include "notify.h"
 #include "banned.h"
 
-#define MAX_ROUTES 64
-#define N_RESULTS  32 /* PAT_OK and -1 .. -31 */
+#define MAX_ROUTES 128 /* patd serve refuses to start with more routes */
+#define N_RESULTS  32  /* PAT_OK and -1 .. -31 */
 
 static const int statuses[] = {200, 201, 202, 204, 304, 400, 401, 403, 404,
                                405, 409, 413, 414, 429, 431, 500, 503};
@@ -35,6 +37,12 @@ status_index(int status)
             return i;
     }
     return N_STATUS - 1;
+}
+
+bool
+metrics_routes_fit(void)
+{
+    return route_count() < MAX_ROUTES;
 }
 
 void
@@ -296,6 +304,13 @@ metrics_render(struct pat_verifier *v)
         out(&b, "%s", jb);
     }
     render_governance(&b, v);
+    {
+        char events[2048];
+        deliver_metrics(events, sizeof(events));
+        out(&b, "%s", events);
+        notify_metrics(events, sizeof(events));
+        out(&b, "%s", events);
+    }
     if (b.failed) {
         free(b.p);
         return NULL;

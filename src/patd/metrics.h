@@ -14,6 +14,8 @@ struct pat_verifier;
 
 enum limit_kind { LIMIT_LOGIN, LIMIT_AUTH, LIMIT_LEAKS, LIMIT_KINDS };
 
+/* Whether every route has its own request counters (checked at start). */
+bool metrics_routes_fit(void);
 void metrics_request(size_t route, int status);
 void metrics_verify(int result);
 void metrics_limited(enum limit_kind kind);

@@ -80,6 +80,17 @@ const struct route routes[] = {
     {"POST", "/v1/keys/{kid}/retire", AUTH_ADMIN, h_key_retire, 0},
     {"GET", "/v1/approvals", AUTH_ADMIN, h_approvals_list, 0},
     {"POST", "/v1/approvals/{id}", AUTH_ADMIN, h_approval_decide, 0},
+    {"GET", "/v1/webhooks", AUTH_ADMIN, h_webhooks_list, 0},
+    {"POST", "/v1/webhooks", AUTH_ADMIN, h_webhooks_create, 0},
+    {"GET", "/v1/webhooks/{id}", AUTH_ADMIN, h_webhook_get, 0},
+    {"PATCH", "/v1/webhooks/{id}", AUTH_ADMIN, h_webhook_patch, 0},
+    {"DELETE", "/v1/webhooks/{id}", AUTH_ADMIN, h_webhook_delete, 0},
+    {"POST", "/v1/webhooks/{id}/secret", AUTH_ADMIN, h_webhook_secret, 0},
+    {"POST", "/v1/webhooks/{id}/test", AUTH_ADMIN, h_webhook_test, 0},
+    {"GET", "/v1/webhooks/{id}/deliveries", AUTH_ADMIN, h_webhook_deliveries,
+     0},
+    {"POST", "/v1/webhooks/{id}/deliveries/{delivery}/redeliver", AUTH_ADMIN,
+     h_webhook_redeliver, 0},
     {NULL, NULL, AUTH_NONE, NULL, 0},
 };
 

@@ -78,6 +78,16 @@ int h_scopes_put(struct req *r);
 int h_policy_get(struct req *r);
 int h_policy_put(struct req *r);
 int h_audit_list(struct req *r);
+
+int h_webhooks_list(struct req *r);
+int h_webhooks_create(struct req *r);
+int h_webhook_get(struct req *r);
+int h_webhook_patch(struct req *r);
+int h_webhook_delete(struct req *r);
+int h_webhook_secret(struct req *r);
+int h_webhook_test(struct req *r);
+int h_webhook_deliveries(struct req *r);
+int h_webhook_redeliver(struct req *r);
 int h_events_list(struct req *r);
 
 int h_auth(struct req *r);

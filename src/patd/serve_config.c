@@ -94,6 +94,20 @@ static const struct key keys[] = {
     L("jwt", "prepublish", jwt_prepublish, -1, 86400),
     L("jwt", "status_ttl", jwt_status_ttl, 1, 3600),
     L("governance", "rate_limit_nodes", rate_limit_nodes, 1, 1000),
+    B("webhooks", "enabled", webhook_enabled),
+    L("webhooks", "timeout", webhook_timeout, 1, 60),
+    L("webhooks", "concurrency", webhook_concurrency, 1, 64),
+    L("webhooks", "poll_ms", webhook_poll_ms, 10, 60000),
+    L("webhooks", "backoff_scale", webhook_backoff_scale, 1, 1000000),
+    L("notify", "interval", notify_interval, 1, 86400),
+    L("notify", "day_seconds", notify_day_seconds, 1, 86400),
+    S("smtp", "host", smtp_host),
+    L("smtp", "port", smtp_port, 1, 65535),
+    S("smtp", "tls", smtp_tls),
+    S("smtp", "username", smtp_username),
+    S("smtp", "password", smtp_password),
+    S("smtp", "password_file", smtp_password_file),
+    S("smtp", "from", smtp_from),
 };
 
 void
@@ -140,6 +154,15 @@ patd_config_defaults(struct patd_config *c)
     c->jwt_prepublish = -1;
     c->jwt_status_ttl = 30;
     c->rate_limit_nodes = 1;
+    c->webhook_enabled = true;
+    c->webhook_timeout = 15;
+    c->webhook_concurrency = 8;
+    c->webhook_poll_ms = 1000;
+    c->webhook_backoff_scale = 1;
+    c->notify_interval = 3600;
+    c->notify_day_seconds = 86400;
+    c->smtp_port = 587;
+    snprintf(c->smtp_tls, sizeof(c->smtp_tls), "starttls");
 }
 
 static const struct key *
@@ -164,9 +187,17 @@ check_string(const struct key *k, const char *v)
         return "must be 'poll' or 'epoll'";
     if (strcmp(k->name, "listen") == 0 && strrchr(v, ':') == NULL)
         return "must be ADDRESS:PORT";
+    if (strcmp(k->section, "smtp") == 0 && strcmp(k->name, "tls") == 0 &&
+        strcmp(v, "none") != 0 && strcmp(v, "starttls") != 0 &&
+        strcmp(v, "tls") != 0)
+        return "must be 'none', 'starttls' or 'tls'";
+    if (strcmp(k->section, "smtp") == 0 && strcmp(k->name, "tls") != 0)
+        return NULL;
     if (v[0] == '\0' && strcmp(k->name, "trusted_proxies") != 0 &&
         strcmp(k->name, "public_url") != 0 && strcmp(k->section, "sso") != 0 &&
-        strcmp(k->section, "tls") != 0)
+        strcmp(k->section, "tls") != 0 &&
+        !(strcmp(k->section, "jwt") == 0 &&
+          (strcmp(k->name, "kek_file") == 0 || strcmp(k->name, "issuer") == 0)))
         return "must not be empty";
     if (strcmp(k->name, "public_url") == 0 && v[0] != '\0' &&
         strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)

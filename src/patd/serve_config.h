@@ -91,6 +91,23 @@ struct patd_config {
      * limits; each allows ceil(limit / nodes) (docs/governance.md).
      */
     long rate_limit_nodes;
+    /* [webhooks] (docs/webhooks.md) */
+    bool webhook_enabled;       /* this node runs a sender */
+    long webhook_timeout;       /* seconds a delivery may take */
+    long webhook_concurrency;   /* endpoints sent to at once */
+    long webhook_poll_ms;       /* idle wait between rounds */
+    long webhook_backoff_scale; /* retry waits divided by this (tests) */
+    /* [notify] */
+    long notify_interval;    /* seconds between expiry scans */
+    long notify_day_seconds; /* length of a "day" (86400; tests shorter) */
+    /* [smtp] (host "" : no mail) */
+    char smtp_host[256];
+    long smtp_port;
+    char smtp_tls[16]; /* "none", "starttls" or "tls" */
+    char smtp_username[256];
+    char smtp_password[256]; /* from PATD_SMTP_PASSWORD, or password_file */
+    char smtp_password_file[1024];
+    char smtp_from[256];
 };
 
 /* Fills c with the built-in defaults. */

@@ -35,6 +35,8 @@
 #include "intake.h"
 #include "maintenance.h"
 #include "jwt.h"
+#include "deliver.h"
+#include "notify.h"
 #include "workers.h"
 #include "metrics.h"
 #include "ratelimit.h"
@@ -679,9 +681,14 @@ server_run(const struct patd_config *cfg)
     }
     srv.logins = loginlimit_new((unsigned)cfg->login_max_tracked);
     srv.fails = ratelimit_new(65536);
+    if (!metrics_routes_fit()) {
+        fprintf(stderr, "patd: more routes than metrics.c counts\n");
+        goto out;
+    }
     if (srv.logins == NULL || srv.fails == NULL ||
         access_log_open(cfg->access_log) != 0 || maintenance_start(cfg) != 0 ||
-        jwt_start(cfg) != 0)
+        jwt_start(cfg) != 0 || deliver_start(cfg) != 0 ||
+        notify_start(cfg) != 0)
         goto out;
     signal(SIGPIPE, SIG_IGN);
     if (cfg->workers > 0) {
@@ -746,6 +753,8 @@ out:
     deadline_stop();
     maintenance_stop();
     jwt_stop();
+    deliver_stop();
+    notify_stop();
     close_stores();
     pat_verifier_free(srv.verifier); /* writes the pending usage */
     loginlimit_free(srv.logins);

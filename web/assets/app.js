@@ -15,6 +15,7 @@ import { adminView } from './admin.js';
 import { addSsoButton } from './sso.js';
 import { cliLoginView } from './cli_login.js';
 import { approvalsView } from './approvals.js';
+import { webhooksView } from './webhooks.js';
 
 const main = document.getElementById('main');
 
@@ -92,6 +93,7 @@ async function render() {
     else if (route.parts[0] === 'admin') await adminView(view, ctx, route);
     else if (route.parts[0] === 'cli-login') await cliLoginView(view, ctx, route);
     else if (route.parts[0] === 'approvals') await approvalsView(view, ctx);
+    else if (route.parts[0] === 'webhooks') await webhooksView(view, ctx);
     else view.append(el('h1', { tabindex: '-1' }, 'Not found'), el('p', {}, el('a', { href: '#/tokens' }, 'Back to your tokens')));
   } catch (err) {
     if (err instanceof ApiError && err.handled) return; // signed out
@@ -117,6 +119,7 @@ function showSignedIn() {
   document.getElementById('session').hidden = false;
   document.getElementById('nav-admin').hidden = !ctx.isAdmin();
   document.getElementById('nav-approvals').hidden = !ctx.isAdmin();
+  document.getElementById('nav-webhooks').hidden = !ctx.isAdmin();
   const who = document.getElementById('whoami');
   who.textContent = ctx.user.display_name || ctx.user.username;
   who.title = `${ctx.user.username} (${ctx.user.role})`;
