@@ -90,6 +90,14 @@ int
 pat_grant_put(struct pat_store *st, const char *kind, const char *data,
               int64_t ttl, char *handle)
 {
+    return pat_grant_put_max(st, kind, data, ttl, 0, handle);
+}
+
+int
+pat_grant_put_max(struct pat_store *st, const char *kind, const char *data,
+                  int64_t ttl, int64_t max_live, char *handle)
+{
+    int64_t live = 0;
     uint8_t raw[32];
     char key[2 * PAT_HASH_LEN + 1];
     int64_t now = pat_store_now(st);
@@ -110,6 +118,12 @@ pat_grant_put(struct pat_store *st, const char *kind, const char *data,
     if (rc != PAT_OK)
         goto out;
     rc = pat__db_grant_prune(st, now);
+    if (rc == PAT_OK && max_live > 0) {
+        rc = pat__db_grant_count(st, kind, now, &live);
+        if (rc == PAT_OK && live >= max_live)
+            rc = pat__fail(st, PAT_ELIMIT, "%lld %s grants are outstanding",
+                           (long long)live, kind);
+    }
     if (rc == PAT_OK)
         rc = pat__db_grant_put(st, key, kind, data, now + ttl);
     if (rc == PAT_OK)

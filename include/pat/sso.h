@@ -60,6 +60,14 @@ int pat_grant_put(struct pat_store *st, const char *kind, const char *data,
                   int64_t ttl, char *handle);
 
 /*
+ * pat_grant_put, bounded: PAT_ELIMIT (nothing written) when max_live
+ * unexpired grants of kind are already outstanding (max_live <= 0: no
+ * bound). The count and the insert run in one transaction.
+ */
+int pat_grant_put_max(struct pat_store *st, const char *kind, const char *data,
+                      int64_t ttl, int64_t max_live, char *handle);
+
+/*
  * Takes the grant of kind whose handle is handle (len bytes): deletes it
  * and copies its data into out[cap]. PAT_ENOTFOUND when there is none,
  * it was taken before, or it has expired (then it is deleted too).

@@ -95,6 +95,8 @@ enum pat_q {
     Q_GRANT_PRUNE,
     Q_USER_COUNT,
     Q_USER_PAGE,
+    Q_GRANT_COUNT,
+    Q_ATTR_LIST,
     Q_COUNT
 };
 

@@ -129,3 +129,18 @@ pat__db_user_page(struct pat_store *st, int64_t offset, struct pat_user *out,
     b_int(st, s, 2, offset);
     return pat__q_rows(st, s, pat__row_user, out, sizeof(*out), cap, n);
 }
+
+int
+pat__db_grant_count(struct pat_store *st, const char *kind, int64_t now,
+                    int64_t *n)
+{
+    struct pat_stmt *s;
+    int rc = q_prepare(st, Q_GRANT_COUNT, &s);
+
+    *n = 0;
+    if (rc != PAT_OK)
+        return rc;
+    b_text(st, s, 1, kind);
+    b_int(st, s, 2, now);
+    return pat__q_number(st, s, n);
+}

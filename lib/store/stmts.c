@@ -305,6 +305,12 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
     [Q_USER_PAGE] = {"SELECT " USER_COLS " FROM users WHERE deleted_at IS NULL"
                      " ORDER BY seq LIMIT ?1 OFFSET ?2",
                      "ii", true},
+    [Q_GRANT_COUNT] = {"SELECT count(*) FROM grants WHERE kind = ?1"
+                       " AND expires_at >= ?2",
+                       "ti", true},
+    [Q_ATTR_LIST] = {"SELECT name, value FROM user_attrs WHERE user_id = ?1"
+                     " ORDER BY name",
+                     "t", true},
 };
 
 static const char *

@@ -86,6 +86,8 @@ static const struct key keys[] = {
     B("sso", "userinfo", sso_userinfo),
     S("tls", "cert", tls_cert),
     S("tls", "key", tls_key),
+    L("sso", "max_starts_per_ip", sso_max_starts_per_ip, 1, 1000000),
+    L("sso", "max_pending", sso_max_pending, 1, 100000000),
 };
 
 void
@@ -126,6 +128,8 @@ patd_config_defaults(struct patd_config *c)
              "preferred_username");
     snprintf(c->sso_groups_claim, sizeof(c->sso_groups_claim), "groups");
     c->sso_local_passwords = true;
+    c->sso_max_starts_per_ip = 30;
+    c->sso_max_pending = 10000;
 }
 
 static const struct key *

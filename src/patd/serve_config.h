@@ -77,6 +77,9 @@ struct patd_config {
     /* [tls] PEM files; "" (the default): plain HTTP (tls.h) */
     char tls_cert[1024];
     char tls_key[1024];
+    /* [sso] bounds on GET /v1/sso/start (unauthenticated, writes a grant) */
+    long sso_max_starts_per_ip; /* per [auth] window */
+    long sso_max_pending;       /* unexpired sign-in grants, all clients */
 };
 
 /* Fills c with the built-in defaults. */
