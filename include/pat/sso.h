@@ -83,6 +83,27 @@ int pat_audit_record(struct pat_store *st, const struct pat_actor *who,
                      const char *action, const char *target_user,
                      const char *detail);
 
+/* One attribute for pat_user_provision. */
+struct pat_user_attr {
+    const char *name;
+    const char *value;
+    bool unique; /* a non-empty value no other live user may hold */
+};
+
+/*
+ * Creates a user as pat_user_create does, with its attributes (n of
+ * attrs) and, when disabled, disabled from the start, in ONE
+ * transaction: the user row, the attributes, the audit events
+ * (user.created, and user.disabled) and the feed rows. Any failure
+ * (PAT_ECONFLICT for a taken username or a unique attribute another
+ * live user holds, PAT_EINVAL for a value too long, a store error)
+ * leaves nothing behind. out may be NULL.
+ */
+int pat_user_provision(struct pat_store *st, const struct pat_actor *who,
+                       const struct pat_user_spec *spec,
+                       const struct pat_user_attr *attrs, size_t n,
+                       bool disabled, struct pat_user *out);
+
 /* Live users (not deleted), and a page of them by offset in seq order. */
 int pat_user_count(struct pat_store *st, int64_t *n);
 int pat_user_page(struct pat_store *st, int64_t offset, struct pat_user *out,
