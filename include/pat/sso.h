@@ -13,9 +13,10 @@
 
 #include "store.h"
 
-#define PAT_ATTR_MAX   512  /* bytes of an attribute value */
-#define PAT_GRANT_MAX  2048 /* bytes of a grant's data */
-#define PAT_HANDLE_LEN 43   /* base64url of 32 random bytes */
+#define PAT_ATTR_MAX      512  /* bytes of an attribute value */
+#define PAT_ATTR_NAME_MAX 64   /* bytes of an attribute name */
+#define PAT_GRANT_MAX     2048 /* bytes of a grant's data */
+#define PAT_HANDLE_LEN    43   /* base64url of 32 random bytes */
 
 /* Attribute names in use. */
 #define PAT_ATTR_OIDC_SUBJECT  "oidc_subject" /* issuer + " " + sub */
