@@ -6,13 +6,15 @@
  * verifier and where to return; its handle is the `state`, and it is
  * also set as the short-lived cookie patd_sso (SameSite=Lax, so that
  * the provider's redirect back carries it): the callback only goes on
- * when the state it gets is this browser's. GET /v1/sso/callback takes
- * the grant (once), lets sso.c exchange the code and check the ID
- * token, then finds the user by the provider's subject (or creates one,
- * kind person), refreshes the display name, email, allowed scopes and
- * role from the mapping, and starts a session. Every failure ends on an
- * error page and an audit event "sso.failed", before anything about a
- * user is written.
+ * when the state it gets is this browser's. Start needs no credentials,
+ * so it is bounded per client address ([sso] max_starts_per_ip per
+ * [auth] window) and in total ([sso] max_pending unexpired grants):
+ * beyond either, 429 rate_limited and nothing written. GET /v1/sso/callback
+ * takes the grant (once), lets sso.c exchange the code and check the ID token,
+ * then finds the user by the provider's subject (or creates one, kind person),
+ * refreshes the display name, email, allowed scopes and role from the mapping,
+ * and starts a session. Every failure ends on an error page and an audit event
+ * "sso.failed", before anything about a user is written.
  *
  * The session cookie is SameSite=Strict; a browser does not send it on
  * the navigation that follows a cross-site redirect chain, so the

@@ -12,7 +12,13 @@
 
 struct pat_verifier;
 
-enum limit_kind { LIMIT_LOGIN, LIMIT_AUTH, LIMIT_LEAKS, LIMIT_SSO, LIMIT_KINDS };
+enum limit_kind {
+    LIMIT_LOGIN,
+    LIMIT_AUTH,
+    LIMIT_LEAKS,
+    LIMIT_SSO,
+    LIMIT_KINDS
+};
 
 void metrics_request(size_t route, int status);
 void metrics_verify(int result);
