@@ -90,6 +90,14 @@ int
 pat_grant_put(struct pat_store *st, const char *kind, const char *data,
               int64_t ttl, char *handle)
 {
+    return pat_grant_put_max(st, kind, data, ttl, 0, handle);
+}
+
+int
+pat_grant_put_max(struct pat_store *st, const char *kind, const char *data,
+                  int64_t ttl, int64_t max_live, char *handle)
+{
+    int64_t live = 0;
     uint8_t raw[32];
     char key[2 * PAT_HASH_LEN + 1];
     int64_t now = pat_store_now(st);
@@ -110,6 +118,12 @@ pat_grant_put(struct pat_store *st, const char *kind, const char *data,
     if (rc != PAT_OK)
         goto out;
     rc = pat__db_grant_prune(st, now);
+    if (rc == PAT_OK && max_live > 0) {
+        rc = pat__db_grant_count(st, kind, now, &live);
+        if (rc == PAT_OK && live >= max_live)
+            rc = pat__fail(st, PAT_ELIMIT, "%lld %s grants are outstanding",
+                           (long long)live, kind);
+    }
     if (rc == PAT_OK)
         rc = pat__db_grant_put(st, key, kind, data, now + ttl);
     if (rc == PAT_OK)
@@ -159,6 +173,70 @@ pat_audit_record(struct pat_store *st, const struct pat_actor *who,
     if (rc == PAT_OK)
         return pat__tx_commit(st);
     pat__tx_rollback(st);
+    return rc;
+}
+
+/* Writes the attributes of the user being created (inside its transaction). */
+static int
+provision_attrs(struct pat_store *st, const char *user_id,
+                const struct pat_user_attr *attrs, size_t n)
+{
+    char other[PAT_ID_LEN + 1];
+    size_t i;
+    int rc = PAT_OK;
+
+    for (i = 0; i < n && rc == PAT_OK; i++) {
+        const char *v = attrs[i].value ? attrs[i].value : "";
+
+        if (strlen(v) > PAT_ATTR_MAX)
+            return pat__fail(st, PAT_EINVAL, "'%s' is longer than %d bytes",
+                             attrs[i].name, PAT_ATTR_MAX);
+        if (attrs[i].unique && v[0] != '\0') {
+            rc = pat__db_attr_find(st, attrs[i].name, v, other, sizeof(other));
+            if (rc == PAT_OK && strcmp(other, user_id) != 0)
+                return pat__fail(st, PAT_ECONFLICT,
+                                 "'%s' '%s' belongs to another user",
+                                 attrs[i].name, v);
+            if (rc != PAT_OK && rc != PAT_ENOTFOUND)
+                return rc;
+        }
+        rc = pat__db_attr_put(st, user_id, attrs[i].name, v);
+    }
+    return rc;
+}
+
+int
+pat_user_provision(struct pat_store *st, const struct pat_actor *who,
+                   const struct pat_user_spec *spec,
+                   const struct pat_user_attr *attrs, size_t n, bool disabled,
+                   struct pat_user *out)
+{
+    struct pat_user u;
+    int rc = pat__need_init(st);
+
+    if (rc != PAT_OK)
+        return rc;
+    rc = pat__tx_begin(st);
+    if (rc != PAT_OK)
+        return rc;
+    rc = pat__user_create_tx(st, who, spec, &u);
+    if (rc == PAT_OK)
+        rc = provision_attrs(st, u.id, attrs, n);
+    if (rc == PAT_OK && disabled) {
+        u.disabled = true;
+        u.updated_at = pat_store_now(st);
+        rc = pat__db_user_update(st, &u);
+        if (rc == PAT_OK)
+            rc = pat__feed(st, who, "user.disabled", u.id, NULL, NULL);
+        if (rc == PAT_OK)
+            rc = pat__audit(st, who, "user.disabled", u.id, NULL, NULL);
+    }
+    if (rc == PAT_OK)
+        rc = pat__tx_commit(st);
+    else
+        pat__tx_rollback(st);
+    if (rc == PAT_OK && out != NULL)
+        *out = u;
     return rc;
 }
 

@@ -8,7 +8,10 @@
  *   setting  the token prefix
  *   policy   the one policy row
  *   scope    each catalog entry, built-in ones included
- *   user     every user, deleted ones too, with its argon2id string
+ *   user     every user, deleted ones too, with its argon2id string and
+ *            "attrs": what binds it to an identity provider (user_attrs:
+ *            OpenID subject, SCIM userName, externalId, name parts), an
+ *            object of name to value; a line without it has none
  *   token    every token, with revocation and usage
  *   secret   every secret: its token, SHA-256 in hex, creation, retirement
  *   audit    every event, its detail kept as the JSON text it was
@@ -169,26 +172,38 @@ export_scopes(struct pat_store *st, struct out *o)
     return rc;
 }
 
+/* Adds one attribute to the object arg. */
+static int
+attr_add(void *arg, const char *name, const char *value)
+{
+    return json_object_set_new(arg, name, json_string(value)) == 0 ? PAT_OK
+                                                                   : PAT_ENOMEM;
+}
+
 static int
 export_user(struct pat_store *st, struct out *o, const struct pat_user *u)
 {
     char pw[512] = "";
-    json_t *v;
-    int rc = PAT_OK;
+    json_t *v, *attrs = json_object();
+    int rc = attrs ? PAT_OK : PAT_ENOMEM;
 
-    if (u->has_password)
+    if (rc == PAT_OK)
+        rc = pat__db_attr_list(st, u->id, attr_add, attrs);
+    if (rc == PAT_OK && u->has_password)
         rc = pat__db_user_password_get(st, u->id, pw, sizeof(pw));
-    if (rc != PAT_OK)
+    if (rc != PAT_OK) {
+        json_decref(attrs);
         return rc;
+    }
     v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:o, "
-                  "s:o}",
+                  "s:o, s:o}",
                   "kind", kinds[R_USER], "id", u->id, "username", u->username,
                   "display_name", u->display_name, "email", u->email, "role",
                   u->role == PAT_ROLE_ADMIN ? "admin" : "user", "scopes",
                   u->scopes, "disabled", u->disabled, "created_at",
                   (json_int_t)u->created_at, "updated_at",
                   (json_int_t)u->updated_at, "deleted_at", jtime(u->deleted_at),
-                  "password_hash", jopt(pw));
+                  "password_hash", jopt(pw), "attrs", attrs);
     OPENSSL_cleanse(pw, sizeof(pw));
     if (v != NULL && u->kind == PAT_KIND_SERVICE)
         json_object_set_new(v, "user_kind", json_string("service"));
@@ -669,6 +684,39 @@ import_scope(struct in *in)
     return rc;
 }
 
+/* The user's "attrs" object (optional), written for user_id. */
+static int
+import_attrs(struct in *in, const char *user_id)
+{
+    json_t *attrs = json_object_get(in->o, "attrs"), *v;
+    const char *name;
+    size_t i;
+    int rc = PAT_OK;
+
+    if (attrs == NULL || json_is_null(attrs))
+        return PAT_OK;
+    if (!json_is_object(attrs))
+        return bad(in, "not an object:", "attrs");
+    json_object_foreach(attrs, name, v)
+    {
+        size_t len = strlen(name);
+
+        if (len == 0 || len > PAT_ATTR_NAME_MAX)
+            return bad(in, "invalid attribute name", "attrs");
+        for (i = 0; i < len; i++) {
+            if (!((name[i] >= 'a' && name[i] <= 'z') ||
+                  (name[i] >= '0' && name[i] <= '9') || name[i] == '_'))
+                return bad(in, "invalid attribute name", "attrs");
+        }
+        if (!json_is_string(v) || strlen(json_string_value(v)) > PAT_ATTR_MAX)
+            return bad(in, "invalid attribute value", name);
+        rc = pat__db_attr_put(in->st, user_id, name, json_string_value(v));
+        if (rc != PAT_OK)
+            return rc;
+    }
+    return rc;
+}
+
 static int
 import_user(struct in *in)
 {
@@ -712,6 +760,8 @@ import_user(struct in *in)
         rc = pat__db_user_restore(in->st, &u, pw[0] ? pw : NULL);
     if (rc == PAT_OK && u.kind == PAT_KIND_SERVICE)
         rc = pat__db_user_kind_set(in->st, u.id, "service");
+    if (rc == PAT_OK)
+        rc = import_attrs(in, u.id);
     if (rc == PAT_OK)
         in->n.users++;
     OPENSSL_cleanse(pw, sizeof(pw));

@@ -13,9 +13,10 @@
 
 #include "store.h"
 
-#define PAT_ATTR_MAX   512  /* bytes of an attribute value */
-#define PAT_GRANT_MAX  2048 /* bytes of a grant's data */
-#define PAT_HANDLE_LEN 43   /* base64url of 32 random bytes */
+#define PAT_ATTR_MAX      512  /* bytes of an attribute value */
+#define PAT_ATTR_NAME_MAX 64   /* bytes of an attribute name */
+#define PAT_GRANT_MAX     2048 /* bytes of a grant's data */
+#define PAT_HANDLE_LEN    43   /* base64url of 32 random bytes */
 
 /* Attribute names in use. */
 #define PAT_ATTR_OIDC_SUBJECT  "oidc_subject" /* issuer + " " + sub */
@@ -60,6 +61,14 @@ int pat_grant_put(struct pat_store *st, const char *kind, const char *data,
                   int64_t ttl, char *handle);
 
 /*
+ * pat_grant_put, bounded: PAT_ELIMIT (nothing written) when max_live
+ * unexpired grants of kind are already outstanding (max_live <= 0: no
+ * bound). The count and the insert run in one transaction.
+ */
+int pat_grant_put_max(struct pat_store *st, const char *kind, const char *data,
+                      int64_t ttl, int64_t max_live, char *handle);
+
+/*
  * Takes the grant of kind whose handle is handle (len bytes): deletes it
  * and copies its data into out[cap]. PAT_ENOTFOUND when there is none,
  * it was taken before, or it has expired (then it is deleted too).
@@ -74,6 +83,27 @@ int pat_grant_take(struct pat_store *st, const char *kind, const char *handle,
 int pat_audit_record(struct pat_store *st, const struct pat_actor *who,
                      const char *action, const char *target_user,
                      const char *detail);
+
+/* One attribute for pat_user_provision. */
+struct pat_user_attr {
+    const char *name;
+    const char *value;
+    bool unique; /* a non-empty value no other live user may hold */
+};
+
+/*
+ * Creates a user as pat_user_create does, with its attributes (n of
+ * attrs) and, when disabled, disabled from the start, in ONE
+ * transaction: the user row, the attributes, the audit events
+ * (user.created, and user.disabled) and the feed rows. Any failure
+ * (PAT_ECONFLICT for a taken username or a unique attribute another
+ * live user holds, PAT_EINVAL for a value too long, a store error)
+ * leaves nothing behind. out may be NULL.
+ */
+int pat_user_provision(struct pat_store *st, const struct pat_actor *who,
+                       const struct pat_user_spec *spec,
+                       const struct pat_user_attr *attrs, size_t n,
+                       bool disabled, struct pat_user *out);
 
 /* Live users (not deleted), and a page of them by offset in seq order. */
 int pat_user_count(struct pat_store *st, int64_t *n);

@@ -139,6 +139,8 @@ enum pat_q {
     Q_NOTICE_MAIL_USERS,
     Q_NOTICE_MAIL_LIST,
     Q_NOTICE_MAIL_MARK,
+    Q_GRANT_COUNT,
+    Q_ATTR_LIST,
     Q_COUNT
 };
 

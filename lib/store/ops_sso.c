@@ -129,3 +129,41 @@ pat__db_user_page(struct pat_store *st, int64_t offset, struct pat_user *out,
     b_int(st, s, 2, offset);
     return pat__q_rows(st, s, pat__row_user, out, sizeof(*out), cap, n);
 }
+
+int
+pat__db_grant_count(struct pat_store *st, const char *kind, int64_t now,
+                    int64_t *n)
+{
+    struct pat_stmt *s;
+    int rc = q_prepare(st, Q_GRANT_COUNT, &s);
+
+    *n = 0;
+    if (rc != PAT_OK)
+        return rc;
+    b_text(st, s, 1, kind);
+    b_int(st, s, 2, now);
+    return pat__q_number(st, s, n);
+}
+
+int
+pat__db_attr_list(struct pat_store *st, const char *user_id,
+                  int (*fn)(void *arg, const char *name, const char *value),
+                  void *arg)
+{
+    char name[PAT_ATTR_NAME_MAX + 1], value[PAT_ATTR_MAX + 1];
+    struct pat_stmt *s;
+    int rc = q_prepare(st, Q_ATTR_LIST, &s);
+
+    if (rc != PAT_OK)
+        return rc;
+    b_text(st, s, 1, user_id);
+    while ((rc = q_step(st, s)) == PAT_OK) {
+        c_text(st, s, 0, name, sizeof(name));
+        c_text(st, s, 1, value, sizeof(value));
+        rc = fn(arg, name, value);
+        if (rc != PAT_OK)
+            break;
+    }
+    q_done(st, s);
+    return rc == PAT_ENOTFOUND ? PAT_OK : rc;
+}

@@ -544,6 +544,12 @@ const struct pat_stmt_def pat__stmts[Q_COUNT] = {
     [Q_MAIL_LOG_INSERT] = {"INSERT INTO mail_log VALUES (?1, ?2, ?3, ?4)"
                            " ON CONFLICT DO NOTHING",
                            "ttii", false},
+    [Q_GRANT_COUNT] = {"SELECT count(*) FROM grants WHERE kind = ?1"
+                       " AND expires_at >= ?2",
+                       "ti", true},
+    [Q_ATTR_LIST] = {"SELECT name, value FROM user_attrs WHERE user_id = ?1"
+                     " ORDER BY name",
+                     "t", true},
 };
 
 static const char *

@@ -199,6 +199,12 @@ int pat__db_grant_put(struct pat_store *st, const char *key, const char *kind,
 int pat__db_grant_take(struct pat_store *st, const char *key, const char *kind,
                        char *data, size_t cap, int64_t *expires_at);
 int pat__db_grant_prune(struct pat_store *st, int64_t now);
+/* Calls fn for each attribute of user_id, by name; stops at its error. */
+int pat__db_attr_list(struct pat_store *st, const char *user_id,
+                      int (*fn)(void *arg, const char *name, const char *value),
+                      void *arg);
+int pat__db_grant_count(struct pat_store *st, const char *kind, int64_t now,
+                        int64_t *n);
 int pat__db_user_count(struct pat_store *st, int64_t *n);
 int pat__db_user_page(struct pat_store *st, int64_t offset,
                       struct pat_user *out, size_t cap, size_t *n);

@@ -15,7 +15,11 @@
 static void
 key_of(const struct req *r, enum limit_kind kind, char *key, size_t cap)
 {
-    snprintf(key, cap, "%c:%s", kind == LIMIT_AUTH ? 'a' : 'l', r->ip);
+    snprintf(key, cap, "%c:%s",
+             kind == LIMIT_AUTH  ? 'a'
+             : kind == LIMIT_SSO ? 's'
+                                 : 'l',
+             r->ip);
 }
 
 bool

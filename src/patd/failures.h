@@ -3,7 +3,8 @@
  * Failure limits per client address, for every route that accepts a
  * token: /v1/auth, the API's Bearer authentication, introspection and
  * revocation ([auth] max_failures_per_ip per window), and leak reports
- * ([auth] max_leak_reports_per_ip). An address over its limit gets 429
+ * ([auth] max_leak_reports_per_ip), and starts of a single sign-on
+ * ([sso] max_starts_per_ip). An address over its limit gets 429
  * with Retry-After, or, where a token is checked, an answer from the
  * cache alone (a gateway's address is shared by all its clients).
  */

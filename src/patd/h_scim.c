@@ -457,13 +457,19 @@ h_scim_users_create(struct req *r)
     spec.username = uname;
     spec.display_name = s.display;
     spec.email = s.email;
-    rc = pat_user_create(r->st, &r->actor, &spec, &u);
-    if (rc == PAT_OK)
-        rc = scim_store_attrs(r, u.id, &s);
-    if (rc == PAT_OK && !s.active)
-        rc = pat_user_set_disabled(r->st, &r->actor, u.id, true);
-    if (rc == PAT_OK)
-        rc = pat_user_get(r->st, u.id, &u);
+    {
+        /* One transaction: a failure anywhere leaves no partial user. */
+        const struct pat_user_attr attrs[] = {
+            {PAT_ATTR_SCIM_USERNAME, s.user_name, true},
+            {PAT_ATTR_SCIM_EXTERNAL, s.external_id, true},
+            {PAT_ATTR_SCIM_GIVEN, s.given, false},
+            {PAT_ATTR_SCIM_FAMILY, s.family, false},
+        };
+
+        rc =
+            pat_user_provision(r->st, &r->actor, &spec, attrs,
+                               sizeof(attrs) / sizeof(attrs[0]), !s.active, &u);
+    }
     if (rc != PAT_OK)
         return scim_pat(r, rc);
     return scim_reply_user(r, 201, &u);

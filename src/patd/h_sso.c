@@ -6,13 +6,15 @@
  * verifier and where to return; its handle is the `state`, and it is
  * also set as the short-lived cookie patd_sso (SameSite=Lax, so that
  * the provider's redirect back carries it): the callback only goes on
- * when the state it gets is this browser's. GET /v1/sso/callback takes
- * the grant (once), lets sso.c exchange the code and check the ID
- * token, then finds the user by the provider's subject (or creates one,
- * kind person), refreshes the display name, email, allowed scopes and
- * role from the mapping, and starts a session. Every failure ends on an
- * error page and an audit event "sso.failed", before anything about a
- * user is written.
+ * when the state it gets is this browser's. Start needs no credentials,
+ * so it is bounded per client address ([sso] max_starts_per_ip per
+ * [auth] window) and in total ([sso] max_pending unexpired grants):
+ * beyond either, 429 rate_limited and nothing written. GET /v1/sso/callback
+ * takes the grant (once), lets sso.c exchange the code and check the ID token,
+ * then finds the user by the provider's subject (or creates one, kind person),
+ * refreshes the display name, email, allowed scopes and role from the mapping,
+ * and starts a session. Every failure ends on an error page and an audit event
+ * "sso.failed", before anything about a user is written.
  *
  * The session cookie is SameSite=Strict; a browser does not send it on
  * the navigation that follows a cross-site redirect chain, so the
@@ -25,12 +27,14 @@
 
 #include <openssl/crypto.h>
 
+#include "failures.h"
 #include "routes.h"
 #include "serve_config.h"
 #include "sso.h"
 #include "banned.h"
 
-#define SSO_GRANT_TTL 600 /* seconds to finish a sign-in at the provider */
+#define SSO_GRANT_TTL     600 /* seconds to finish a sign-in at the provider */
+#define SSO_PENDING_RETRY 60  /* Retry-After when max_pending is reached */
 
 /*
  * Header values must outlive the request (reply_header): the answer is
@@ -115,6 +119,10 @@ h_sso_start(struct req *r)
     if (!sso_enabled())
         return page(r, 404, "Single sign-on is off",
                     sso_fail_text(SSO_NOT_CONFIGURED), NULL);
+    /* Unauthenticated and a write: bounded per address, and in total. */
+    if (failures_limited(r, r->cfg->sso_max_starts_per_ip, LIMIT_SSO))
+        return r->status;
+    failures_count(r, LIMIT_SSO);
     if (sso_random(nonce, SSO_NONCE_LEN) != 0 ||
         sso_random(verifier, SSO_VERIFIER_LEN) != 0)
         return page(r, 500, "Sign-in failed", sso_fail_text(SSO_INTERNAL),
@@ -126,9 +134,15 @@ h_sso_start(struct req *r)
     if (data == NULL)
         return page(r, 500, "Sign-in failed", sso_fail_text(SSO_INTERNAL),
                     NULL);
-    rc = pat_grant_put(r->st, "sso", data, SSO_GRANT_TTL, state);
+    rc = pat_grant_put_max(r->st, "sso", data, SSO_GRANT_TTL,
+                           r->cfg->sso_max_pending, state);
     OPENSSL_cleanse(data, strlen(data));
     free(data);
+    if (rc == PAT_ELIMIT) {
+        snprintf(r->retry_after, sizeof(r->retry_after), "%d",
+                 SSO_PENDING_RETRY);
+        return failures_reply(r, LIMIT_SSO);
+    }
     if (rc != PAT_OK)
         return page(r, 503, "Sign-in failed",
                     "The server cannot reach its store. Try again later.",

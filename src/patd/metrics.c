@@ -267,7 +267,7 @@ render_verifier(struct buf *b, struct pat_verifier *v)
 char *
 metrics_render(struct pat_verifier *v)
 {
-    static const char *const kinds[] = {"login", "auth", "leaks"};
+    static const char *const kinds[] = {"login", "auth", "leaks", "sso_start"};
     struct buf b = {malloc(16384), 0, 16384, false};
     int i;
 

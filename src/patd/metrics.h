@@ -12,7 +12,13 @@
 
 struct pat_verifier;
 
-enum limit_kind { LIMIT_LOGIN, LIMIT_AUTH, LIMIT_LEAKS, LIMIT_KINDS };
+enum limit_kind {
+    LIMIT_LOGIN,
+    LIMIT_AUTH,
+    LIMIT_LEAKS,
+    LIMIT_SSO,
+    LIMIT_KINDS
+};
 
 /* Whether every route has its own request counters (checked at start). */
 bool metrics_routes_fit(void);

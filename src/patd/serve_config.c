@@ -108,6 +108,8 @@ static const struct key keys[] = {
     S("smtp", "password", smtp_password),
     S("smtp", "password_file", smtp_password_file),
     S("smtp", "from", smtp_from),
+    L("sso", "max_starts_per_ip", sso_max_starts_per_ip, 1, 1000000),
+    L("sso", "max_pending", sso_max_pending, 1, 100000000),
 };
 
 void
@@ -163,6 +165,8 @@ patd_config_defaults(struct patd_config *c)
     c->notify_day_seconds = 86400;
     c->smtp_port = 587;
     snprintf(c->smtp_tls, sizeof(c->smtp_tls), "starttls");
+    c->sso_max_starts_per_ip = 30;
+    c->sso_max_pending = 10000;
 }
 
 static const struct key *

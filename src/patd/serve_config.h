@@ -108,6 +108,9 @@ struct patd_config {
     char smtp_password[256]; /* from PATD_SMTP_PASSWORD, or password_file */
     char smtp_password_file[1024];
     char smtp_from[256];
+    /* [sso] bounds on GET /v1/sso/start (unauthenticated, writes a grant) */
+    long sso_max_starts_per_ip; /* per [auth] window */
+    long sso_max_pending;       /* unexpired sign-in grants, all clients */
 };
 
 /* Fills c with the built-in defaults. */

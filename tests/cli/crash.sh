@@ -87,7 +87,12 @@ BG_PIDS+=("$WRITER")
 kills=0
 attempts=0
 t_end=$((SECONDS + SECONDS_TO_RUN))
-while [ "$SECONDS" -lt "$t_end" ]; do
+# On a slow machine (ASan, a loaded CI) run on, up to three times as long,
+# until enough creations were logged for the checks below to mean much.
+t_cap=$((SECONDS + 3 * SECONDS_TO_RUN))
+logged() { grep -c '^created ' "$LOG" 2>/dev/null || true; }
+while [ "$SECONDS" -lt "$t_end" ] ||
+    { [ "$SECONDS" -lt "$t_cap" ] && [ "$(logged)" -lt 10 ]; }; do
     sleep "0.$(printf %03d $((20 + RANDOM % 181)))"
     attempts=$((attempts + 1))
     # patd lives a few milliseconds at a time: look again (a bounded number

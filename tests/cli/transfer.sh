@@ -7,7 +7,10 @@
 # tokens (revocation, usage), the policy, the scopes and the audit trail
 # must be the same; the admin's web password must still sign in. An
 # import into a store that is not empty, of a cut file or of a bad line
-# is refused and writes nothing.
+# is refused and writes nothing. What binds users to an identity provider
+# (user_attrs: a SCIM user's userName, externalId and name parts, an
+# OpenID subject) comes along: the table is the same after the import,
+# and the target's SCIM endpoint finds the user by its externalId.
 #
 #   transfer.sh PATH_TO_PATD
 . "$(dirname "$0")/lib.sh" "$@"
@@ -68,6 +71,17 @@ verdicts() {
     done
 }
 
+# attrs STORE FILE: every user attribute (username, name, value), sorted,
+# read with the database's own client.
+attrs() {
+    local q="SELECT u.username, a.name, a.value FROM user_attrs a
+        JOIN users u ON u.id = a.user_id ORDER BY 1, 2"
+    case $1 in
+    postgres*) psql "$1" -Atc "$q" >"$2" 2>&1 ;;
+    *) sqlite3 "$1" "$q" >"$2" 2>&1 ;;
+    esac
+}
+
 # state STORE FILE: users, every token, scopes, policy and the audit
 # trail (without event ids and the import's own event), canonically.
 state() {
@@ -103,8 +117,13 @@ for u in alice bob carol; do
         --db "$SRC"
 done
 
+# A SCIM provisioner (Okta): its user and token.
+expect_exit 0 "$PATD" user add scim-okta --scope patd:scim --db "$SRC"
+
 SECRETS=()
 IDS=()
+token okta scim-okta --scope patd:scim
+SCIM=$SECRET
 token active alice --scope repo:read --audience api.example --cidr 10.0.0.0/8
 SECRETS+=("$SECRET")
 IDS+=("$ID")
@@ -151,8 +170,25 @@ if serve "$SRC"; then
     code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE \
         -H "Authorization: Bearer $ADMIN" "$BASE/v1/users/$CAROL_ID")
     case $code in 200 | 204) ok "carol deleted" ;; *) fail "delete carol: $code" ;; esac
+    # Dana, provisioned by SCIM: userName, externalId and name parts.
+    code=$(curl -s -o "$TMPD/dana.json" -w '%{http_code}' \
+        -H "Authorization: Bearer $SCIM" \
+        -H 'Content-Type: application/scim+json' \
+        -d '{"userName":"dana@example.com","externalId":"00u-dana",
+             "name":{"givenName":"Dana","familyName":"Scully"}}' \
+        "$BASE/scim/v2/Users")
+    expect_eq 201 "$code" "dana created through SCIM"
     unserve
 fi
+# Dana signed in once through the provider: her OpenID subject (written
+# as the callback does, the issuer and the sub).
+sqlite3 "$SRC" "INSERT INTO user_attrs (user_id, name, value)
+    SELECT id, 'oidc_subject', 'https://idp.example.com 248289761001'
+    FROM users WHERE username = 'dana-example.com'"
+check "dana's OpenID subject is set" [ $? -eq 0 ]
+attrs "$SRC" "$TMPD/src.attrs"
+check "the source has dana's four SCIM attributes and her subject" \
+    [ "$(grep -c '^dana-example.com|' "$TMPD/src.attrs")" = 5 ]
 run "$PATD" token show "$USED_ID" --db "$SRC" --json
 expect_out '"last_used_ip": "127.0.0.1"'
 
@@ -177,7 +213,7 @@ check "revoked, expired, disabled and valid verdicts" [ $? -eq 0 ]
 
 # --- export --------------------------------------------------------------
 expect_exit 0 "$PATD" export --db "$SRC" --output "$TMPD/x.jsonl"
-expect_err "exported 4 users"
+expect_err "exported 6 users"
 check "the export is private (0600)" \
     [ "$(stat -c %a "$TMPD/x.jsonl")" = 600 ]
 expect_exit 1 "$PATD" export --db "$SRC" --output "$TMPD/x.jsonl"
@@ -194,7 +230,7 @@ check "no web session in the export" \
 transfer() {
     local target=$1 label=$2
     expect_exit 0 "$PATD" import --db "$target" --input "$TMPD/x.jsonl"
-    expect_err "imported 4 users"
+    expect_err "imported 6 users"
     state "$target" "$TMPD/$label.state"
     check "$label: users, tokens, usage, scopes and audit are the same" \
         cmp -s "$TMPD/src.state" "$TMPD/$label.state"
@@ -205,6 +241,11 @@ transfer() {
         cmp -s "$TMPD/src.verdicts" "$TMPD/$label.verdicts"
     cmp -s "$TMPD/src.verdicts" "$TMPD/$label.verdicts" ||
         diff "$TMPD/src.verdicts" "$TMPD/$label.verdicts" | head -10
+    attrs "$target" "$TMPD/$label.attrs"
+    check "$label: user attributes (SCIM, OpenID subject) are the same" \
+        cmp -s "$TMPD/src.attrs" "$TMPD/$label.attrs"
+    cmp -s "$TMPD/src.attrs" "$TMPD/$label.attrs" ||
+        diff "$TMPD/src.attrs" "$TMPD/$label.attrs" | head -10
     run "$PATD" audit list --db "$target" --action store.imported
     expect_out "store.imported"
     # Not empty any more: refused, nothing written.
@@ -217,6 +258,18 @@ transfer() {
             -d '{"username":"admin","password":"admin-password-1"}' \
             "$BASE/v1/session")
         expect_eq 200 "$code" "$label: the admin signs in with the password"
+        # The provisioner still finds dana by the externalId it gave.
+        code=$(curl -s -o "$TMPD/$label.scim.json" -w '%{http_code}' \
+            -H "Authorization: Bearer $SCIM" \
+            "$BASE/scim/v2/Users?filter=externalId%20eq%20%2200u-dana%22")
+        expect_eq 200 "$code" "$label: SCIM filter by externalId"
+        check "$label: dana found by externalId, with her name parts" \
+            py -c 'import json, sys
+o = json.load(open(sys.argv[1]))
+r = o["Resources"]
+assert o["totalResults"] == 1 and r[0]["userName"] == "dana@example.com"
+assert r[0]["name"]["givenName"] == "Dana" and r[0]["name"]["familyName"] == "Scully"
+' "$TMPD/$label.scim.json"
         unserve
     fi
 }
@@ -239,6 +292,17 @@ for line in open(sys.argv[1]):
 expect_exit 1 "$PATD" import --db "$TMPD/cut.db" --input "$TMPD/bad.jsonl"
 expect_err "sha256"
 expect_err "line "
+py -c '
+import json, sys
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if o["kind"] == "user" and o["attrs"]:
+        o["attrs"]["Not A Name"] = "x"
+    print(json.dumps(o))' "$TMPD/x.jsonl" >"$TMPD/badattr.jsonl"
+expect_exit 1 "$PATD" import --db "$TMPD/cut.db" --input "$TMPD/badattr.jsonl"
+expect_err "invalid attribute name"
+check "the export carries the attributes" \
+    grep -q '"attrs":{[^}]*"scim_external_id":"00u-dana"' "$TMPD/x.jsonl"
 # Nothing was written by the refusals: the same file takes a full import.
 expect_exit 0 "$PATD" import --db "$TMPD/cut.db" --input "$TMPD/x.jsonl"
 

@@ -326,6 +326,7 @@ test_issue(void)
     struct resp *r;
     json_t *hd, *c, *st;
     const char *j2;
+    char *claims_text;
     const char *const aud_hdr[] = {"X-Pat-Audience: api.example", NULL};
     const char *const aud_bad[] = {"X-Pat-Audience: other.example", NULL};
     const char *const need_w[] = {"X-Pat-Required-Scopes: write:repo", NULL};
@@ -350,13 +351,16 @@ test_issue(void)
     CHECK(hd && strcmp(jstr(hd, "typ"), "at+jwt") == 0 &&
               strcmp(jstr(hd, "alg"), "RS256") == 0 && jstr(hd, "kid"),
           "header typ at+jwt, RS256, kid");
+    claims_text = c ? json_dumps(c, JSON_COMPACT) : NULL;
+    if (claims_text != NULL)
+        h_own(&A, claims_text, free);
     CHECK(c && strcmp(jstr(c, "iss"), ISS) == 0 &&
               strcmp(jstr(c, "sub"), uid) == 0 &&
               strcmp(jstr(c, "client_id"), pat_id) == 0 &&
               strcmp(jstr(c, "username"), "alice") == 0 &&
               strcmp(jstr(c, "aud"), ISS) == 0 && jstr(c, "jti") &&
               jint(c, "exp") - jint(c, "iat") == 8,
-          "claims: %s", json_dumps(c, JSON_COMPACT));
+          "claims: %s", claims_text);
     st = json_object_get(json_object_get(c, "status"), "status_list");
     CHECK(jstr(st, "uri") && strstr(jstr(st, "uri"), "/v1/status-lists/"),
           "status claim");

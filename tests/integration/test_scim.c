@@ -2,7 +2,8 @@
 /*
  * Integration test of SCIM 2.0 Users (issue 14, DESIGN.md section 11)
  * against the real patd over HTTP: the caller's scope, create in Okta's
- * shape, the uniqueness error, filter=userName eq (any case) and
+ * shape, the uniqueness error, a create refused part way (or racing)
+ * leaving nothing behind (one transaction), filter=userName eq (any case) and
  * externalId, startIndex/count paging, get, PUT replace, PATCH in
  * Okta's and Entra ID's shapes (path-less value objects, capitalised
  * ops, the string "False"), every rejection with the SCIM error schema
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -102,6 +104,115 @@ test_caller(void)
 }
 
 /* Okta's create, then a second create of the same userName. */
+/*
+ * Racing creates of one userName: sent on raw connections before any
+ * answer is read. Returns how many got 201.
+ */
+static int
+create_race(const char *user_name, int n)
+{
+    char req[1024], body[256], buf[4096];
+    int fds[8], i, created = 0;
+
+    for (i = 0; i < n; i++) {
+        snprintf(body, sizeof(body),
+                 "{\"userName\":\"%s\",\"externalId\":\"race-%d\"}", user_name,
+                 i);
+        snprintf(req, sizeof(req),
+                 "POST /scim/v2/Users HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 "Authorization: Bearer %s\r\n"
+                 "Content-Type: application/scim+json\r\n"
+                 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                 scim, strlen(body), body);
+        fds[i] = h_connect(&H);
+        if (fds[i] >= 0 && !h_send_all(fds[i], req, strlen(req))) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        long st =
+            fds[i] >= 0 ? h_read_answer(fds[i], 5000, buf, sizeof(buf)) : 0;
+
+        CHECK(st == 201 || st == 409, "racing create %d: %ld", i, st);
+        created += st == 201;
+        if (fds[i] >= 0)
+            close(fds[i]);
+    }
+    return created;
+}
+
+/*
+ * A create is one transaction: the user, its SCIM attributes, active
+ * false, the audit events and feed rows. A create refused part way (an
+ * externalId another user holds is found after the user row is written)
+ * leaves no user, no attribute and no audit event behind.
+ */
+static void
+test_create_atomic(void)
+{
+    long users = h_count(&H, "/v1/users", H.admin_token);
+    long long before = h_last_audit_id(&H);
+    struct resp *r;
+    int won;
+
+    h_section("create is one transaction");
+    r = call("POST", "/scim/v2/Users",
+             "{\"userName\":\"Other.Person@example.com\","
+             "\"name\":{\"givenName\":\"Other\"},"
+             "\"externalId\":\"00u1abcd\",\"active\":false}");
+    EXPECT_SCIM_ERROR(r, 409, "uniqueness");
+    CHECK(h_count(&H, "/v1/users", H.admin_token) == users, "no user left");
+    r = http(&H, "GET", "/v1/users?q=other.person", H.admin_token, NULL, NULL);
+    CHECK(r->json && nitems(r) == 0, "no user other.person: %s", r->body);
+    r = call("GET",
+             "/scim/v2/Users?filter=userName%20eq%20%22Other.Person"
+             "%40example.com%22",
+             NULL);
+    CHECK(r->json && jint(r->json, "totalResults") == 0,
+          "no SCIM userName left behind");
+    r = call("GET", "/scim/v2/Users?filter=externalId%20eq%20%2200u1abcd%22",
+             NULL);
+    CHECK(r->json && jint(r->json, "totalResults") == 1,
+          "externalId still names only its first user");
+    CHECK(h_last_audit_id(&H) == before, "no audit event left behind");
+
+    /* Created inactive: one answer, disabled from its first moment. */
+    r = call("POST", "/scim/v2/Users",
+             "{\"userName\":\"inactive@example.com\",\"active\":false,"
+             "\"externalId\":\"00u-inactive\"}");
+    if (EXPECT_STATUS(r, 201)) {
+        const char *id = hstrdup(&H, jstr(r->json, "id"));
+
+        CHECK(!jbool(r->json, "active"), "active false");
+        r = http(&H, "GET", hfmt(&H, "/v1/users/%s", id), H.admin_token, NULL,
+                 NULL);
+        CHECK(r->json && jbool(r->json, "disabled"),
+              "the patd user disabled: %s", r->body);
+        r = http(&H, "GET", "/v1/audit?action=user.created&limit=200",
+                 H.admin_token, NULL, NULL);
+        CHECK(strstr(r->body, id) != NULL, "user.created audited");
+        r = http(&H, "GET", "/v1/audit?action=user.disabled&limit=200",
+                 H.admin_token, NULL, NULL);
+        CHECK(strstr(r->body, id) != NULL, "user.disabled audited");
+        users++;
+    }
+
+    /* Creates of one userName racing: one user, its attributes only. */
+    won = create_race("Racer@example.com", 4);
+    CHECK(won == 1, "exactly one racing create won (%d)", won);
+    CHECK(h_count(&H, "/v1/users", H.admin_token) == users + 1,
+          "one user from the race");
+    r = call("GET",
+             "/scim/v2/Users?filter=userName%20eq%20%22racer%40"
+             "example.com%22",
+             NULL);
+    CHECK(r->json && jint(r->json, "totalResults") == 1, "one SCIM user");
+    CHECK(r->json && jint(r->json, "totalResults") == 1 &&
+              strstr(r->body, "race-") != NULL,
+          "with the winner's externalId");
+}
+
 static const char *
 test_create(void)
 {
@@ -151,6 +262,7 @@ test_create(void)
              "{\"userName\":\"x@y\",\"active\":\"maybe\"}");
     EXPECT_SCIM_ERROR(r, 400, "invalidValue");
     CHECK(h_last_audit_id(&H) == before, "refused creates wrote nothing");
+    test_create_atomic();
     return id;
 }
 
