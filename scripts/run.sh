@@ -9,6 +9,18 @@ db=${PATD_DB:-./var/patd.db}
 listen=${PATD_LISTEN:-127.0.0.1:8080}
 patd="$build/patd"
 
+# Token exchange needs a key-encryption key for the JWT signing keys
+# (docs/tokens-and-jwts.md): a development one beside the store, made
+# once, unless the environment names one already.
+kek="$(dirname "$db")/jwt.kek"
+if [ -z "${PATD_JWT_KEK:-}" ] && [ -z "${PATD_JWT_KEK_FILE:-}" ]; then
+    mkdir -p "$(dirname "$db")"
+    if [ ! -f "$kek" ]; then
+        (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$kek")
+    fi
+    export PATD_JWT_KEK_FILE="$kek"
+fi
+
 if [ ! -f "$db" ]; then
     mkdir -p "$(dirname "$db")"
     # Others may pass through (make run-pg's cluster runs as the postgres
