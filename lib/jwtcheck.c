@@ -226,32 +226,6 @@ miss(struct pat_verifier *v, const struct pat_jwt_rules *rules,
     return rc;
 }
 
-/* The request's demands of a valid JWT (as lib/verifier.c for PATs). */
-static int
-demands(const struct pat_verdict *out, const struct pat_check *c)
-{
-    const char *p;
-
-    if (c == NULL)
-        return PAT_OK;
-    if (!pat_verdict_allows_ip(out, c->ip))
-        return PAT_EADDRESS;
-    if (out->audiences[0] != '\0' &&
-        (c->audience == NULL ||
-         !pat__list_has(out->audiences, c->audience, strlen(c->audience))))
-        return PAT_EAUDIENCE;
-    for (p = c->scopes; p != NULL && *p != '\0';) {
-        size_t n = strcspn(p, " ");
-
-        if (n > 0 && !pat__list_has(out->scopes, p, n))
-            return PAT_EINSUFFICIENT;
-        p += n;
-        while (*p == ' ')
-            p++;
-    }
-    return PAT_OK;
-}
-
 int
 pat_verifier_check_jwt(struct pat_verifier *v,
                        const struct pat_jwt_rules *rules, const char *text,
@@ -289,7 +263,7 @@ pat_verifier_check_jwt(struct pat_verifier *v,
     }
     if (rc != PAT_OK)
         return rc;
-    rc = demands(out, c);
+    rc = pat__verdict_demands(out, c);
     if (rc == PAT_OK)
         atomic_fetch_add(&st_ok, 1);
     return rc;

@@ -122,9 +122,9 @@ miss(struct pat_verifier *v, const char *token, size_t len, const uint8_t *hash,
     return rc;
 }
 
-/* The checks a request makes of a valid token. */
-static int
-demands(const struct pat_verdict *out, const struct pat_check *c)
+/* The checks a request makes of a valid token (a PAT's or a JWT's). */
+int
+pat__verdict_demands(const struct pat_verdict *out, const struct pat_check *c)
 {
     const char *p;
 
@@ -260,7 +260,7 @@ pat_verifier_check_flags(struct pat_verifier *v, const char *token, size_t len,
         rc = PAT_EEXPIRED;
     if (rc != PAT_OK)
         return rc;
-    rc = demands(out, c);
+    rc = pat__verdict_demands(out, c);
     if (rc == PAT_OK && (out->uses_limited || out->rate_limit > 0))
         rc = limited(v, hash, gen, epoch, now, flags, out);
     if (rc == PAT_OK && v->usage_interval > 0)

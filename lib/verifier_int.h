@@ -101,6 +101,14 @@ void pat__verifier_apply_row(struct pat_verifier *v, int64_t seq, int evict,
  * flusher (usage.c) and the feed follower (listener.c). Both return once
  * pat_verifier_free sets v->stop.
  */
+/*
+ * What a request demands of a valid verdict (c may be NULL): its address
+ * in allowed_cidrs, one of its audiences, every required scope. PAT_OK,
+ * PAT_EADDRESS, PAT_EAUDIENCE or PAT_EINSUFFICIENT.
+ */
+int pat__verdict_demands(const struct pat_verdict *out,
+                         const struct pat_check *c);
+
 void *pat__flusher_main(void *arg);
 void *pat__listener_main(void *arg);
 
