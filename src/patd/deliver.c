@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "deliver.h"
+#include "stopper.h"
 #include "model_json.h"
 #include "banned.h"
 
@@ -46,17 +47,14 @@ struct job {
 static struct {
     pthread_t thread;
     bool on;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool stop;
+    struct stopper stop;
     const struct patd_config *cfg;
     char node[PAT_WEBHOOK_NODE_MAX + 1];
     struct job jobs[MAX_PARALLEL];
     struct pat_webhook claimed[MAX_PARALLEL];
     struct pat_webhook_outcome out[MAX_PARALLEL];
 } d = {
-    .lock = PTHREAD_MUTEX_INITIALIZER,
-    .cond = PTHREAD_COND_INITIALIZER,
+    .stop = STOPPER_INIT,
 };
 
 /* Counters for /metrics; the gauges are read by the sender each round. */
@@ -266,39 +264,6 @@ job_result(struct job *j, CURLcode cc)
     }
 }
 
-/* Waits up to ms; true when asked to stop. */
-static bool
-wait_or_stop(long ms)
-{
-    struct timespec until;
-    bool stop;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&d.lock);
-    while (!d.stop && pthread_cond_timedwait(&d.cond, &d.lock, &until) == 0)
-        ;
-    stop = d.stop;
-    pthread_mutex_unlock(&d.lock);
-    return stop;
-}
-
-static bool
-stopping(void)
-{
-    bool stop;
-
-    pthread_mutex_lock(&d.lock);
-    stop = d.stop;
-    pthread_mutex_unlock(&d.lock);
-    return stop;
-}
-
 /* Runs the transfers added to m until all are done (or stop). */
 static void
 run_multi(CURLM *m)
@@ -306,7 +271,7 @@ run_multi(CURLM *m)
     int running = 1, left;
     CURLMsg *msg;
 
-    while (running > 0 && !stopping()) {
+    while (running > 0 && !stopper_stopping(&d.stop)) {
         curl_multi_perform(m, &running);
         while ((msg = curl_multi_info_read(m, &left)) != NULL) {
             struct job *j = NULL;
@@ -430,11 +395,11 @@ main_loop(void *arg)
      * come first (Linux: a thread's own nice value).
      */
     setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
-    while (m != NULL && !stopping()) {
+    while (m != NULL && !stopper_stopping(&d.stop)) {
         if (st == NULL &&
             pat_store_open(d.cfg->store, 0, &st, err, sizeof(err)) != PAT_OK) {
             st = NULL;
-            if (wait_or_stop(2000))
+            if (stopper_wait(&d.stop, 2000))
                 break;
             continue;
         }
@@ -447,7 +412,7 @@ main_loop(void *arg)
             pat_store_close(st);
             st = NULL;
         }
-        if (sent <= 0 && wait_or_stop(d.cfg->webhook_poll_ms))
+        if (sent <= 0 && stopper_wait(&d.stop, d.cfg->webhook_poll_ms))
             break;
     }
     curl_multi_cleanup(m);
@@ -463,7 +428,7 @@ deliver_start(const struct patd_config *cfg)
     if (!cfg->webhook_enabled)
         return 0;
     d.cfg = cfg;
-    d.stop = false;
+    stopper_reset(&d.stop);
     gethostname(host, sizeof(host) - 1);
     host[sizeof(host) - 1] = '\0';
     if (pat_random_base62(rnd, 8) != PAT_OK)
@@ -481,10 +446,7 @@ deliver_stop(void)
 {
     if (!d.on)
         return;
-    pthread_mutex_lock(&d.lock);
-    d.stop = true;
-    pthread_cond_broadcast(&d.cond);
-    pthread_mutex_unlock(&d.lock);
+    stopper_stop(&d.stop);
     pthread_join(d.thread, NULL);
     d.on = false;
 }

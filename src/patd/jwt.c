@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "jwt.h"
+#include "stopper.h"
 #include "serve_config.h"
 #include "banned.h"
 
@@ -44,9 +45,7 @@ static struct {
     char issuer[512];
     pthread_t thread;
     bool thread_on;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool stop;
+    struct stopper stop;
     pthread_mutex_t sl_lock;
     struct {
         int64_t k;
@@ -56,8 +55,7 @@ static struct {
     atomic_uint_fast64_t x[JWT_X_COUNT];
     atomic_uint_fast64_t sl_size; /* entries of the lists served */
 } j = {
-    .lock = PTHREAD_MUTEX_INITIALIZER,
-    .cond = PTHREAD_COND_INITIALIZER,
+    .stop = STOPPER_INIT,
     .sl_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
@@ -173,7 +171,6 @@ static void *
 reload_main(void *arg)
 {
     struct pat_store *st = NULL;
-    struct timespec until;
     int64_t last_prune = 0;
     char err[256] = "";
     bool stop = false;
@@ -194,13 +191,7 @@ reload_main(void *arg)
                 last_prune = now;
             }
         }
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += RELOAD_S;
-        pthread_mutex_lock(&j.lock);
-        while (!j.stop && pthread_cond_timedwait(&j.cond, &j.lock, &until) == 0)
-            ;
-        stop = j.stop;
-        pthread_mutex_unlock(&j.lock);
+        stop = stopper_wait(&j.stop, RELOAD_S * 1000L);
     }
     pat_store_close(st);
     return NULL;
@@ -284,7 +275,7 @@ jwt_start(const struct patd_config *cfg)
     j.rules.keys = j.kr;
     j.rules.issuer = j.issuer;
     j.rules.allowed_algs = 0;
-    j.stop = false;
+    stopper_reset(&j.stop);
     if (pthread_create(&j.thread, NULL, reload_main, NULL) != 0)
         goto fail;
     j.thread_on = true;
@@ -304,10 +295,7 @@ jwt_stop(void)
     size_t i;
 
     if (j.thread_on) {
-        pthread_mutex_lock(&j.lock);
-        j.stop = true;
-        pthread_cond_broadcast(&j.cond);
-        pthread_mutex_unlock(&j.lock);
+        stopper_stop(&j.stop);
         pthread_join(j.thread, NULL);
         j.thread_on = false;
     }

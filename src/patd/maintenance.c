@@ -17,6 +17,7 @@
 #include "pat/pat.h"
 
 #include "maintenance.h"
+#include "stopper.h"
 #include "banned.h"
 
 #define PERIOD_S 3600
@@ -27,13 +28,10 @@ static atomic_ulong swept[3];
 static struct {
     pthread_t thread;
     bool on;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool stop;
+    struct stopper stop;
     const struct patd_config *cfg;
 } m = {
-    .lock = PTHREAD_MUTEX_INITIALIZER,
-    .cond = PTHREAD_COND_INITIALIZER,
+    .stop = STOPPER_INIT,
 };
 
 static void
@@ -87,23 +85,6 @@ maintenance_swept(unsigned long out[3])
         out[i] = atomic_load(&swept[i]);
 }
 
-/* Waits up to PERIOD_S; true when asked to stop. */
-static bool
-wait_or_stop(void)
-{
-    struct timespec until;
-    bool stop;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += PERIOD_S;
-    pthread_mutex_lock(&m.lock);
-    while (!m.stop && pthread_cond_timedwait(&m.cond, &m.lock, &until) == 0)
-        ;
-    stop = m.stop;
-    pthread_mutex_unlock(&m.lock);
-    return stop;
-}
-
 static void *
 main_loop(void *arg)
 {
@@ -112,7 +93,7 @@ main_loop(void *arg)
     (void)arg;
     do {
         prune(&st);
-    } while (!wait_or_stop());
+    } while (!stopper_wait(&m.stop, PERIOD_S * 1000L));
     pat_store_close(st);
     return NULL;
 }
@@ -121,7 +102,7 @@ int
 maintenance_start(const struct patd_config *cfg)
 {
     m.cfg = cfg;
-    m.stop = false;
+    stopper_reset(&m.stop);
     if (pthread_create(&m.thread, NULL, main_loop, NULL) != 0)
         return -1;
     m.on = true;
@@ -133,10 +114,7 @@ maintenance_stop(void)
 {
     if (!m.on)
         return;
-    pthread_mutex_lock(&m.lock);
-    m.stop = true;
-    pthread_cond_broadcast(&m.cond);
-    pthread_mutex_unlock(&m.lock);
+    stopper_stop(&m.stop);
     pthread_join(m.thread, NULL);
     m.on = false;
 }

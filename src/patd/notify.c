@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "notify.h"
+#include "stopper.h"
 #include "banned.h"
 
 #define DIGEST_MAX 100 /* tokens listed in one digest */
@@ -32,15 +33,12 @@
 static struct {
     pthread_t thread;
     bool on;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool stop;
+    struct stopper stop;
     const struct patd_config *cfg;
     char password[256];
     int64_t cursor;
 } nt = {
-    .lock = PTHREAD_MUTEX_INITIALIZER,
-    .cond = PTHREAD_COND_INITIALIZER,
+    .stop = STOPPER_INIT,
 };
 
 static atomic_ulong n_sent, n_failed, n_notices;
@@ -261,22 +259,6 @@ mail_round(struct pat_store *st)
     return rc;
 }
 
-static bool
-wait_or_stop(long s)
-{
-    struct timespec until;
-    bool stop;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += s;
-    pthread_mutex_lock(&nt.lock);
-    while (!nt.stop && pthread_cond_timedwait(&nt.cond, &nt.lock, &until) == 0)
-        ;
-    stop = nt.stop;
-    pthread_mutex_unlock(&nt.lock);
-    return stop;
-}
-
 static void *
 main_loop(void *arg)
 {
@@ -308,7 +290,7 @@ main_loop(void *arg)
             pat_store_close(st);
             st = NULL;
         }
-    } while (!wait_or_stop(nt.cfg->notify_interval));
+    } while (!stopper_wait(&nt.stop, nt.cfg->notify_interval * 1000L));
     pat_store_close(st);
     return NULL;
 }
@@ -340,7 +322,7 @@ int
 notify_start(const struct patd_config *cfg)
 {
     nt.cfg = cfg;
-    nt.stop = false;
+    stopper_reset(&nt.stop);
     nt.cursor = -1;
     if (cfg->smtp_host[0] != '\0' && cfg->smtp_from[0] == '\0') {
         fprintf(stderr, "patd: smtp.from is needed with smtp.host\n");
@@ -359,10 +341,7 @@ notify_stop(void)
 {
     if (!nt.on)
         return;
-    pthread_mutex_lock(&nt.lock);
-    nt.stop = true;
-    pthread_cond_broadcast(&nt.cond);
-    pthread_mutex_unlock(&nt.lock);
+    stopper_stop(&nt.stop);
     pthread_join(nt.thread, NULL);
     OPENSSL_cleanse(nt.password, sizeof(nt.password));
     nt.on = false;
