@@ -268,9 +268,9 @@ main(int argc, char **argv)
         if (strcmp(argv[i], "--db") == 0)
             db = argv[i + 1];
         else if (strcmp(argv[i], "--port") == 0)
-            port = atoi(argv[i + 1]);
+            port = (int)strtol(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--threads") == 0)
-            threads = atoi(argv[i + 1]);
+            threads = (int)strtol(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--log") == 0 &&
                  strcmp(argv[i + 1], "off") != 0)
             log_fd = open(argv[i + 1], O_WRONLY | O_CREAT | O_APPEND, 0600);

@@ -347,12 +347,13 @@ test_rate_limits(struct h *h)
     for (i = 1; i >= 0; i--) {
         r = v_auth(h, "GET", "", sec, NULL);
         EXPECT_STATUS(r, 200);
-        CHECK(atoi(header(h, r, "X-RateLimit-Remaining")) == i, "Remaining %d",
-              i);
+        CHECK(strtol(header(h, r, "X-RateLimit-Remaining"), NULL, 10) == i,
+              "Remaining %d", i);
     }
     r = v_auth(h, "GET", "", sec, NULL);
     EXPECT_ERROR(r, 429, "rate_limited");
-    CHECK(atoi(r->retry_after) >= 1 && atoi(r->retry_after) <= 4,
+    CHECK(strtol(r->retry_after, NULL, 10) >= 1 &&
+              strtol(r->retry_after, NULL, 10) <= 4,
           "Retry-After within the window: '%s'", r->retry_after);
     CHECK(strcmp(header(h, r, "X-RateLimit-Remaining"), "0") == 0,
           "Remaining 0 on the 429");

@@ -59,7 +59,8 @@ static bool
 limited(struct resp *r)
 {
     return EXPECT_ERROR(r, 429, "rate_limited") &&
-           CHECK(atol(r->retry_after) >= 1, "Retry-After '%s'", r->retry_after);
+           CHECK(strtol(r->retry_after, NULL, 10) >= 1, "Retry-After '%s'",
+                 r->retry_after);
 }
 
 int
@@ -106,7 +107,7 @@ main(int argc, char **argv)
     r = http(&H, "GET", "/v1/sso", NULL, NULL, NULL);
     EXPECT_STATUS(r, 200);
     r = http(&H, "GET", "/v1/sso/start", NULL, NULL, NULL);
-    wait = atol(r->retry_after);
+    wait = strtol(r->retry_after, NULL, 10);
     CHECK(wait >= 1 && wait <= 4, "Retry-After within the window (%ld)", wait);
     sleep((unsigned)wait + 1);
     r = http(&H, "GET", "/v1/sso/start", NULL, NULL, NULL);
