@@ -35,11 +35,14 @@ struct key {
     {                                                                          \
         sec, nm, K_BOOL, offsetof(struct patd_config, field), 0, 0, 1          \
     }
-#define S(sec, nm, field)                                                      \
+/* K_STR: min is the shortest value allowed, S a required one, O optional. */
+#define STR(sec, nm, field, least)                                             \
     {                                                                          \
         sec, nm, K_STR, offsetof(struct patd_config, field),                   \
-            sizeof(((struct patd_config *)0)->field), 0, 0                     \
+            sizeof(((struct patd_config *)0)->field), least, 0                 \
     }
+#define S(sec, nm, field) STR(sec, nm, field, 1)
+#define O(sec, nm, field) STR(sec, nm, field, 0)
 
 static const struct key keys[] = {
     S("server", "listen", listen),
@@ -62,8 +65,8 @@ static const struct key keys[] = {
     L("login", "max_failures_per_ip", login_max_per_ip, 1, 100000),
     L("login", "window", login_window, 1, 86400),
     L("login", "max_tracked", login_max_tracked, 16, 1048576),
-    S("server", "trusted_proxies", trusted_proxies),
-    S("server", "public_url", public_url),
+    O("server", "trusted_proxies", trusted_proxies),
+    O("server", "public_url", public_url),
     L("cache", "max_entries", cache_entries, 1000, 100000000),
     L("cache", "ttl", cache_ttl, 1, 3600),
     L("usage", "interval", usage_interval, 1, 3600),
@@ -73,22 +76,22 @@ static const struct key keys[] = {
     L("auth", "max_leak_reports_per_ip", leak_max_reports, 1, 1000000),
     S("log", "access", access_log),
     L("server", "request_deadline", request_deadline, 1, 3600),
-    S("sso", "issuer", sso_issuer),
-    S("sso", "client_id", sso_client_id),
-    S("sso", "client_secret_file", sso_client_secret_file),
-    S("sso", "scopes", sso_scopes),
-    S("sso", "username_claim", sso_username_claim),
-    S("sso", "groups_claim", sso_groups_claim),
+    O("sso", "issuer", sso_issuer),
+    O("sso", "client_id", sso_client_id),
+    O("sso", "client_secret_file", sso_client_secret_file),
+    O("sso", "scopes", sso_scopes),
+    O("sso", "username_claim", sso_username_claim),
+    O("sso", "groups_claim", sso_groups_claim),
     {"sso", "map", K_LINES, offsetof(struct patd_config, sso_map),
      sizeof(((struct patd_config *)0)->sso_map), 0, 0},
-    S("sso", "admin_group", sso_admin_group),
+    O("sso", "admin_group", sso_admin_group),
     B("sso", "local_passwords", sso_local_passwords),
     B("sso", "userinfo", sso_userinfo),
-    S("tls", "cert", tls_cert),
-    S("tls", "key", tls_key),
-    S("jwt", "kek_file", jwt_kek_file),
+    O("tls", "cert", tls_cert),
+    O("tls", "key", tls_key),
+    O("jwt", "kek_file", jwt_kek_file),
     S("jwt", "alg", jwt_alg),
-    S("jwt", "issuer", jwt_issuer),
+    O("jwt", "issuer", jwt_issuer),
     L("jwt", "lifetime", jwt_lifetime, 1, 3600),
     L("jwt", "max_lifetime", jwt_max_lifetime, 1, 86400),
     L("jwt", "prepublish", jwt_prepublish, -1, 86400),
@@ -101,13 +104,13 @@ static const struct key keys[] = {
     L("webhooks", "backoff_scale", webhook_backoff_scale, 1, 1000000),
     L("notify", "interval", notify_interval, 1, 86400),
     L("notify", "day_seconds", notify_day_seconds, 1, 86400),
-    S("smtp", "host", smtp_host),
+    O("smtp", "host", smtp_host),
     L("smtp", "port", smtp_port, 1, 65535),
     S("smtp", "tls", smtp_tls),
-    S("smtp", "username", smtp_username),
-    S("smtp", "password", smtp_password),
-    S("smtp", "password_file", smtp_password_file),
-    S("smtp", "from", smtp_from),
+    O("smtp", "username", smtp_username),
+    O("smtp", "password", smtp_password),
+    O("smtp", "password_file", smtp_password_file),
+    O("smtp", "from", smtp_from),
     L("sso", "max_starts_per_ip", sso_max_starts_per_ip, 1, 1000000),
     L("sso", "max_pending", sso_max_pending, 1, 100000000),
 };
@@ -195,13 +198,7 @@ check_string(const struct key *k, const char *v)
         strcmp(v, "none") != 0 && strcmp(v, "starttls") != 0 &&
         strcmp(v, "tls") != 0)
         return "must be 'none', 'starttls' or 'tls'";
-    if (strcmp(k->section, "smtp") == 0 && strcmp(k->name, "tls") != 0)
-        return NULL;
-    if (v[0] == '\0' && strcmp(k->name, "trusted_proxies") != 0 &&
-        strcmp(k->name, "public_url") != 0 && strcmp(k->section, "sso") != 0 &&
-        strcmp(k->section, "tls") != 0 &&
-        !(strcmp(k->section, "jwt") == 0 &&
-          (strcmp(k->name, "kek_file") == 0 || strcmp(k->name, "issuer") == 0)))
+    if (v[0] == '\0' && k->min > 0)
         return "must not be empty";
     if (strcmp(k->name, "public_url") == 0 && v[0] != '\0' &&
         strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
