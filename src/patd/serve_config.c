@@ -93,7 +93,7 @@ static const struct key keys[] = {
     S("jwt", "alg", jwt_alg),
     O("jwt", "issuer", jwt_issuer),
     L("jwt", "lifetime", jwt_lifetime, 1, 3600),
-    L("jwt", "max_lifetime", jwt_max_lifetime, 1, 86400),
+    L("jwt", "max_lifetime", jwt_max_lifetime, 1, 3600),
     L("jwt", "prepublish", jwt_prepublish, -1, 86400),
     L("jwt", "status_ttl", jwt_status_ttl, 1, 3600),
     L("governance", "rate_limit_nodes", rate_limit_nodes, 1, 1000),
