@@ -66,3 +66,22 @@ hygiene_core_dumps(bool allow)
             rl.rlim_cur == RLIM_INFINITY ? -1LL : (long long)rl.rlim_cur);
     return 0;
 }
+
+int
+hygiene_read_secret_line(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "re");
+    size_t n;
+
+    if (f == NULL || cap == 0) {
+        if (f != NULL)
+            fclose(f);
+        return -1;
+    }
+    n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    n = strcspn(buf, "\r\n");
+    OPENSSL_cleanse(buf + n, cap - n);
+    return 0;
+}

@@ -33,4 +33,12 @@ void hygiene_wipe_borrowed(const void *p, size_t len);
  */
 int hygiene_core_dumps(bool allow);
 
+/*
+ * Reads the first line of the file at path (a client secret, an SMTP
+ * password) into buf: NUL-terminated, without its line end, cut to
+ * cap - 1 bytes; what else was read is wiped. 0, or -1 when the file
+ * cannot be opened (errno says why).
+ */
+int hygiene_read_secret_line(const char *path, char *buf, size_t cap);
+
 #endif

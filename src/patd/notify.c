@@ -23,6 +23,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "hygiene.h"
 #include "notify.h"
 #include "stopper.h"
 #include "banned.h"
@@ -299,22 +300,15 @@ main_loop(void *arg)
 static int
 load_password(const struct patd_config *cfg)
 {
-    FILE *f;
-    size_t len;
-
     snprintf(nt.password, sizeof(nt.password), "%s", cfg->smtp_password);
     if (nt.password[0] != '\0' || cfg->smtp_password_file[0] == '\0')
         return 0;
-    f = fopen(cfg->smtp_password_file, "r");
-    if (f == NULL) {
+    if (hygiene_read_secret_line(cfg->smtp_password_file, nt.password,
+                                 sizeof(nt.password)) != 0) {
         fprintf(stderr, "patd: cannot read smtp.password_file '%s'\n",
                 cfg->smtp_password_file);
         return -1;
     }
-    len = fread(nt.password, 1, sizeof(nt.password) - 1, f);
-    fclose(f);
-    nt.password[len] = '\0';
-    nt.password[strcspn(nt.password, "\r\n")] = '\0';
     return 0;
 }
 

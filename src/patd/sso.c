@@ -21,6 +21,7 @@
 
 #include "jose.h"
 #include "serve_config.h"
+#include "hygiene.h"
 #include "sso.h"
 #include "banned.h"
 
@@ -70,18 +71,12 @@ sso_init(const struct patd_config *c, char *err, size_t errlen)
     snprintf(S.redirect_uri, sizeof(S.redirect_uri), "%s/v1/sso/callback",
              c->public_url);
     if (c->sso_client_secret_file[0] != '\0') {
-        FILE *f = fopen(c->sso_client_secret_file, "r");
-        size_t n;
-
-        if (f == NULL) {
+        if (hygiene_read_secret_line(c->sso_client_secret_file, S.secret,
+                                     sizeof(S.secret)) != 0) {
             snprintf(err, errlen, "cannot open '%s'",
                      c->sso_client_secret_file);
             return -1;
         }
-        n = fread(S.secret, 1, SECRET_MAX, f);
-        fclose(f);
-        S.secret[n] = '\0';
-        S.secret[strcspn(S.secret, "\r\n")] = '\0';
     } else if (env != NULL) {
         snprintf(S.secret, sizeof(S.secret), "%s", env);
     }
