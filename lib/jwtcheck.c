@@ -233,7 +233,7 @@ pat_verifier_check_jwt(struct pat_verifier *v,
                        struct pat_verdict *out)
 {
     uint8_t hash[PAT_HASH_LEN];
-    uint64_t gen, epoch, filled = 0;
+    uint64_t gen, epoch;
     int64_t now;
     int rc;
 
@@ -243,12 +243,7 @@ pat_verifier_check_jwt(struct pat_verifier *v,
     if (pat_token_hash(text, len, hash) != PAT_OK)
         return PAT_ECRYPTO;
     now = (int64_t)time(NULL);
-    gen = atomic_load(&v->gen);
-    epoch = atomic_load(&v->epoch);
-    rc = pat__cache_get(v->cache, hash, gen, now, v->ttl, out, &filled);
-    if (rc != PAT_ENOTFOUND &&
-        pat__stale_is(v->stale, out->token_id, out->user_id, filled))
-        rc = PAT_ENOTFOUND;
+    rc = pat__verifier_cached(v, hash, now, out, &gen, &epoch);
     if (rc == PAT_ENOTFOUND) {
         if (c != NULL && c->cache_only)
             return PAT_ELIMIT;

@@ -122,6 +122,24 @@ miss(struct pat_verifier *v, const char *token, size_t len, const uint8_t *hash,
     return rc;
 }
 
+int
+pat__verifier_cached(struct pat_verifier *v, const uint8_t hash[PAT_HASH_LEN],
+                     int64_t now, struct pat_verdict *out, uint64_t *gen,
+                     uint64_t *epoch)
+{
+    uint64_t filled = 0;
+    int rc;
+
+    *gen = atomic_load(&v->gen);
+    *epoch = atomic_load(&v->epoch);
+    rc = pat__cache_get(v->cache, hash, *gen, now, v->ttl, out, &filled);
+    /* An answer read before a change to its token or user is gone. */
+    if (rc != PAT_ENOTFOUND &&
+        pat__stale_is(v->stale, out->token_id, out->user_id, filled))
+        rc = PAT_ENOTFOUND;
+    return rc;
+}
+
 /* The checks a request makes of a valid token (a PAT's or a JWT's). */
 int
 pat__verdict_demands(const struct pat_verdict *out, const struct pat_check *c)
@@ -226,7 +244,7 @@ pat_verifier_check_flags(struct pat_verifier *v, const char *token, size_t len,
                          struct pat_verdict *out)
 {
     uint8_t hash[PAT_HASH_LEN];
-    uint64_t gen, epoch, filled = 0;
+    uint64_t gen, epoch;
     int64_t now;
     int rc;
 
@@ -239,16 +257,8 @@ pat_verifier_check_flags(struct pat_verifier *v, const char *token, size_t len,
     if (pat_token_hash(token, len, hash) != PAT_OK)
         return PAT_ECRYPTO;
     now = (int64_t)time(NULL);
-    gen = atomic_load(&v->gen);
-    epoch = atomic_load(&v->epoch);
-    rc = pat__cache_get(v->cache, hash, gen, now, v->ttl, out, &filled);
-    /*
-     * An answer read before a change to its token or user is gone; an old
-     * secret past its grace goes to the store: that is a reuse.
-     */
-    if (rc != PAT_ENOTFOUND &&
-        pat__stale_is(v->stale, out->token_id, out->user_id, filled))
-        rc = PAT_ENOTFOUND;
+    rc = pat__verifier_cached(v, hash, now, out, &gen, &epoch);
+    /* An old secret past its grace goes to the store: that is a reuse. */
     if (rc == PAT_ENOTFOUND ||
         (rc == PAT_OK && out->grace_until != 0 && now >= out->grace_until)) {
         if (c != NULL && c->cache_only)

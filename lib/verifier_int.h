@@ -102,6 +102,16 @@ void pat__verifier_apply_row(struct pat_verifier *v, int64_t seq, int evict,
  * pat_verifier_free sets v->stop.
  */
 /*
+ * The cached answer for the credential hashed as hash (a PAT or a JWT),
+ * into out, or PAT_ENOTFOUND: none, or one read before a change to its
+ * token or user. *gen and *epoch are what a miss caches its answer under.
+ */
+int pat__verifier_cached(struct pat_verifier *v,
+                         const uint8_t hash[PAT_HASH_LEN], int64_t now,
+                         struct pat_verdict *out, uint64_t *gen,
+                         uint64_t *epoch);
+
+/*
  * What a request demands of a valid verdict (c may be NULL): its address
  * in allowed_cidrs, one of its audiences, every required scope. PAT_OK,
  * PAT_EADDRESS, PAT_EAUDIENCE or PAT_EINSUFFICIENT.
