@@ -47,8 +47,7 @@ int
 h_approvals_list(struct req *r)
 {
     struct pat_token *page;
-    json_t *items;
-    size_t limit, n = 0, i;
+    size_t limit, n = 0;
     int64_t after;
     int rc;
 
@@ -62,13 +61,7 @@ h_approvals_list(struct req *r)
         free(page);
         return reply_pat(r, rc);
     }
-    items = json_array();
-    for (i = 0; i < n && i < limit; i++)
-        json_array_append_new(items,
-                              render_token(&page[i], pat_store_now(r->st)));
-    reply(r, 200, page_json(items, n > limit, n ? page[i - 1].seq : 0));
-    free(page);
-    return r->status;
+    return reply_token_page(r, page, n, limit);
 }
 
 int

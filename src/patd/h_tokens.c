@@ -44,8 +44,7 @@ tokens_list(struct req *r, const char *owner)
 {
     struct pat_token_filter f;
     struct pat_token *page = NULL;
-    json_t *items;
-    size_t limit, n = 0, i;
+    size_t limit, n = 0;
     int rc;
 
     memset(&f, 0, sizeof(f));
@@ -67,7 +66,15 @@ tokens_list(struct req *r, const char *owner)
         free(page);
         return reply_pat(r, rc);
     }
-    items = json_array();
+    return reply_token_page(r, page, n, limit);
+}
+
+int
+reply_token_page(struct req *r, struct pat_token *page, size_t n, size_t limit)
+{
+    json_t *items = json_array();
+    size_t i;
+
     for (i = 0; i < n && i < limit; i++)
         json_array_append_new(items,
                               render_token(&page[i], pat_store_now(r->st)));

@@ -125,6 +125,12 @@ size_t route_count(void);
 
 /* Shared by the self-service and admin handlers (h_tokens.c). */
 int tokens_list(struct req *r, const char *owner);
+/*
+ * Answers 200 with a page of tokens: the first limit of the n read (one
+ * more than limit was asked for, to know whether more follow); frees page.
+ */
+int reply_token_page(struct req *r, struct pat_token *page, size_t n,
+                     size_t limit);
 int tokens_create(struct req *r, const char *owner);
 int token_get(struct req *r, const char *owner, const char *id);
 int token_revoke(struct req *r, const char *owner, const char *id,
