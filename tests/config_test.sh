@@ -62,5 +62,8 @@ expect env 2 "PATD_SERVER_MAX_BODY_BYTES" \
     env PATD_SERVER_MAX_BODY_BYTES=12 "$patd" serve --db "$dir/p.db"
 expect proxies 2 "trusted_proxies" \
     env PATD_SERVER_TRUSTED_PROXIES="10.0.0.0/99" "$patd" serve --db "$dir/p.db"
+# DESIGN.md section 10: a JWT lives an hour at most.
+expect jwt-max-lifetime 2 "PATD_JWT_MAX_LIFETIME" \
+    env PATD_JWT_MAX_LIFETIME=3601 "$patd" serve --db "$dir/missing/p.db"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

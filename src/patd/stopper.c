@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The timed wait of patd serve's background threads, cut short by a stop
+ * request (stopper.h).
+ */
 #include <time.h>
 
 #include "stopper.h"
